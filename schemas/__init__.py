@@ -1,0 +1,21 @@
+"""Declarative contracts: canonical fields, source header aliases, pipeline settings."""
+
+from schemas.config import (
+    SCHEMAS_DIR,
+    CanonicalSchema,
+    Config,
+    ConfigError,
+    PipelineSettings,
+    SourceSpec,
+    load_config,
+)
+
+__all__ = [
+    "SCHEMAS_DIR",
+    "CanonicalSchema",
+    "Config",
+    "ConfigError",
+    "PipelineSettings",
+    "SourceSpec",
+    "load_config",
+]

@@ -1,0 +1,88 @@
+"""From clean customer records to golden customers, contacts and per-record lineage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from cleaners.contacts import build_contacts
+from cleaners.dedupe import cluster_customers
+from cleaners.identity import assign_customer_ids
+from cleaners.survivorship import completeness, golden_records
+
+
+@dataclass
+class ResolvedCustomers:
+    """Loaded records with their customer_id, the golden customers, their contacts, and rejected records."""
+
+    records: pl.DataFrame
+    golden: pl.DataFrame
+    contacts: pl.DataFrame
+    rejected: pl.DataFrame
+
+
+def source_key(frame: pl.DataFrame) -> pl.Expr:
+    """A record's key in its source system: its own ID, else where it sits (file#sheet!row)."""
+    lineage = (
+        pl.col("source_file") + pl.lit("#") + pl.col("source_sheet") + pl.lit("!")
+        + pl.col("source_row").cast(pl.String)
+    )
+    return pl.coalesce(pl.col("legacy_id"), lineage).alias("source_key")
+
+
+def resolve_customers(
+    cleaned: pl.DataFrame,
+    previous: pl.DataFrame,
+    trust_order: Sequence[str],
+    id_pattern: str,
+    completeness_fields: Sequence[str],
+    as_of: dt.date,
+) -> ResolvedCustomers:
+    """Cluster clean records, give each cluster a stable customer_id, and build golden records."""
+    records = cleaned.with_row_index("record_idx").with_columns(
+        pl.col("record_idx").cast(pl.Int64), source_key(cleaned)
+    )
+    rejected = records.filter(pl.col("reject_reason").is_not_null())
+    candidates = records.filter(pl.col("reject_reason").is_null())
+    candidates = candidates.join(cluster_customers(candidates), on="record_idx", how="left")
+    # A customer is a company: a cluster in which no record names the company cannot be loaded.
+    named = pl.col("customer_name").is_not_null().any().over("cluster")
+    nameless = candidates.filter(~named).with_columns(
+        pl.lit("missing_customer_name").alias("reject_reason"),
+        pl.lit("no company name in this record or in any record matched to it").alias("reject_detail"),
+    )
+    candidates = candidates.filter(named)
+    ids = assign_customer_ids(
+        candidates.select("cluster", "source_system", "source_key", "legacy_id", "first_contact_date",
+                          "company_key"),
+        previous,
+        id_pattern,
+        as_of,
+    )
+    loaded = candidates.join(ids, on="cluster", how="left")
+    golden = completeness(golden_records(loaded, trust_order), completeness_fields)
+    contacts = build_contacts(loaded, golden, trust_order)
+    return ResolvedCustomers(
+        records=loaded,
+        golden=golden.sort("customer_id"),
+        contacts=contacts,
+        rejected=pl.concat([rejected, nameless.drop("cluster", "match_score", "match_reason")], how="diagonal"),
+    )
+
+
+def quarantine_rows(rejected: pl.DataFrame, record_type: str, run_id: str) -> pl.DataFrame:
+    """Rows for the `quarantine` table from rejected records of one type."""
+    return rejected.select(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(record_type).alias("record_type"),
+        "source_system",
+        "source_file",
+        "source_sheet",
+        "source_row",
+        pl.col("reject_reason").alias("reason"),
+        pl.col("reject_detail").alias("detail"),
+        "raw",
+    )

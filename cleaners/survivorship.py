@@ -1,0 +1,86 @@
+"""Build one golden record per cluster: per field, the value of the most trusted, most recent source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+# Fields whose golden value is chosen by source trust, then recency, then frequency.
+TRUSTED_FIELDS = [
+    "customer_name", "company_key", "contact_name", "contact_key", "contact_title", "mobile", "phone",
+    "email", "industry", "industry_code", "customer_type", "customer_stage", "source_channel", "owner",
+    "city", "address", "employees", "employee_count", "core_need",
+]
+
+
+def trust_rank(source_system: pl.Expr, trust_order: Sequence[str]) -> pl.Expr:
+    """0 for the most trusted source system; systems not listed rank last."""
+    ranks = {name: index for index, name in enumerate(trust_order)}
+    return source_system.replace_strict(ranks, default=len(ranks), return_dtype=pl.Int32)
+
+
+def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.DataFrame:
+    """One row per `customer_id` with surviving values and `field_sources` (JSON: field -> record)."""
+    ordered = records.with_columns(
+        trust_rank(pl.col("source_system"), trust_order).alias("_trust"),
+        (
+            pl.col("source_file") + pl.lit("#") + pl.col("source_sheet") + pl.lit("!")
+            + pl.col("source_row").cast(pl.String)
+        ).alias("_lineage"),
+    ).sort(["customer_id", "_trust", "first_contact_date", "source_file", "source_sheet", "source_row"],
+           descending=[False, False, True, False, False, False], nulls_last=True)
+    # Within the same trust rank, the most frequent value wins over a one-off.
+    ordered = ordered.with_columns(
+        [
+            pl.col(f).count().over(["customer_id", "_trust", f]).alias(f"_freq_{f}")
+            for f in TRUSTED_FIELDS
+        ]
+    )
+    aggregations = []
+    for f in TRUSTED_FIELDS:
+        # Sort key: trust first, then frequency (desc), then the recency already in row order.
+        order = pl.struct(pl.col("_trust"), -pl.col(f"_freq_{f}"), pl.int_range(pl.len()))
+        present = pl.col(f).is_not_null()
+        aggregations.append(pl.col(f).filter(present).sort_by(order.filter(present)).first().alias(f))
+        aggregations.append(
+            pl.col("_lineage").filter(present).sort_by(order.filter(present)).first().alias(f"_src_{f}")
+        )
+    golden = ordered.group_by("customer_id", maintain_order=True).agg(
+        *aggregations,
+        pl.col("first_contact_date").min().alias("first_contact_date"),
+        pl.col("_lineage")
+        .filter(pl.col("first_contact_date") == pl.col("first_contact_date").min())
+        .first()
+        .alias("_src_first_contact_date"),
+        pl.concat_list("mobile", "phone").flatten().drop_nulls().unique(maintain_order=True).alias("_all_numbers"),
+        pl.col("other_phones").flatten().drop_nulls().unique(maintain_order=True).alias("_other"),
+        pl.len().alias("source_count"),
+    )
+    golden = golden.with_columns(
+        pl.concat_list("_all_numbers", "_other")
+        .list.unique(maintain_order=True)
+        .list.set_difference(pl.concat_list(pl.col("mobile").fill_null(""), pl.col("phone").fill_null("")))
+        .alias("other_phones"),
+        pl.struct([pl.col(f"_src_{f}").alias(f) for f in [*TRUSTED_FIELDS, "first_contact_date"]])
+        .struct.json_encode()
+        .alias("field_sources"),
+    )
+    return golden.drop([c for c in golden.columns if c.startswith("_")])
+
+
+def completeness(golden: pl.DataFrame, fields: Sequence[str]) -> pl.DataFrame:
+    """Per customer: share of required fields present, and the list of those missing."""
+    checks = {
+        f: (pl.col("mobile").is_not_null() | pl.col("phone").is_not_null())
+        if f == "contact"
+        else pl.col(f).is_not_null()
+        for f in fields
+    }
+    missing = pl.concat_list([pl.when(~expr).then(pl.lit(f)).otherwise(None) for f, expr in checks.items()])
+    return golden.with_columns(
+        (pl.sum_horizontal([e.cast(pl.Int32) for e in checks.values()]) / len(checks))
+        .round(4)
+        .alias("completeness"),
+        missing.list.drop_nulls().alias("missing_fields"),
+    )

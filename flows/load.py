@@ -1,0 +1,151 @@
+"""Stage a run's result in a copy of the DuckDB file and publish it by an atomic rename."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from schemas import SCHEMAS_DIR
+
+log = logging.getLogger(__name__)
+
+# Rebuilt by every run (the current state); the other tables keep history.
+CURRENT_STATE_TABLES = ["customers", "contacts", "customer_sources", "quarantine", "orders", "interactions"]
+
+
+class PublishError(RuntimeError):
+    """The staged result could not be written or published; the published file is untouched."""
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class StagedDatabase:
+    """A private copy of the target DuckDB file; `publish()` swaps it in, anything else discards it.
+
+    The published file is never opened for writing, so a run that fails or is
+    killed at any point leaves it byte for byte as it was.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.existed = target.exists()
+
+    def __enter__(self) -> StagedDatabase:
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            if self.existed:
+                wal = self.target.with_name(self.target.name + ".wal")
+                if wal.exists():
+                    # A writer died before checkpointing: let DuckDB fold its log in first.
+                    duckdb.connect(str(self.target)).close()
+                shutil.copy2(self.target, self.path)
+        except OSError as exc:
+            self._cleanup()
+            raise PublishError(f"cannot prepare {self.target}: {exc.strerror or exc}") from exc
+        except duckdb.Error as exc:
+            self._cleanup()
+            raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc
+        try:
+            self.con = duckdb.connect(str(self.path))
+            self.con.execute((SCHEMAS_DIR / "tables.sql").read_text(encoding="utf-8"))
+        except duckdb.Error as exc:
+            self._cleanup()
+            raise PublishError(f"{self.target}: cannot open as a DuckDB database: {exc}") from exc
+        return self
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            raise PublishError("staging database is closed")
+        return self.con
+
+    def insert(self, table: str, frame: pl.DataFrame) -> None:
+        """Append a frame to a table, matching columns by name."""
+        con = self.connection
+        view = f"_frame_{table}"
+        con.register(view, frame.to_arrow())
+        try:
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
+        finally:
+            con.unregister(view)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
+        """Run a query on the staged data and return the result as a polars frame."""
+        return self.connection.execute(sql, params or []).pl()
+
+    def publish(self) -> None:
+        """Make the staged file the published one, atomically."""
+        con = self.connection
+        try:
+            con.execute("CHECKPOINT")
+            con.close()
+            self.con = None
+            with self.path.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(self.path, self.target)
+            _fsync_dir(self.target.parent)
+        except (OSError, duckdb.Error) as exc:
+            self._cleanup()
+            raise PublishError(f"cannot publish {self.target}: {exc}") from exc
+
+    def _cleanup(self) -> None:
+        if self.con is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.con.close()
+            self.con = None
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._cleanup()
+
+
+def previous_assignments(staged: StagedDatabase) -> pl.DataFrame:
+    """The (source_system, source_key) -> customer_id map of the last published run."""
+    return staged.query(
+        "SELECT DISTINCT source_system, source_key, customer_id FROM customer_sources "
+        "WHERE source_key IS NOT NULL AND customer_id IS NOT NULL"
+    )
+
+
+def accounting_violations(staged: StagedDatabase, run_id: str) -> pl.DataFrame:
+    """Input rows (registered as `_rows_read`) not placed exactly once in the run's tables."""
+    return staged.query(
+        """
+        WITH placed AS (
+            SELECT source_file, source_sheet, source_row FROM customer_sources WHERE run_id = $1
+            UNION ALL SELECT source_file, source_sheet, source_row FROM quarantine WHERE run_id = $1
+            UNION ALL SELECT source_file, source_sheet, source_row FROM orders
+            UNION ALL SELECT source_file, source_sheet, source_row FROM interactions
+        ), counted AS (
+            SELECT source_file, source_sheet, source_row, count(*) AS times FROM placed GROUP BY ALL
+        )
+        SELECT r.source_file, r.source_sheet, r.source_row, coalesce(c.times, 0) AS times
+        FROM _rows_read r FULL OUTER JOIN counted c USING (source_file, source_sheet, source_row)
+        WHERE coalesce(c.times, 0) <> 1 OR r.source_row IS NULL
+        ORDER BY ALL
+        """,
+        [run_id],
+    )

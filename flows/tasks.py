@@ -1,0 +1,282 @@
+"""Prefect tasks: thin wrappers that move data between I/O and the pure cleaners."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
+from cleaners.linking import link_to_customers
+from cleaners.quality import CheckResult, accounting_check, completeness_checks, key_checks
+from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
+from cleaners.tags import predicate_check_sql, tag_update_sql
+from flows.extract import ExtractResult, discover_inputs, extract_inbox
+from flows.load import CURRENT_STATE_TABLES, StagedDatabase, accounting_violations, previous_assignments
+from schemas import Config
+from schemas.codes import load_customer_types, load_industry_table
+from schemas.config import TagRules, load_channels
+
+
+class RunCheckFailed(RuntimeError):
+    """A critical run-level check failed; nothing was published."""
+
+    def __init__(self, message: str, checks: list[CheckResult] | None = None) -> None:
+        super().__init__(message)
+        self.checks = checks or []
+
+
+@dataclass
+class Cleaned:
+    """Clean frames per record type."""
+
+    customers: pl.DataFrame
+    orders: pl.DataFrame
+    interactions: pl.DataFrame
+
+
+@dataclass
+class RunSummary:
+    """What a run read, loaded and quarantined: printed by the CLI and stored in `runs`."""
+
+    run_id: str
+    status: str
+    db: str
+    report: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    customers_before: int
+    customers: int
+    records_merged: int
+    orders: int
+    interactions: int
+    quarantined_by_reason: dict[str, int]
+    sheets: list[dict[str, Any]]
+    failed_inputs: list[str]
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)
+
+
+def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
+    """Load the code tables cleaning needs."""
+    industries = load_industry_table()
+    return CleaningTables(
+        industry_synonyms=industries.synonyms,
+        industry_names=industries.names,
+        customer_types=load_customer_types(),
+        channels=load_channels(),
+        as_of=as_of,
+        phone_region=config.pipeline.phone_region,
+        first_contact_min_date=config.pipeline.first_contact_min_date,
+    )
+
+
+@task(name="extract", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def extract(inbox: Path, config: Config) -> ExtractResult:
+    """Read every file in the inbox; unreadable files are recorded, not fatal."""
+    logger = get_run_logger()
+    paths = discover_inputs(inbox)
+    with Progress(
+        TextColumn("[bold]extract[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+        TimeElapsedColumn(), disable=not sys.stderr.isatty(), transient=True,
+    ) as progress:
+        bar = progress.add_task("", total=len(paths))
+
+        def advance(name: str) -> None:
+            progress.update(bar, advance=1, description=name)
+
+        result = extract_inbox(inbox, config, on_file=advance, paths=paths)
+    for message in result.failed:
+        logger.error("input not readable: %s", message)
+    logger.info(
+        "read %d files, %d sheets, %d customer / %d order / %d interaction rows",
+        len(result.files), len(result.sheets), *(result.records[t].height for t in result.records),
+    )
+    return result
+
+
+@task(name="clean", cache_policy=NO_CACHE)
+def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
+    """Normalise every field; rows that cannot be records get their reject reason."""
+    return Cleaned(
+        customers=clean_customers(extracted.records["customers"], tables),
+        orders=clean_orders(extracted.records["orders"], tables),
+        interactions=clean_interactions(extracted.records["interactions"], tables),
+    )
+
+
+@task(name="dedupe", cache_policy=NO_CACHE)
+def dedupe(cleaned: Cleaned, previous: pl.DataFrame, config: Config, as_of: dt.date) -> ResolvedCustomers:
+    """Cluster duplicate customer records into golden customers with stable IDs."""
+    resolved = resolve_customers(
+        cleaned.customers,
+        previous,
+        config.pipeline.source_trust,
+        config.pipeline.customer_id_pattern,
+        config.pipeline.completeness_fields,
+        as_of,
+    )
+    get_run_logger().info(
+        "%d customer records -> %d customers (%d rejected)",
+        resolved.records.height, resolved.golden.height, resolved.rejected.height,
+    )
+    return resolved
+
+
+def _lineage_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select("source_file", "source_sheet", "source_row")
+
+
+@task(name="stage", cache_policy=NO_CACHE)
+def stage(
+    staged: StagedDatabase, run_id: str, resolved: ResolvedCustomers, cleaned: Cleaned, extracted: ExtractResult
+) -> dict[str, Any]:
+    """Write this run's current-state tables into the staging copy, replacing the previous run's."""
+    con = staged.connection
+    con.execute("BEGIN TRANSACTION")
+    for table in CURRENT_STATE_TABLES:
+        con.execute(f"DELETE FROM {table}")
+    golden = resolved.golden.with_columns(pl.lit(run_id).alias("run_id"))
+    staged.insert("customers", golden.drop([c for c in golden.columns if c not in _CUSTOMER_COLUMNS]))
+    staged.insert("contacts", resolved.contacts)
+    sources = resolved.records.select(
+        pl.lit(run_id).alias("run_id"), "source_system", "source_spec", "source_file", "source_sheet",
+        "source_row", "source_key", "customer_id", "match_score", "match_reason", "issues", "raw",
+    )
+    staged.insert("customer_sources", sources)
+    loaded = resolved.records.select("source_system", "legacy_id", "customer_id")
+    orders = link_to_customers(cleaned.orders, loaded, resolved.golden)
+    interactions = link_to_customers(cleaned.interactions, loaded, resolved.golden)
+    staged.insert(
+        "orders",
+        orders.filter(pl.col("reject_reason").is_null()).select(
+            "order_id", "customer_id", "order_date", "amount_cny", "product", "quantity", "owner",
+            "source_system", "source_file", "source_sheet", "source_row", "link_reason",
+        ),
+    )
+    staged.insert(
+        "interactions",
+        interactions.filter(pl.col("reject_reason").is_null()).select(
+            "interaction_id", "customer_id", "date", "channel", "participants", "content", "feedback", "todo",
+            "owner", "source_system", "source_file", "source_sheet", "source_row", "link_reason",
+        ),
+    )
+    quarantine = pl.concat(
+        [
+            quarantine_rows(resolved.rejected, "customer", run_id),
+            quarantine_rows(orders.filter(pl.col("reject_reason").is_not_null()), "order", run_id),
+            quarantine_rows(interactions.filter(pl.col("reject_reason").is_not_null()), "interaction", run_id),
+        ]
+    )
+    staged.insert("quarantine", quarantine)
+    rows_read = pl.concat([_lineage_rows(f) for f in extracted.records.values()])
+    con.register("_rows_read", rows_read.to_arrow())
+    return {
+        "rows_read": rows_read.height,
+        "orders": orders.filter(pl.col("reject_reason").is_null()).height,
+        "interactions": interactions.filter(pl.col("reject_reason").is_null()).height,
+        "quarantined": quarantine.height,
+        "quarantined_by_reason": dict(
+            quarantine.group_by("reason").len().sort(["len", "reason"], descending=[True, False]).iter_rows()
+        ),
+    }
+
+
+_CUSTOMER_COLUMNS = {
+    "customer_id", "customer_name", "company_key", "contact_name", "contact_title", "mobile", "phone",
+    "other_phones", "email", "industry", "industry_code", "customer_type", "customer_stage",
+    "first_contact_date", "source_channel", "owner", "city", "address", "employees", "employee_count",
+    "core_need", "completeness", "missing_fields", "source_count", "field_sources", "run_id",
+}
+
+
+@task(name="tag", cache_policy=NO_CACHE)
+def tag(staged: StagedDatabase, rules: TagRules) -> None:
+    """Apply the tag rules in DuckDB; a broken predicate fails the run before publishing."""
+    con = staged.connection
+    for rule in rules.rules:
+        try:
+            con.execute(predicate_check_sql(rule))
+        except Exception as exc:  # duckdb raises several error classes for bad SQL
+            raise RunCheckFailed(
+                f"tag rule {rule.tag!r} ({rules.path}:{rule.line}) has an invalid predicate "
+                f"{rule.when!r}: {str(exc).splitlines()[0]}"
+            ) from exc
+    con.execute(tag_update_sql(rules.rules, rules.groups))
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(staged: StagedDatabase, run_id: str, config: Config, rows_read: int) -> list[CheckResult]:
+    """Check the staged result; a failing critical check stops the run before it publishes."""
+    customers = staged.query("SELECT * FROM customers")
+    violations = accounting_violations(staged, run_id)
+    sample = "; ".join(
+        f"{r['source_file']}[{r['source_sheet']}] row {r['source_row']} x{r['times']}"
+        for r in violations.head(5).iter_rows(named=True)
+    )
+    checks = [
+        accounting_check(rows_read, violations.height, sample),
+        *key_checks(customers),
+        *completeness_checks(customers, config.pipeline.completeness_fields, config.pipeline.completeness_target),
+    ]
+    failed = [c for c in checks if c.severity == "critical" and not c.success]
+    if failed:
+        raise RunCheckFailed(
+            "critical checks failed: " + "; ".join(f"{c.expectation} {c.column or ''} ({c.observed})" for c in failed),
+            checks,
+        )
+    return checks
+
+
+def record_run(
+    staged: StagedDatabase, summary: RunSummary, extracted: ExtractResult, checks: list[CheckResult],
+    inbox: Path, as_of: dt.date,
+) -> None:
+    """Append this run to `runs`, `run_files` and `validation_results`, then commit the transaction."""
+    inputs = [
+        {"file": f.source_file, "sha256": f.sha256, "bytes": f.size_bytes, "status": f.status, "error": f.error}
+        for f in extracted.files
+    ]
+    staged.insert(
+        "runs",
+        pl.DataFrame(
+            [{
+                "run_id": summary.run_id, "started_at": summary.started_at, "finished_at": summary.finished_at,
+                "status": summary.status, "inbox": str(inbox), "as_of": as_of,
+                "input_files": json.dumps(inputs, ensure_ascii=False), "rows_read": summary.rows_read,
+                "rows_loaded": summary.rows_loaded, "rows_quarantined": summary.rows_quarantined,
+                "customers_before": summary.customers_before, "customers": summary.customers,
+                "records_merged": summary.records_merged, "files_failed": len(summary.failed_inputs),
+            }]
+        ),
+    )
+    file_rows: list[dict[str, Any]] = []
+    for f in extracted.files:
+        base = {"run_id": summary.run_id, "source_file": f.source_file, "sha256": f.sha256,
+                "size_bytes": f.size_bytes}
+        if not f.sheets:
+            file_rows.append({**base, "source_sheet": "", "status": f.status, "error": f.error, "rows_read": 0,
+                              "unmapped_headers": []})
+        for s in f.sheets:
+            file_rows.append({
+                **base, "source_sheet": s.source_sheet, "status": s.status, "source_spec": s.spec,
+                "record_type": s.record_type, "header_row": s.header_row, "encoding": s.encoding,
+                "rows_read": s.rows_read, "unmapped_headers": s.unmapped_headers, "error": s.error,
+            })
+    staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
+    if checks:
+        staged.insert("validation_results", pl.DataFrame([c.as_row(summary.run_id) for c in checks]))
+    staged.connection.execute("COMMIT")

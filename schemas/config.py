@@ -1,0 +1,224 @@
+"""Load and validate the declarative configuration in `schemas/` (sources, fields, pipeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cleaners.headers import normalise_header
+
+SCHEMAS_DIR = Path(__file__).resolve().parent
+RecordType = Literal["customers", "orders", "interactions"]
+
+
+class ConfigError(ValueError):
+    """A configuration file in schemas/ is missing, unreadable or invalid."""
+
+
+class FieldDef(BaseModel):
+    """One canonical field of a record type."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    description: str
+
+
+class CanonicalSchema(BaseModel):
+    """Canonical fields per record type (schemas/customer.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    record_types: dict[RecordType, dict[str, FieldDef]]
+
+    def fields(self, record_type: RecordType) -> list[str]:
+        """Canonical field names of a record type, in declaration order."""
+        return list(self.record_types[record_type])
+
+
+class SourceSpec(BaseModel):
+    """How to recognise one kind of export and map its headers to canonical fields."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    source_system: str
+    record_type: RecordType
+    description: str = ""
+    key_field: str | None = None
+    # Fewer matched fields than this and a header row is not taken to be this kind.
+    min_matched_fields: int = Field(default=2, ge=1)
+    # Day-first (True) or month-first (False) for slash dates; None = infer per column.
+    day_first: bool | None = None
+    aliases: dict[str, list[str]]
+    path: Path | None = None
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_non_empty(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for field, names in value.items():
+            if not names:
+                raise ValueError(f"field {field!r} has no aliases")
+        return value
+
+    def header_lookup(self) -> dict[str, str]:
+        """Normalised header text -> canonical field."""
+        return {normalise_header(alias): field for field, names in self.aliases.items() for alias in names}
+
+
+class PipelineSettings(BaseModel):
+    """Run-wide settings (schemas/pipeline.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source_trust: list[str]
+    customer_id_pattern: str
+    first_contact_min_date: dt.date
+    completeness_fields: list[str]
+    completeness_target: float = Field(ge=0, le=1)
+    completeness_alarm: float = Field(ge=0, le=1)
+    phone_region: str = "CN"
+
+    @field_validator("customer_id_pattern")
+    @classmethod
+    def _valid_regex(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class Config(BaseModel):
+    """Everything the pipeline reads from schemas/."""
+
+    canonical: CanonicalSchema
+    sources: list[SourceSpec]
+    pipeline: PipelineSettings
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _validation_message(path: Path, exc: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+        for err in exc.errors()
+    )
+    return f"{path}: {problems}"
+
+
+def _load_model(model: type[BaseModel], path: Path, extra: dict[str, Any] | None = None) -> Any:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return model.model_validate({**data, **(extra or {})})
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(path, exc)) from exc
+
+
+def load_sources(directory: Path, canonical: CanonicalSchema) -> list[SourceSpec]:
+    """Load every `*.yaml` source spec in a directory and check it against the canonical fields."""
+    specs: list[SourceSpec] = []
+    seen_names: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        spec: SourceSpec = _load_model(SourceSpec, path, {"path": path})
+        known = set(canonical.fields(spec.record_type))
+        for field in spec.aliases:
+            if field not in known:
+                raise ConfigError(
+                    f"{path}: aliases.{field}: not a canonical {spec.record_type} field "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+        if spec.key_field is not None and spec.key_field not in known:
+            raise ConfigError(f"{path}: key_field: {spec.key_field!r} is not a canonical field")
+        owners: dict[str, str] = {}
+        for field, names in spec.aliases.items():
+            for alias in names:
+                key = normalise_header(alias)
+                if key in owners and owners[key] != field:
+                    raise ConfigError(
+                        f"{path}: alias {alias!r} is listed under both {owners[key]!r} and {field!r}"
+                    )
+                owners[key] = field
+        if spec.name in seen_names:
+            raise ConfigError(f"{path}: name {spec.name!r} is already used by {seen_names[spec.name]}")
+        seen_names[spec.name] = path
+        specs.append(spec)
+    if not specs:
+        raise ConfigError(f"{directory}: no source specs (*.yaml) found")
+    return specs
+
+
+def load_config(directory: Path | None = None) -> Config:
+    """Load and validate the whole schemas/ directory."""
+    root = directory or SCHEMAS_DIR
+    canonical: CanonicalSchema = _load_model(CanonicalSchema, root / "customer.yaml")
+    pipeline: PipelineSettings = _load_model(PipelineSettings, root / "pipeline.yaml")
+    fields = set(canonical.fields("customers")) | {"contact"}
+    for name in pipeline.completeness_fields:
+        if name not in fields:
+            raise ConfigError(
+                f"{root / 'pipeline.yaml'}: completeness_fields: {name!r} is not a customer field"
+            )
+    sources = load_sources(root / "sources", canonical)
+    return Config(canonical=canonical, sources=sources, pipeline=pipeline)
+
+
+class TagRule(BaseModel):
+    """One tag rule: `tag` for every customer where the SQL predicate `when` holds."""
+
+    model_config = ConfigDict(extra="forbid")
+    tag: str
+    group: str
+    when: str
+    priority: int = 0
+    line: int = 0
+
+
+class TagRules(BaseModel):
+    """Tag rules and the group order of `tag_line` (schemas/tag_rules.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    groups: list[str]
+    rules: list[TagRule]
+    path: Path | None = None
+
+
+def load_tag_rules(path: Path | None = None) -> TagRules:
+    """Load tag rules, recording each rule's line in the file for error messages."""
+    path = path or SCHEMAS_DIR / "tag_rules.yaml"
+    rules: TagRules = _load_model(TagRules, path, {"path": path})
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:  # pragma: no cover - _load_model already parsed it
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    rule_nodes = next(v for k, v in node.value if k.value == "rules").value  # type: ignore[union-attr]
+    for rule, rule_node in zip(rules.rules, rule_nodes, strict=True):
+        rule.line = rule_node.start_mark.line + 1
+    for rule in rules.rules:
+        if rule.group not in rules.groups:
+            raise ConfigError(f"{path}:{rule.line}: rule {rule.tag!r} has group {rule.group!r}, not in groups")
+    return rules
+
+
+def load_channels(path: Path | None = None) -> dict[str, str]:
+    """Interaction channel spellings (normalised) -> canonical channel."""
+    path = path or SCHEMAS_DIR / "channels.yaml"
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("channels"), dict):
+        raise ConfigError(f"{path}: expected a mapping `channels: {{canonical: [spellings]}}`")
+    lookup: dict[str, str] = {}
+    for canonical, spellings in data["channels"].items():
+        for spelling in [canonical, *(spellings or [])]:
+            key = normalise_header(spelling)
+            if lookup.get(key, canonical) != canonical:
+                raise ConfigError(f"{path}: spelling {spelling!r} is listed under {lookup[key]!r} and {canonical!r}")
+            lookup[key] = str(canonical)
+    return lookup
