@@ -7,7 +7,9 @@ from collections.abc import Mapping
 import polars as pl
 
 
-def key_edges(records: pl.DataFrame, keys: Mapping[str, pl.Expr], id_column: str = "record_idx") -> pl.DataFrame:
+def key_edges(
+    records: pl.DataFrame, keys: Mapping[str, pl.Expr], id_column: str = "record_idx"
+) -> pl.DataFrame:
     """Long frame (id, key_name, key) of every non-null key value a record carries."""
     parts = [
         records.select(
@@ -31,15 +33,13 @@ def connected_components(ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
     # Each round pulls the smallest label across every key a record shares; it stops
     # when nothing changes, after at most (longest chain) rounds.
     while True:
-        key_min = (
-            shared.join(labels, on="id").group_by("key").agg(pl.col("component").min().alias("key_min"))
+        key_min = shared.join(labels, on="id").group_by("key").agg(pl.col("component").min().alias("key_min"))
+        pulled = shared.join(key_min, on="key").group_by("id").agg(pl.col("key_min").min().alias("pulled"))
+        updated = (
+            labels.join(pulled, on="id", how="left")
+            .with_columns(pl.min_horizontal("component", "pulled").alias("component"))
+            .drop("pulled")
         )
-        pulled = (
-            shared.join(key_min, on="key").group_by("id").agg(pl.col("key_min").min().alias("pulled"))
-        )
-        updated = labels.join(pulled, on="id", how="left").with_columns(
-            pl.min_horizontal("component", "pulled").alias("component")
-        ).drop("pulled")
         if updated["component"].equals(labels["component"]):
             return updated
         labels = updated

@@ -27,7 +27,10 @@ class ResolvedCustomers:
 def source_key(frame: pl.DataFrame) -> pl.Expr:
     """A record's key in its source system: its own ID, else where it sits (file#sheet!row)."""
     lineage = (
-        pl.col("source_file") + pl.lit("#") + pl.col("source_sheet") + pl.lit("!")
+        pl.col("source_file")
+        + pl.lit("#")
+        + pl.col("source_sheet")
+        + pl.lit("!")
         + pl.col("source_row").cast(pl.String)
     )
     return pl.coalesce(pl.col("legacy_id"), lineage).alias("source_key")
@@ -56,8 +59,9 @@ def resolve_customers(
     )
     candidates = candidates.filter(named)
     ids = assign_customer_ids(
-        candidates.select("cluster", "source_system", "source_key", "legacy_id", "first_contact_date",
-                          "company_key"),
+        candidates.select(
+            "cluster", "source_system", "source_key", "legacy_id", "first_contact_date", "company_key"
+        ),
         previous,
         id_pattern,
         as_of,
@@ -69,7 +73,9 @@ def resolve_customers(
         records=loaded,
         golden=golden.sort("customer_id"),
         contacts=contacts,
-        rejected=pl.concat([rejected, nameless.drop("cluster", "match_score", "match_reason")], how="diagonal"),
+        rejected=pl.concat(
+            [rejected, nameless.drop("cluster", "match_score", "match_reason")], how="diagonal"
+        ),
     )
 
 

@@ -17,8 +17,12 @@ EXACT_KEYS: dict[str, pl.Expr] = {
     ),
     "company": pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key")),
 }
-_REASON_TEXT = {"mobile": "mobile exact", "email": "email exact", "legacy_id": "legacy ID exact",
-                "company": "company name key exact"}
+_REASON_TEXT = {
+    "mobile": "mobile exact",
+    "email": "email exact",
+    "legacy_id": "legacy ID exact",
+    "company": "company name key exact",
+}
 
 
 def cluster_customers(records: pl.DataFrame) -> pl.DataFrame:

@@ -57,9 +57,7 @@ def assign_customer_ids(
         records.filter(~pl.col("cluster").is_in(assigned["cluster"].implode()))
         .group_by("cluster")
         .agg(pl.col("first_contact_date").min())
-        .with_columns(
-            pl.col("first_contact_date").fill_null(run_date).dt.strftime("%Y%m%d").alias("day")
-        )
+        .with_columns(pl.col("first_contact_date").fill_null(run_date).dt.strftime("%Y%m%d").alias("day"))
         .sort(["day", "cluster"])
     )
     if pending.is_empty():

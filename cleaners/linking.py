@@ -16,7 +16,9 @@ def link_to_customers(rows: pl.DataFrame, loaded: pl.DataFrame, golden: pl.DataF
     """
     by_ref = (
         loaded.filter(pl.col("legacy_id").is_not_null())
-        .select("source_system", pl.col("legacy_id").alias("customer_ref"), pl.col("customer_id").alias("_by_ref"))
+        .select(
+            "source_system", pl.col("legacy_id").alias("customer_ref"), pl.col("customer_id").alias("_by_ref")
+        )
         .unique(["source_system", "customer_ref"], keep="first", maintain_order=True)
     )
     by_name = (

@@ -60,7 +60,9 @@ def mask_phone_expr(column: str) -> pl.Expr:
         + national.str.slice(-4)
     )
     prefix = pl.when(col.str.starts_with("+86")).then(pl.lit("+86")).otherwise(pl.lit(""))
-    return pl.when(national.str.len_chars() >= 7).then(prefix + masked).otherwise(pl.lit("****")).alias(column)
+    return (
+        pl.when(national.str.len_chars() >= 7).then(prefix + masked).otherwise(pl.lit("****")).alias(column)
+    )
 
 
 def mask_email_expr(column: str) -> pl.Expr:

@@ -29,8 +29,13 @@ def field_completeness(customers: pl.DataFrame, fields: Sequence[str]) -> dict[s
     if customers.is_empty():
         return {f: 0.0 for f in fields}
     exprs = [
-        ((pl.col("mobile").is_not_null() | pl.col("phone").is_not_null()) if f == "contact"
-         else pl.col(f).is_not_null()).mean().alias(f)
+        (
+            (pl.col("mobile").is_not_null() | pl.col("phone").is_not_null())
+            if f == "contact"
+            else pl.col(f).is_not_null()
+        )
+        .mean()
+        .alias(f)
         for f in fields
     ]
     row = customers.select(exprs).row(0, named=True)
@@ -58,15 +63,36 @@ def key_checks(customers: pl.DataFrame) -> list[CheckResult]:
     duplicated = customers.height - customers["customer_id"].n_unique() if customers.height else 0
     nameless = customers["customer_name"].null_count() if customers.height else 0
     return [
-        CheckResult("customers", "expect_column_values_to_be_unique", "customer_id", duplicated == 0,
-                    f"{duplicated} duplicated", "0", "critical"),
-        CheckResult("customers", "expect_column_values_to_not_be_null", "customer_name", nameless == 0,
-                    f"{nameless} null", "0", "critical"),
+        CheckResult(
+            "customers",
+            "expect_column_values_to_be_unique",
+            "customer_id",
+            duplicated == 0,
+            f"{duplicated} duplicated",
+            "0",
+            "critical",
+        ),
+        CheckResult(
+            "customers",
+            "expect_column_values_to_not_be_null",
+            "customer_name",
+            nameless == 0,
+            f"{nameless} null",
+            "0",
+            "critical",
+        ),
     ]
 
 
 def accounting_check(rows_read: int, violations: int, detail: str = "") -> CheckResult:
     """Every input data row appears exactly once in the loaded tables or in quarantine."""
     observed = f"{violations} rows not placed exactly once of {rows_read} read"
-    return CheckResult("run", "every_row_loaded_or_quarantined_once", None, violations == 0,
-                       observed + (f": {detail}" if detail else ""), "0", "critical")
+    return CheckResult(
+        "run",
+        "every_row_loaded_or_quarantined_once",
+        None,
+        violations == 0,
+        observed + (f": {detail}" if detail else ""),
+        "0",
+        "critical",
+    )

@@ -123,8 +123,20 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     industry = map_industry(raw["industry"], tables.industry_synonyms)
     ctype = map_customer_type(raw["customer_type"], tables.customer_types)
     dates = parse_dates_by_source(raw, "first_contact_date", tables, tables.first_contact_min_date)
-    text = {c: clean_text(raw[c]) for c in ["contact_title", "source_channel", "owner", "city", "address",
-                                             "core_need", "remark", "employee_count", "legacy_id"]}
+    text = {
+        c: clean_text(raw[c])
+        for c in [
+            "contact_title",
+            "source_channel",
+            "owner",
+            "city",
+            "address",
+            "core_need",
+            "remark",
+            "employee_count",
+            "legacy_id",
+        ]
+    }
     industry_names = pl.DataFrame(
         {"industry_code": list(tables.industry_names), "industry_name": list(tables.industry_names.values())},
         schema={"industry_code": pl.String, "industry_name": pl.String},
@@ -162,9 +174,9 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         }
     )
     frame = frame.join(industry_names, on="industry_code", how="left", maintain_order="left")
-    frame = frame.with_columns(
-        pl.coalesce("industry_name", "industry_text").alias("industry")
-    ).drop("industry_name")
+    frame = frame.with_columns(pl.coalesce("industry_name", "industry_text").alias("industry")).drop(
+        "industry_name"
+    )
     reasons = pl.DataFrame(
         {
             "contact_name": person["person_reason"],
@@ -213,8 +225,20 @@ def _reference_columns(raw: pl.DataFrame) -> dict[str, pl.Series]:
 
 def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     """Clean raw order records; rows without a usable date or amount get a `reject_reason`."""
-    value_columns = [c for c in ["order_id", "customer_ref", "customer_name", "order_date", "amount_cny",
-                                 "product", "quantity", "owner"] if c in raw.columns]
+    value_columns = [
+        c
+        for c in [
+            "order_id",
+            "customer_ref",
+            "customer_name",
+            "order_date",
+            "amount_cny",
+            "product",
+            "quantity",
+            "owner",
+        ]
+        if c in raw.columns
+    ]
     garbage = garbage_reason(raw, value_columns)
     dates = parse_dates_by_source(raw, "order_date", tables, None)
     amounts = parse_amounts(raw["amount_cny"])
@@ -252,8 +276,22 @@ def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
 
 def clean_interactions(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     """Clean raw follow-up records; a missing date is kept as a doubt, not a rejection."""
-    value_columns = [c for c in ["interaction_id", "customer_ref", "customer_name", "date", "channel",
-                                 "participants", "content", "feedback", "todo", "owner"] if c in raw.columns]
+    value_columns = [
+        c
+        for c in [
+            "interaction_id",
+            "customer_ref",
+            "customer_name",
+            "date",
+            "channel",
+            "participants",
+            "content",
+            "feedback",
+            "todo",
+            "owner",
+        ]
+        if c in raw.columns
+    ]
     garbage = garbage_reason(raw, value_columns)
     dates = parse_dates_by_source(raw, "date", tables, None)
     frame = pl.DataFrame(
@@ -279,4 +317,6 @@ def clean_interactions(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFram
         .then(pl.lit(garbage))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-    return frame.with_columns(issues, reject.alias("reject_reason"), raw["extract_detail"].alias("reject_detail"))
+    return frame.with_columns(
+        issues, reject.alias("reject_reason"), raw["extract_detail"].alias("reject_detail")
+    )

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import polars as pl
 
 # A cell that labels a totals line (合计 / 总计 / 小计 / Total), possibly with a colon.
-TOTALS_LABEL = r"^\s*(合\s*计|总\s*计|小\s*计|共\s*计|总数|total|totals|grand total|sum|subtotal)\s*[:：]?\s*$"
+TOTALS_LABEL = (
+    r"^\s*(合\s*计|总\s*计|小\s*计|共\s*计|总数|total|totals|grand total|sum|subtotal)\s*[:：]?\s*$"
+)
 # Free-text notes typed under or between records.
 NOTE_START = r"^\s*(备注|注意|注|说明|附注|提示|填表说明|note|notes|remark|remarks|ps)\s*[:：.、\s]"
 NOTE_SENTENCE = r"[。！？!?；;]|[，,].*[，,。]"
@@ -26,10 +28,14 @@ def garbage_reason(frame: pl.DataFrame, value_columns: Sequence[str]) -> pl.Seri
     filled_total = filled + has_extra.cast(pl.Int32)
     is_totals = pl.any_horizontal([c.str.contains(f"(?i){TOTALS_LABEL}").fill_null(False) for c in cells])
     only_text = pl.coalesce(cells) if cells else pl.lit(None, dtype=pl.String)
-    is_note = (filled == 1) & ~has_extra & (
-        only_text.str.contains(f"(?i){NOTE_START}").fill_null(False)
-        | only_text.str.contains(NOTE_SENTENCE).fill_null(False)
-        | (only_text.str.len_chars() >= NOTE_MIN_LENGTH).fill_null(False)
+    is_note = (
+        (filled == 1)
+        & ~has_extra
+        & (
+            only_text.str.contains(f"(?i){NOTE_START}").fill_null(False)
+            | only_text.str.contains(NOTE_SENTENCE).fill_null(False)
+            | (only_text.str.len_chars() >= NOTE_MIN_LENGTH).fill_null(False)
+        )
     )
     reason = (
         pl.when(filled_total == 0)

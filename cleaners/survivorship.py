@@ -8,9 +8,25 @@ import polars as pl
 
 # Fields whose golden value is chosen by source trust, then recency, then frequency.
 TRUSTED_FIELDS = [
-    "customer_name", "company_key", "contact_name", "contact_key", "contact_title", "mobile", "phone",
-    "email", "industry", "industry_code", "customer_type", "customer_stage", "source_channel", "owner",
-    "city", "address", "employees", "employee_count", "core_need",
+    "customer_name",
+    "company_key",
+    "contact_name",
+    "contact_key",
+    "contact_title",
+    "mobile",
+    "phone",
+    "email",
+    "industry",
+    "industry_code",
+    "customer_type",
+    "customer_stage",
+    "source_channel",
+    "owner",
+    "city",
+    "address",
+    "employees",
+    "employee_count",
+    "core_need",
 ]
 
 
@@ -25,17 +41,20 @@ def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.Data
     ordered = records.with_columns(
         trust_rank(pl.col("source_system"), trust_order).alias("_trust"),
         (
-            pl.col("source_file") + pl.lit("#") + pl.col("source_sheet") + pl.lit("!")
+            pl.col("source_file")
+            + pl.lit("#")
+            + pl.col("source_sheet")
+            + pl.lit("!")
             + pl.col("source_row").cast(pl.String)
         ).alias("_lineage"),
-    ).sort(["customer_id", "_trust", "first_contact_date", "source_file", "source_sheet", "source_row"],
-           descending=[False, False, True, False, False, False], nulls_last=True)
+    ).sort(
+        ["customer_id", "_trust", "first_contact_date", "source_file", "source_sheet", "source_row"],
+        descending=[False, False, True, False, False, False],
+        nulls_last=True,
+    )
     # Within the same trust rank, the most frequent value wins over a one-off.
     ordered = ordered.with_columns(
-        [
-            pl.col(f).count().over(["customer_id", "_trust", f]).alias(f"_freq_{f}")
-            for f in TRUSTED_FIELDS
-        ]
+        [pl.col(f).count().over(["customer_id", "_trust", f]).alias(f"_freq_{f}") for f in TRUSTED_FIELDS]
     )
     aggregations = []
     for f in TRUSTED_FIELDS:
@@ -53,7 +72,11 @@ def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.Data
         .filter(pl.col("first_contact_date") == pl.col("first_contact_date").min())
         .first()
         .alias("_src_first_contact_date"),
-        pl.concat_list("mobile", "phone").flatten().drop_nulls().unique(maintain_order=True).alias("_all_numbers"),
+        pl.concat_list("mobile", "phone")
+        .flatten()
+        .drop_nulls()
+        .unique(maintain_order=True)
+        .alias("_all_numbers"),
         pl.col("other_phones").flatten().drop_nulls().unique(maintain_order=True).alias("_other"),
         pl.len().alias("source_count"),
     )

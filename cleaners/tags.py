@@ -24,8 +24,11 @@ def _case(rule: Rule) -> str:
 def tag_update_sql(rules: Sequence[Rule], groups: Sequence[str], table: str = "customers") -> str:
     """An UPDATE that sets every customer's tags (all matching rules) and tag_line (best per group)."""
     ranked = sorted(rules, key=lambda r: -r.priority)
-    tags = "list_filter([" + ", ".join(_case(r) for r in ranked) + "]::VARCHAR[], lambda x: x IS NOT NULL)" if ranked \
+    tags = (
+        "list_filter([" + ", ".join(_case(r) for r in ranked) + "]::VARCHAR[], lambda x: x IS NOT NULL)"
+        if ranked
         else "[]::VARCHAR[]"
+    )
     per_group = []
     for group in groups:
         members = [r for r in ranked if r.group == group]

@@ -14,9 +14,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import typer
+from rich.console import Console
+from rich.table import Table
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = 0, 1, 2
 DEFAULT_DB = Path("data/crm.duckdb")
@@ -74,21 +74,27 @@ def _print_summary(summary: object) -> None:
         out.print(reasons)
     warnings = [c for c in summary.checks if not c["success"]]
     for check in warnings:
-        out.print(f"[yellow]warning[/]: {check['expectation']} {check['column'] or ''}: "
-                  f"observed {check['observed']}, expected {check['threshold']}")
+        out.print(
+            f"[yellow]warning[/]: {check['expectation']} {check['column'] or ''}: "
+            f"observed {check['observed']}, expected {check['threshold']}"
+        )
     out.print(f"database: {summary.db}")
     out.print(f"report:   {summary.report}")
 
 
 @app.command()
 def run(
-    inbox: Annotated[Path, typer.Option(help="Folder of exports to read (xlsx, csv, jsonl), recursively.")] = (
-        DEFAULT_INBOX
-    ),
+    inbox: Annotated[
+        Path, typer.Option(help="Folder of exports to read (xlsx, csv, jsonl), recursively.")
+    ] = (DEFAULT_INBOX),
     db: Annotated[Path, typer.Option(help="DuckDB file to publish into.")] = DEFAULT_DB,
     reports: Annotated[Path, typer.Option(help="Folder for the data-quality report.")] = DEFAULT_REPORTS,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Treat this date (YYYY-MM-DD) as today, for reproducible runs.")
+        str | None,
+        typer.Option("--as-of", help="Treat this date (YYYY-MM-DD) as today, for reproducible runs."),
+    ] = None,
+    schemas: Annotated[
+        Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
 ) -> None:
@@ -115,7 +121,7 @@ def run(
     from schemas import ConfigError
 
     try:
-        summary = migrate(inbox=inbox, db=db, reports=reports, as_of=day)
+        summary = migrate(inbox=inbox, db=db, reports=reports, as_of=day, schemas_dir=schemas)
     except RunCheckFailed as exc:
         err.print(f"[red]run failed, nothing published[/]: {exc}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
@@ -139,7 +145,9 @@ def run(
 def report(
     db: Annotated[Path, typer.Option(help="DuckDB file written by `crm-etl run`.")] = DEFAULT_DB,
     reports: Annotated[Path, typer.Option(help="Folder for the data-quality report.")] = DEFAULT_REPORTS,
-    run_id: Annotated[str | None, typer.Option("--run", help="Run to report on (default: the latest).")] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="Run to report on (default: the latest).")
+    ] = None,
 ) -> None:
     """Rebuild the data-quality report from the DuckDB file alone."""
     from flows.report import write_report
@@ -174,8 +182,18 @@ def runs(
             [limit],
         ).fetchall()
     table = Table(title=f"Runs in {db}")
-    for column in ("run", "started", "finished", "status", "read", "loaded", "quarantined", "before",
-                   "customers", "bad files"):
+    for column in (
+        "run",
+        "started",
+        "finished",
+        "status",
+        "read",
+        "loaded",
+        "quarantined",
+        "before",
+        "customers",
+        "bad files",
+    ):
         table.add_column(column)
     for row in rows:
         table.add_row(*(f"{v:%Y-%m-%d %H:%M:%S}" if isinstance(v, dt.datetime) else str(v) for v in row))

@@ -26,7 +26,9 @@ _FILTER = PersonalDataFilter()
 
 def install_masking() -> None:
     """Attach the masking filter to every handler of the root and Prefect loggers (idempotent)."""
-    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in {"prefect", "flows", "cleaners"}]
+    names = [
+        n for n in logging.root.manager.loggerDict if n.split(".")[0] in {"prefect", "flows", "cleaners"}
+    ]
     loggers = [logging.getLogger(), *(logging.getLogger(n) for n in ["prefect", "flows", "cleaners", *names])]
     for logger in loggers:
         if _FILTER not in logger.filters:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
 
@@ -43,13 +43,14 @@ def migrate(
     reports: Path,
     as_of: dt.date | None = None,
     run_id: str | None = None,
+    schemas_dir: Path | None = None,
 ) -> RunSummary:
     """Migrate every export in `inbox` into the DuckDB file `db` and write the data-quality report."""
     install_masking()
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or new_run_id(started)
     as_of = as_of or dt.date.today()
-    config = load_config()
+    config = load_config(schemas_dir)
     extracted = extract(inbox, config)
     cleaned = clean(extracted, cleaning_tables(config, as_of))
     with StagedDatabase(db) as staged:
@@ -57,12 +58,12 @@ def migrate(
         customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
         resolved = dedupe(cleaned, previous, config, as_of)
         counts = stage(staged, run_id, resolved, cleaned, extracted)
-        tag(staged, load_tag_rules())
+        tag(staged, load_tag_rules(config.directory / "tag_rules.yaml"))
         checks = validate(staged, run_id, config, counts["rows_read"])
         summary = _summary(run_id, db, started, extracted, resolved, counts, customers_before, checks)
         record_run(staged, summary, extracted, checks, inbox, as_of)
         staged.publish()
-    summary.report = str(write_report(db, reports, run_id))
+    summary.report = str(write_report(db, reports, run_id, config))
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
 
@@ -95,12 +96,27 @@ def _summary(
         interactions=counts["interactions"],
         quarantined_by_reason=counts["quarantined_by_reason"],
         sheets=[
-            {"file": s.source_file, "sheet": s.source_sheet, "status": s.status, "kind": s.spec,
-             "rows": s.rows_read, "error": s.error}
+            {
+                "file": s.source_file,
+                "sheet": s.source_sheet,
+                "status": s.status,
+                "kind": s.spec,
+                "rows": s.rows_read,
+                "error": s.error,
+            }
             for s in extracted.sheets
-        ] + [
-            {"file": f.source_file, "sheet": "", "status": f.status, "kind": None, "rows": 0, "error": f.error}
-            for f in extracted.files if not f.sheets
+        ]
+        + [
+            {
+                "file": f.source_file,
+                "sheet": "",
+                "status": f.status,
+                "kind": None,
+                "rows": 0,
+                "error": f.error,
+            }
+            for f in extracted.files
+            if not f.sheets
         ],
         failed_inputs=extracted.failed,
         checks=[c.__dict__ for c in checks],

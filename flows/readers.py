@@ -97,31 +97,34 @@ _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
 
 
 def decode_text(data: bytes, source_file: str) -> tuple[str, str]:
-    """Decode a text file: UTF-8 (with or without BOM), then GB18030, then a detected codec."""
+    """Decode a text export: UTF-8 (with or without BOM) first, else the detected codec.
+
+    Chinese exports are mostly GB18030/GBK or Big5; GB18030 would also "decode"
+    Big5 bytes into nonsense, so the codec is detected before falling back to it.
+    """
     if not data.strip():
         raise InputFileError(source_file, "the file is empty")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data[:4096] and not utf16:
         raise InputFileError(source_file, "binary content (NUL bytes): not a text export")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
     best = charset_normalizer.from_bytes(data).best()
+    candidates = []
     if best is not None and best.encoding:
-        encoding = "gb18030" if best.encoding.lower() in _GB_FAMILY else best.encoding
+        candidates.append("gb18030" if best.encoding.lower() in _GB_FAMILY else best.encoding)
+    candidates.append("gb18030")
+    for encoding in candidates:
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
-            pass
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        position = exc.start
+            continue
     raise InputFileError(
         source_file,
         f"cannot decode the text: not UTF-8 or GB18030, and no other encoding fits "
-        f"(first bad byte 0x{data[position]:02x} at offset {position})",
+        f"(first byte that is not UTF-8: 0x{data[first_bad]:02x} at offset {first_bad})",
     )
 
 

@@ -10,13 +10,18 @@ from typing import Any
 import duckdb
 import jinja2
 
-from schemas import load_config
+from schemas import Config, load_config
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 
 FIELD_LABELS = {
-    "customer_name": "客户名称", "contact_name": "联系人", "contact": "联系方式", "industry": "所属行业",
-    "customer_type": "客户类型", "first_contact_date": "首次接触时间", "source_channel": "客户来源",
+    "customer_name": "客户名称",
+    "contact_name": "联系人",
+    "contact": "联系方式",
+    "industry": "所属行业",
+    "customer_type": "客户类型",
+    "first_contact_date": "首次接触时间",
+    "source_channel": "客户来源",
     "owner": "负责人",
 }
 
@@ -27,7 +32,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def report_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[str, Any]:
+def report_data(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | None = None) -> dict[str, Any]:
     """Everything the report shows, queried from the published tables."""
     runs = _rows(con, "SELECT * FROM runs ORDER BY started_at DESC")
     if not runs:
@@ -35,21 +40,30 @@ def report_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> di
     run = next((r for r in runs if r["run_id"] == run_id), None) if run_id else runs[0]
     if run is None:
         raise LookupError(f"no run {run_id!r} in the database (latest: {runs[0]['run_id']})")
-    settings = load_config().pipeline
+    settings = config.pipeline
     checks = _rows(
-        con, "SELECT * FROM validation_results WHERE run_id = ? ORDER BY severity, suite, expectation, \"column\"",
+        con,
+        'SELECT * FROM validation_results WHERE run_id = ? ORDER BY severity, suite, expectation, "column"',
         [run["run_id"]],
     )
     completeness = [
-        {"field": c["column"], "label": FIELD_LABELS.get(c["column"], c["column"]), "share": float(c["observed"])}
-        for c in checks if c["expectation"] == "expect_column_values_to_not_be_null" and c["severity"] == "warning"
+        {
+            "field": c["column"],
+            "label": FIELD_LABELS.get(c["column"], c["column"]),
+            "share": float(c["observed"]),
+        }
+        for c in checks
+        if c["expectation"] == "expect_column_values_to_not_be_null" and c["severity"] == "warning"
     ]
     overall = _rows(con, "SELECT avg(completeness) AS v, count(*) AS n FROM customers")[0]
     return {
         "run": run,
         "inputs": json.loads(run["input_files"]) if run["input_files"] else [],
-        "files": _rows(con, "SELECT * FROM run_files WHERE run_id = ? ORDER BY source_file, source_sheet",
-                       [run["run_id"]]),
+        "files": _rows(
+            con,
+            "SELECT * FROM run_files WHERE run_id = ? ORDER BY source_file, source_sheet",
+            [run["run_id"]],
+        ),
         "quarantine": _rows(
             con,
             "SELECT reason, record_type, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY n DESC, reason",
@@ -83,10 +97,10 @@ def report_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> di
     }
 
 
-def write_report(db: Path, reports: Path, run_id: str | None = None) -> Path:
+def write_report(db: Path, reports: Path, run_id: str | None = None, config: Config | None = None) -> Path:
     """Render `reports/<run_id>/index.html` and copy it to `reports/latest/`; returns the file written."""
     with duckdb.connect(str(db), read_only=True) as con:
-        data = report_data(con, run_id)
+        data = report_data(con, config or load_config(), run_id)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"])
     )

@@ -13,6 +13,7 @@ import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from schemas.codes import load_customer_types, load_industry_table
 
 from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
 from cleaners.linking import link_to_customers
@@ -20,9 +21,8 @@ from cleaners.quality import CheckResult, accounting_check, completeness_checks,
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from cleaners.tags import predicate_check_sql, tag_update_sql
 from flows.extract import ExtractResult, discover_inputs, extract_inbox
-from flows.load import CURRENT_STATE_TABLES, StagedDatabase, accounting_violations, previous_assignments
+from flows.load import CURRENT_STATE_TABLES, StagedDatabase, accounting_violations
 from schemas import Config
-from schemas.codes import load_customer_types, load_industry_table
 from schemas.config import TagRules, load_channels
 
 
@@ -72,12 +72,12 @@ class RunSummary:
 
 def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
     """Load the code tables cleaning needs."""
-    industries = load_industry_table()
+    industries = load_industry_table(config.directory / "industries.yaml")
     return CleaningTables(
         industry_synonyms=industries.synonyms,
         industry_names=industries.names,
-        customer_types=load_customer_types(),
-        channels=load_channels(),
+        customer_types=load_customer_types(config.directory / "customer_types.yaml"),
+        channels=load_channels(config.directory / "channels.yaml"),
         as_of=as_of,
         phone_region=config.pipeline.phone_region,
         first_contact_min_date=config.pipeline.first_contact_min_date,
@@ -90,8 +90,13 @@ def extract(inbox: Path, config: Config) -> ExtractResult:
     logger = get_run_logger()
     paths = discover_inputs(inbox)
     with Progress(
-        TextColumn("[bold]extract[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), disable=not sys.stderr.isatty(), transient=True,
+        TextColumn("[bold]extract[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        disable=not sys.stderr.isatty(),
+        transient=True,
     ) as progress:
         bar = progress.add_task("", total=len(paths))
 
@@ -103,7 +108,9 @@ def extract(inbox: Path, config: Config) -> ExtractResult:
         logger.error("input not readable: %s", message)
     logger.info(
         "read %d files, %d sheets, %d customer / %d order / %d interaction rows",
-        len(result.files), len(result.sheets), *(result.records[t].height for t in result.records),
+        len(result.files),
+        len(result.sheets),
+        *(result.records[t].height for t in result.records),
     )
     return result
 
@@ -131,7 +138,9 @@ def dedupe(cleaned: Cleaned, previous: pl.DataFrame, config: Config, as_of: dt.d
     )
     get_run_logger().info(
         "%d customer records -> %d customers (%d rejected)",
-        resolved.records.height, resolved.golden.height, resolved.rejected.height,
+        resolved.records.height,
+        resolved.golden.height,
+        resolved.rejected.height,
     )
     return resolved
 
@@ -142,7 +151,11 @@ def _lineage_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 @task(name="stage", cache_policy=NO_CACHE)
 def stage(
-    staged: StagedDatabase, run_id: str, resolved: ResolvedCustomers, cleaned: Cleaned, extracted: ExtractResult
+    staged: StagedDatabase,
+    run_id: str,
+    resolved: ResolvedCustomers,
+    cleaned: Cleaned,
+    extracted: ExtractResult,
 ) -> dict[str, Any]:
     """Write this run's current-state tables into the staging copy, replacing the previous run's."""
     con = staged.connection
@@ -153,8 +166,19 @@ def stage(
     staged.insert("customers", golden.drop([c for c in golden.columns if c not in _CUSTOMER_COLUMNS]))
     staged.insert("contacts", resolved.contacts)
     sources = resolved.records.select(
-        pl.lit(run_id).alias("run_id"), "source_system", "source_spec", "source_file", "source_sheet",
-        "source_row", "source_key", "customer_id", "match_score", "match_reason", "issues", "raw",
+        pl.lit(run_id).alias("run_id"),
+        "source_system",
+        "source_spec",
+        "source_file",
+        "source_sheet",
+        "source_row",
+        "source_key",
+        "customer_id",
+        "match_score",
+        "match_reason",
+        "issues",
+        pl.struct(RECORD_FIELDS).struct.json_encode().alias("record"),
+        "raw",
     )
     staged.insert("customer_sources", sources)
     loaded = resolved.records.select("source_system", "legacy_id", "customer_id")
@@ -163,22 +187,46 @@ def stage(
     staged.insert(
         "orders",
         orders.filter(pl.col("reject_reason").is_null()).select(
-            "order_id", "customer_id", "order_date", "amount_cny", "product", "quantity", "owner",
-            "source_system", "source_file", "source_sheet", "source_row", "link_reason",
+            "order_id",
+            "customer_id",
+            "order_date",
+            "amount_cny",
+            "product",
+            "quantity",
+            "owner",
+            "source_system",
+            "source_file",
+            "source_sheet",
+            "source_row",
+            "link_reason",
         ),
     )
     staged.insert(
         "interactions",
         interactions.filter(pl.col("reject_reason").is_null()).select(
-            "interaction_id", "customer_id", "date", "channel", "participants", "content", "feedback", "todo",
-            "owner", "source_system", "source_file", "source_sheet", "source_row", "link_reason",
+            "interaction_id",
+            "customer_id",
+            "date",
+            "channel",
+            "participants",
+            "content",
+            "feedback",
+            "todo",
+            "owner",
+            "source_system",
+            "source_file",
+            "source_sheet",
+            "source_row",
+            "link_reason",
         ),
     )
     quarantine = pl.concat(
         [
             quarantine_rows(resolved.rejected, "customer", run_id),
             quarantine_rows(orders.filter(pl.col("reject_reason").is_not_null()), "order", run_id),
-            quarantine_rows(interactions.filter(pl.col("reject_reason").is_not_null()), "interaction", run_id),
+            quarantine_rows(
+                interactions.filter(pl.col("reject_reason").is_not_null()), "interaction", run_id
+            ),
         ]
     )
     staged.insert("quarantine", quarantine)
@@ -195,11 +243,56 @@ def stage(
     }
 
 
+# The cleaned values of each loaded record, kept beside its raw cells in customer_sources.
+RECORD_FIELDS = [
+    "legacy_id",
+    "customer_name",
+    "company_key",
+    "contact_name",
+    "contact_title",
+    "mobile",
+    "phone",
+    "other_phones",
+    "email",
+    "email_suggestion",
+    "industry",
+    "industry_code",
+    "customer_type",
+    "customer_stage",
+    "first_contact_date",
+    "source_channel",
+    "owner",
+    "city",
+    "employees",
+]
+
 _CUSTOMER_COLUMNS = {
-    "customer_id", "customer_name", "company_key", "contact_name", "contact_title", "mobile", "phone",
-    "other_phones", "email", "industry", "industry_code", "customer_type", "customer_stage",
-    "first_contact_date", "source_channel", "owner", "city", "address", "employees", "employee_count",
-    "core_need", "completeness", "missing_fields", "source_count", "field_sources", "run_id",
+    "customer_id",
+    "customer_name",
+    "company_key",
+    "contact_name",
+    "contact_title",
+    "mobile",
+    "phone",
+    "other_phones",
+    "email",
+    "industry",
+    "industry_code",
+    "customer_type",
+    "customer_stage",
+    "first_contact_date",
+    "source_channel",
+    "owner",
+    "city",
+    "address",
+    "employees",
+    "employee_count",
+    "core_need",
+    "completeness",
+    "missing_fields",
+    "source_count",
+    "field_sources",
+    "run_id",
 }
 
 
@@ -230,52 +323,96 @@ def validate(staged: StagedDatabase, run_id: str, config: Config, rows_read: int
     checks = [
         accounting_check(rows_read, violations.height, sample),
         *key_checks(customers),
-        *completeness_checks(customers, config.pipeline.completeness_fields, config.pipeline.completeness_target),
+        *completeness_checks(
+            customers, config.pipeline.completeness_fields, config.pipeline.completeness_target
+        ),
     ]
     failed = [c for c in checks if c.severity == "critical" and not c.success]
     if failed:
         raise RunCheckFailed(
-            "critical checks failed: " + "; ".join(f"{c.expectation} {c.column or ''} ({c.observed})" for c in failed),
+            "critical checks failed: "
+            + "; ".join(f"{c.expectation} {c.column or ''} ({c.observed})" for c in failed),
             checks,
         )
     return checks
 
 
 def record_run(
-    staged: StagedDatabase, summary: RunSummary, extracted: ExtractResult, checks: list[CheckResult],
-    inbox: Path, as_of: dt.date,
+    staged: StagedDatabase,
+    summary: RunSummary,
+    extracted: ExtractResult,
+    checks: list[CheckResult],
+    inbox: Path,
+    as_of: dt.date,
 ) -> None:
     """Append this run to `runs`, `run_files` and `validation_results`, then commit the transaction."""
     inputs = [
-        {"file": f.source_file, "sha256": f.sha256, "bytes": f.size_bytes, "status": f.status, "error": f.error}
+        {
+            "file": f.source_file,
+            "sha256": f.sha256,
+            "bytes": f.size_bytes,
+            "status": f.status,
+            "error": f.error,
+        }
         for f in extracted.files
     ]
     staged.insert(
         "runs",
         pl.DataFrame(
-            [{
-                "run_id": summary.run_id, "started_at": summary.started_at, "finished_at": summary.finished_at,
-                "status": summary.status, "inbox": str(inbox), "as_of": as_of,
-                "input_files": json.dumps(inputs, ensure_ascii=False), "rows_read": summary.rows_read,
-                "rows_loaded": summary.rows_loaded, "rows_quarantined": summary.rows_quarantined,
-                "customers_before": summary.customers_before, "customers": summary.customers,
-                "records_merged": summary.records_merged, "files_failed": len(summary.failed_inputs),
-            }]
+            [
+                {
+                    "run_id": summary.run_id,
+                    "started_at": summary.started_at,
+                    "finished_at": summary.finished_at,
+                    "status": summary.status,
+                    "inbox": str(inbox),
+                    "as_of": as_of,
+                    "input_files": json.dumps(inputs, ensure_ascii=False),
+                    "rows_read": summary.rows_read,
+                    "rows_loaded": summary.rows_loaded,
+                    "rows_quarantined": summary.rows_quarantined,
+                    "customers_before": summary.customers_before,
+                    "customers": summary.customers,
+                    "records_merged": summary.records_merged,
+                    "files_failed": len(summary.failed_inputs),
+                }
+            ]
         ),
     )
     file_rows: list[dict[str, Any]] = []
     for f in extracted.files:
-        base = {"run_id": summary.run_id, "source_file": f.source_file, "sha256": f.sha256,
-                "size_bytes": f.size_bytes}
+        base = {
+            "run_id": summary.run_id,
+            "source_file": f.source_file,
+            "sha256": f.sha256,
+            "size_bytes": f.size_bytes,
+        }
         if not f.sheets:
-            file_rows.append({**base, "source_sheet": "", "status": f.status, "error": f.error, "rows_read": 0,
-                              "unmapped_headers": []})
+            file_rows.append(
+                {
+                    **base,
+                    "source_sheet": "",
+                    "status": f.status,
+                    "error": f.error,
+                    "rows_read": 0,
+                    "unmapped_headers": [],
+                }
+            )
         for s in f.sheets:
-            file_rows.append({
-                **base, "source_sheet": s.source_sheet, "status": s.status, "source_spec": s.spec,
-                "record_type": s.record_type, "header_row": s.header_row, "encoding": s.encoding,
-                "rows_read": s.rows_read, "unmapped_headers": s.unmapped_headers, "error": s.error,
-            })
+            file_rows.append(
+                {
+                    **base,
+                    "source_sheet": s.source_sheet,
+                    "status": s.status,
+                    "source_spec": s.spec,
+                    "record_type": s.record_type,
+                    "header_row": s.header_row,
+                    "encoding": s.encoding,
+                    "rows_read": s.rows_read,
+                    "unmapped_headers": s.unmapped_headers,
+                    "error": s.error,
+                }
+            )
     staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
     if checks:
         staged.insert("validation_results", pl.DataFrame([c.as_row(summary.run_id) for c in checks]))

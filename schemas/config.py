@@ -90,6 +90,7 @@ class PipelineSettings(BaseModel):
 class Config(BaseModel):
     """Everything the pipeline reads from schemas/."""
 
+    directory: Path
     canonical: CanonicalSchema
     sources: list[SourceSpec]
     pipeline: PipelineSettings
@@ -107,8 +108,7 @@ def _read_yaml(path: Path) -> Any:
 
 def _validation_message(path: Path, exc: ValidationError) -> str:
     problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-        for err in exc.errors()
+        f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
     )
     return f"{path}: {problems}"
 
@@ -168,7 +168,7 @@ def load_config(directory: Path | None = None) -> Config:
                 f"{root / 'pipeline.yaml'}: completeness_fields: {name!r} is not a customer field"
             )
     sources = load_sources(root / "sources", canonical)
-    return Config(canonical=canonical, sources=sources, pipeline=pipeline)
+    return Config(directory=root, canonical=canonical, sources=sources, pipeline=pipeline)
 
 
 class TagRule(BaseModel):
@@ -204,7 +204,9 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
         rule.line = rule_node.start_mark.line + 1
     for rule in rules.rules:
         if rule.group not in rules.groups:
-            raise ConfigError(f"{path}:{rule.line}: rule {rule.tag!r} has group {rule.group!r}, not in groups")
+            raise ConfigError(
+                f"{path}:{rule.line}: rule {rule.tag!r} has group {rule.group!r}, not in groups"
+            )
     return rules
 
 
@@ -219,6 +221,8 @@ def load_channels(path: Path | None = None) -> dict[str, str]:
         for spelling in [canonical, *(spellings or [])]:
             key = normalise_header(spelling)
             if lookup.get(key, canonical) != canonical:
-                raise ConfigError(f"{path}: spelling {spelling!r} is listed under {lookup[key]!r} and {canonical!r}")
+                raise ConfigError(
+                    f"{path}: spelling {spelling!r} is listed under {lookup[key]!r} and {canonical!r}"
+                )
             lookup[key] = str(canonical)
     return lookup

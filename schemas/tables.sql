@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS customer_sources (
     match_score   DOUBLE,
     match_reason  VARCHAR,
     issues        VARCHAR[],
+    record        JSON,
     raw           JSON
 );
 
@@ -165,4 +166,6 @@ COMMENT ON COLUMN customers.industry_code IS 'GB/T 4754-2017 section letter (A-T
 COMMENT ON COLUMN customers.completeness IS '客户信息完整度: share of required fields present (0-1)';
 COMMENT ON COLUMN customers.field_sources IS 'JSON: field -> source record (file#sheet!row) its value came from';
 COMMENT ON COLUMN customer_sources.source_row IS 'Row a person sees: spreadsheet row (title and header rows count) or file line';
+COMMENT ON COLUMN customer_sources.record IS 'JSON: this record''s values after cleaning';
+COMMENT ON COLUMN customer_sources.issues IS 'Cleaning doubts as field:reason (the value was nulled or flagged)';
 COMMENT ON COLUMN quarantine.raw IS 'The original cells as JSON, keyed by the source header';

@@ -16,7 +16,17 @@ from cleaners.headers import find_header, map_header_row, normalise_header
         (None, ""),
         (123, "123"),
     ],
-    ids=["plain", "star-space", "fullwidth-star-colon", "english", "dash", "unit", "brackets", "none", "number"],
+    ids=[
+        "plain",
+        "star-space",
+        "fullwidth-star-colon",
+        "english",
+        "dash",
+        "unit",
+        "brackets",
+        "none",
+        "number",
+    ],
 )
 def test_normalise_header(raw, expected):
     assert normalise_header(raw) == expected
@@ -27,7 +37,12 @@ ORDERS = {"订单号": "order_id", "客户名称": "customer_name", "金额": "a
 
 
 def test_header_below_title_rows_is_found():
-    rows = [["华东区客户台账（2024年）", "", ""], ["", "", ""], ["客户名称", "联系人", "手机"], ["甲公司", "张三", "1"]]
+    rows = [
+        ["华东区客户台账（2024年）", "", ""],
+        ["", "", ""],
+        ["客户名称", "联系人", "手机"],
+        ["甲公司", "张三", "1"],
+    ]
     match = find_header(rows, [LEDGER, ORDERS], [2, 2])
     assert match is not None
     assert match.row_index == 2

@@ -1,5 +1,3 @@
-import re
-
 import polars as pl
 import pytest
 
@@ -8,8 +6,12 @@ from cleaners.masking import mask_email, mask_email_expr, mask_phone, mask_phone
 
 @pytest.mark.parametrize(
     ("raw", "masked"),
-    [("13800138000", "138****8000"), ("+8613800138000", "+86138****8000"), ("+862162345678", "+86216***5678"),
-     ("12", "**")],
+    [
+        ("13800138000", "138****8000"),
+        ("+8613800138000", "+86138****8000"),
+        ("+862162345678", "+86216***5678"),
+        ("12", "**"),
+    ],
     ids=["national", "e164", "landline", "short"],
 )
 def test_mask_phone(raw, masked):

@@ -25,8 +25,18 @@ def _frame(rows: list[tuple[str | None, ...]], extra: list[str | None] | None = 
         (("合计科技有限公司", "李四", None), None),
         ((None, None, "13800138000"), None),
     ],
-    ids=["blank", "totals", "totals-colon", "total-en", "note-prefix", "note-sentence", "name-only",
-         "full-record", "company-containing-heji", "mobile-only"],
+    ids=[
+        "blank",
+        "totals",
+        "totals-colon",
+        "total-en",
+        "note-prefix",
+        "note-sentence",
+        "name-only",
+        "full-record",
+        "company-containing-heji",
+        "mobile-only",
+    ],
 )
 def test_garbage_reason(row, reason):
     assert garbage_reason(_frame([row]), COLUMNS).to_list() == [reason]

@@ -24,10 +24,14 @@ RULES = [
 
 def test_tags_and_tag_line_in_duckdb():
     con = duckdb.connect()
-    con.execute("CREATE TABLE customers (id INT, industry_code VARCHAR, employee_count INT, completeness DOUBLE,"
-                " tags VARCHAR[], tag_line VARCHAR)")
-    con.execute("INSERT INTO customers VALUES (1, 'C', 80, 1.0, NULL, NULL), (2, 'I', 5000, 0.5, NULL, NULL),"
-                " (3, NULL, NULL, 1.0, NULL, NULL)")
+    con.execute(
+        "CREATE TABLE customers (id INT, industry_code VARCHAR, employee_count INT, completeness DOUBLE,"
+        " tags VARCHAR[], tag_line VARCHAR)"
+    )
+    con.execute(
+        "INSERT INTO customers VALUES (1, 'C', 80, 1.0, NULL, NULL), (2, 'I', 5000, 0.5, NULL, NULL),"
+        " (3, NULL, NULL, 1.0, NULL, NULL)"
+    )
     con.execute(tag_update_sql(RULES, ["行业", "规模", "状态"]))
     rows = con.execute("SELECT id, tags, tag_line FROM customers ORDER BY id").fetchall()
     assert rows == [

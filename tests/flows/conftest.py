@@ -1,0 +1,44 @@
+"""Fixtures that write real input files (xlsx via openpyxl, GB18030 CSV, JSON Lines) into tmp_path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+
+def write_ledger(
+    path: Path,
+    rows: list[list[object]],
+    title: str | None = "华东区客户台账（2024年）",
+    header: list[str] | None = None,
+    sheet: str = "客户台账",
+    date1904: bool = False,
+) -> Path:
+    """An Excel ledger like a sales rep keeps: optional merged title row, a header, data rows."""
+    header = header or ["客户名称", "联系人", "手机", "首次接触时间", "负责人"]
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = sheet
+    if date1904:
+        workbook.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    if title:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    workbook.save(path)
+    return path
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
