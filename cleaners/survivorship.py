@@ -58,13 +58,20 @@ def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.Data
     )
     aggregations = []
     for f in TRUSTED_FIELDS:
-        # Sort key: trust first, then frequency (desc), then the recency already in row order.
-        order = pl.struct(pl.col("_trust"), -pl.col(f"_freq_{f}"), pl.int_range(pl.len()))
+        # Trust first, then frequency; the stable sort keeps recency (row order) for ties.
         present = pl.col(f).is_not_null()
-        aggregations.append(pl.col(f).filter(present).sort_by(order.filter(present)).first().alias(f))
-        aggregations.append(
-            pl.col("_lineage").filter(present).sort_by(order.filter(present)).first().alias(f"_src_{f}")
-        )
+        keys = [pl.col("_trust").filter(present), pl.col(f"_freq_{f}").filter(present)]
+
+        def best(column: str, keys: list[pl.Expr] = keys, present: pl.Expr = present) -> pl.Expr:
+            return (
+                pl.col(column)
+                .filter(present)
+                .sort_by(keys, descending=[False, True], maintain_order=True)
+                .first()
+            )
+
+        aggregations.append(best(f).alias(f))
+        aggregations.append(best("_lineage").alias(f"_src_{f}"))
     golden = ordered.group_by("customer_id", maintain_order=True).agg(
         *aggregations,
         pl.col("first_contact_date").min().alias("first_contact_date"),
@@ -73,11 +80,11 @@ def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.Data
         .first()
         .alias("_src_first_contact_date"),
         pl.concat_list("mobile", "phone")
-        .flatten()
+        .explode()
         .drop_nulls()
         .unique(maintain_order=True)
         .alias("_all_numbers"),
-        pl.col("other_phones").flatten().drop_nulls().unique(maintain_order=True).alias("_other"),
+        pl.col("other_phones").explode().drop_nulls().unique(maintain_order=True).alias("_other"),
         pl.len().alias("source_count"),
     )
     golden = golden.with_columns(

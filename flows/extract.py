@@ -68,7 +68,7 @@ class FileOutcome:
 class ExtractResult:
     """Raw record frames per record type plus the outcome of every file and sheet."""
 
-    records: dict[str, pl.DataFrame]
+    records: dict[RecordType, pl.DataFrame]
     files: list[FileOutcome]
 
     @property
@@ -78,7 +78,7 @@ class ExtractResult:
     @property
     def failed(self) -> list[str]:
         """Messages for every file or sheet that could not be read."""
-        messages = [f.error for f in self.files if f.status == "failed" and f.error]
+        messages = [f.error for f in self.files if f.status == "failed" and f.error and not f.sheets]
         messages += [s.error for s in self.sheets if s.status == "failed" and s.error]
         return messages
 
@@ -141,7 +141,7 @@ def _sheet_records(
         return outcome, None, None
     match = find_header(header_rows, lookups, [s.min_matched_fields for s in specs])
     if match is None:
-        known = "、".join(sorted({a for s in specs for a in s.aliases.get("customer_name", [])})[:4])
+        known = "、".join(dict.fromkeys(s.aliases["customer_name"][0] for s in specs if "customer_name" in s.aliases))
         outcome.status = "failed"
         outcome.error = (
             f"{sheet.source_file}"
@@ -255,7 +255,7 @@ def extract_inbox(
     """Read every input file of an inbox into raw record frames, one per record type."""
     specs = config.sources
     lookups = [s.header_lookup() for s in specs]
-    frames: dict[str, list[pl.DataFrame]] = {t: [] for t in RECORD_TYPES}
+    frames: dict[RecordType, list[pl.DataFrame]] = {t: [] for t in RECORD_TYPES}
     outcomes: list[FileOutcome] = []
     for path in paths if paths is not None else discover_inputs(inbox):
         source_file = path.relative_to(inbox).as_posix()

@@ -90,7 +90,9 @@ class StagedDatabase:
 
     def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         """Run a query on the staged data and return the result as a polars frame."""
-        return self.connection.execute(sql, params or []).pl()
+        frame = pl.from_arrow(self.connection.execute(sql, params or []).to_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        return frame
 
     def publish(self) -> None:
         """Make the staged file the published one, atomically."""

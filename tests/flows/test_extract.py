@@ -1,0 +1,79 @@
+import datetime as dt
+import json
+
+import openpyxl
+
+from flows.extract import discover_inputs, extract_inbox
+from schemas import load_config
+from tests.flows.conftest import write_ledger
+
+CONFIG = load_config()
+
+
+def test_ledger_below_a_title_row_is_recognised_and_unmapped_columns_kept(inbox):
+    write_ledger(
+        inbox / "ledger.xlsx",
+        [["甲公司", "张三", 13800138000, dt.date(2024, 5, 1), "张伟", "VIP"]],
+        header=["客户名称", "联系人", "手机", "首次接触时间", "负责人", "客户等级"],
+    )
+    result = extract_inbox(inbox, CONFIG)
+    (sheet,) = result.sheets
+    assert (sheet.spec, sheet.header_row, sheet.rows_read) == ("excel_ledger", 2, 1)
+    assert sheet.unmapped_headers == ["客户等级"]
+    row = result.records["customers"].row(0, named=True)
+    assert row["source_row"] == 3
+    assert row["mobile"] == "13800138000"
+    assert row["first_contact_date"] == "2024-05-01"
+    assert json.loads(row["extra"]) == {"客户等级": "VIP"}
+    assert json.loads(row["raw"])["手机"] == 13800138000
+
+
+def test_each_sheet_is_recognised_by_its_own_headers(inbox):
+    workbook = openpyxl.Workbook()
+    customers = workbook.active
+    customers.title = "客户"
+    customers.append(["公司名称", "对接人", "联系电话"])
+    customers.append(["甲公司", "张三", "021-62345678"])
+    followups = workbook.create_sheet("跟进记录")
+    followups.append(["日期", "客户名称", "方式", "沟通内容", "客户反馈"])
+    followups.append(["2024-05-02", "甲公司", "电话", "介绍产品", "价格偏高"])
+    workbook.create_sheet("空白")
+    workbook.save(inbox / "book.xlsx")
+    result = extract_inbox(inbox, CONFIG)
+    kinds = {s.source_sheet: (s.status, s.spec) for s in result.sheets}
+    assert kinds == {
+        "客户": ("loaded", "excel_ledger"),
+        "跟进记录": ("loaded", "excel_followups"),
+        "空白": ("empty", None),
+    }
+    assert result.records["interactions"]["content"].to_list() == ["介绍产品"]
+
+
+def test_sheet_without_recognisable_header_fails_with_the_sheet_named(inbox):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "杂项"
+    workbook.active.append(["foo", "bar"])
+    workbook.active.append(["1", "2"])
+    workbook.save(inbox / "misc.xlsx")
+    result = extract_inbox(inbox, CONFIG)
+    assert result.files[0].status == "failed"
+    assert result.failed == [result.files[0].error]
+    assert "misc.xlsx [sheet 杂项]: no recognisable header row" in result.failed[0]
+
+
+def test_discovery_skips_hidden_and_processed_files(inbox):
+    (inbox / ".hidden.csv").write_text("x")
+    (inbox / "processed").mkdir()
+    (inbox / "processed" / "old.csv").write_text("x")
+    (inbox / "sub").mkdir()
+    (inbox / "sub" / "new.csv").write_text("x")
+    assert [p.relative_to(inbox).as_posix() for p in discover_inputs(inbox)] == ["sub/new.csv"]
+
+
+def test_excel_lock_files_are_recorded_as_skipped(inbox):
+    (inbox / "~$ledger.xlsx").write_bytes(b"lock")
+    result = extract_inbox(inbox, CONFIG)
+    assert (result.files[0].status, result.files[0].error) == (
+        "skipped",
+        "Excel lock file (the workbook is open in Excel)",
+    )
