@@ -6,8 +6,25 @@ import re
 
 import polars as pl
 
-# Runs of 7+ digits, allowing the separators people type inside phone numbers.
-_PHONE_RUN = re.compile(r"(?<!\d)(?:\+?\d[\d\s\-().]{5,}\d)(?!\d)")
+# Phone-shaped digit runs only: mainland mobiles, landlines with an area code, 400/800 numbers and
+# international numbers written with `+`. Identifiers such as run ids (`R20261123T110622`) or order
+# numbers glued to letters are left alone: a phone never touches an ASCII letter or another digit.
+_EDGE_L = r"(?<![0-9A-Za-z])"
+_EDGE_R = r"(?![0-9A-Za-z])"
+_CC = r"(?:(?:\+|00)?86[\s\-]?|\(\+?86\)\s?)?"
+_PHONE_RUN = re.compile(
+    _EDGE_L
+    + "(?:"
+    + _CC
+    + r"1[3-9]\d(?:[\s\-.]?\d){8}"  # mobile, optionally grouped 3-4-4
+    + "|"
+    + _CC
+    + r"\(?0\d{2,3}\)?[\s\-.]?\d{3,4}[\s\-]?\d{4}"  # landline with area code
+    + r"|[48]00[\s\-]?\d{3}[\s\-]?\d{4}"  # service numbers
+    + r"|\+\d{1,3}[\s\-]?\d(?:[\s\-]?\d){6,13}"  # any international number
+    + ")"
+    + _EDGE_R
+)
 _EMAIL = re.compile(r"([\w.+\-]+)@([\w\-]+(?:\.[\w\-]+)+)", re.UNICODE)
 
 
@@ -36,16 +53,11 @@ def mask_email(value: str | None) -> str | None:
 
 
 def mask_text(text: str) -> str:
-    """Mask every phone-like digit run and every email address inside free text."""
+    """Mask every phone number and email address inside free text; dates, amounts and ids stay readable."""
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)) or "", text)
 
     def _phone(match: re.Match[str]) -> str:
-        raw = match.group(0)
-        digits = re.sub(r"\D", "", raw)
-        # Dates and amounts are shorter or carry separators in date shape; keep them readable.
-        if len(digits) < 7 or re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", raw.strip()):
-            return raw
-        return mask_phone(raw) or raw
+        return mask_phone(match.group(0)) or match.group(0)
 
     return _PHONE_RUN.sub(_phone, text)
 

@@ -1106,9 +1106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Write the sample inbox and the truth module."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="inbox folder to write")
-    parser.add_argument(
-        "--truth", type=Path, default=DEFAULT_TRUTH, help="truth module to write (tests/...)"
-    )
+    parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH, help="truth module to write (tests/...)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 

@@ -194,7 +194,8 @@ def runs(
         "customers",
         "bad files",
     ):
-        table.add_column(column)
+        # The run id is what scripts copy into `report --run` / `restore`: never truncate or wrap it.
+        table.add_column(column, no_wrap=column == "run", min_width=23 if column == "run" else None)
     for row in rows:
         table.add_row(*(f"{v:%Y-%m-%d %H:%M:%S}" if isinstance(v, dt.datetime) else str(v) for v in row))
     out.print(table)

@@ -141,7 +141,9 @@ def _sheet_records(
         return outcome, None, None
     match = find_header(header_rows, lookups, [s.min_matched_fields for s in specs])
     if match is None:
-        known = "、".join(dict.fromkeys(s.aliases["customer_name"][0] for s in specs if "customer_name" in s.aliases))
+        known = "、".join(
+            dict.fromkeys(s.aliases["customer_name"][0] for s in specs if "customer_name" in s.aliases)
+        )
         outcome.status = "failed"
         outcome.error = (
             f"{sheet.source_file}"

@@ -90,7 +90,10 @@ class StagedDatabase:
 
     def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         """Run a query on the staged data and return the result as a polars frame."""
-        frame = pl.from_arrow(self.connection.execute(sql, params or []).to_arrow_table())
+        relation = self.connection.sql(sql, params=params or None)
+        if relation is None:
+            raise ValueError(f"query returned no result set: {sql[:80]}")
+        frame = pl.from_arrow(relation.to_arrow_table())
         assert isinstance(frame, pl.DataFrame)
         return frame
 

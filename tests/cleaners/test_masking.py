@@ -36,3 +36,31 @@ def test_vectorised_masks_match_scalar_ones():
     out = frame.select(mask_phone_expr("m"), mask_email_expr("e"))
     assert out["m"].to_list() == [mask_phone("+8613800138000"), mask_phone("13912345678")]
     assert out["e"].to_list() == ["z***@qq.com", "a***@b.cn"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("座机 010-62345678 转 8001", "62345678"),
+        ("call (021) 6234 5678", "6234 5678"),
+        ("热线 400-820-8820", "820-8820"),
+        ("0086 138 0013 8000 请回电", "0013 8000"),
+        ("HK +852 9123 4567", "9123 4567"),
+        ("电话13800138000请回", "13800138000"),
+    ],
+)
+def test_mask_text_hides_phones_in_every_common_shape(text, hidden):
+    assert hidden not in mask_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "run R20261123T110622-9b7a9e published",
+        "order SO202405010001 amount 128000.50",
+        "首次接触 20240501，金额 1,280,000",
+        "row 12345678 of sheet 2",
+    ],
+)
+def test_mask_text_leaves_ids_dates_and_amounts_alone(text):
+    assert mask_text(text) == text
