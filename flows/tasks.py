@@ -13,7 +13,6 @@ import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from schemas.codes import load_customer_types, load_industry_table
 
 from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
 from cleaners.linking import link_to_customers
@@ -23,6 +22,7 @@ from cleaners.tags import predicate_check_sql, tag_update_sql
 from flows.extract import ExtractResult, discover_inputs, extract_inbox
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, accounting_violations
 from schemas import Config
+from schemas.codes import load_customer_types, load_industry_table
 from schemas.config import TagRules, load_channels
 
 
