@@ -50,7 +50,6 @@ _CN_MOBILE_RANGES: str = (
     or r"1[3-9]\d{9}"
 )
 _CN_MOBILE_RANGES_RE = re.compile(_CN_MOBILE_RANGES)
-_FAST_MOBILE = rf"^(?:\+86|0086|86)?((?:{_CN_MOBILE_RANGES}))$"
 
 _SERVICE_TYPES = frozenset(
     {
@@ -81,7 +80,8 @@ _PLACEHOLDERS = frozenset(
 _PLACEHOLDER_SPLIT = re.compile(r"[\s,;、/|]+")
 _ONLY_PUNCTUATION = re.compile(r"[\W_]+")
 _ASCII_DIGIT = re.compile(r"[0-9]")
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘ー", "-"))
+_DASH_CHARS = "‐‑‒–—―−﹘ー"
+_DASHES = str.maketrans(dict.fromkeys(_DASH_CHARS, "-"))
 _QUOTES = "'\"`‘’“”"
 _EXCEL_INTEGRAL_FLOAT = re.compile(r"([0-9]+)\.0+")
 _EXCEL_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?e\+?[0-9]{1,2}")
@@ -184,24 +184,29 @@ def normalise_phones(values: pl.Series, region: str = "CN") -> pl.DataFrame:
 
 
 def _normalise_unique(uniques: pl.Series, region: str) -> pl.DataFrame:
-    """Normalise distinct raw cells: plain mainland mobiles vectorised, the rest one by one."""
-    frame = uniques.alias("raw").to_frame()
+    """Normalise distinct raw cells: common mainland shapes vectorised, the rest one by one."""
     if region == "CN":
-        frame = frame.with_columns(
-            pl.col("raw").str.replace_all(r"[\s-]+", "").str.extract(_FAST_MOBILE, 1).alias("fast")
+        # Bare mainland mobiles, the bulk of any export, skip even the vectorised parsing.
+        bare = uniques.str.contains(rf"^(?:{_CN_MOBILE_RANGES})$")
+        plain = (
+            uniques.filter(bare)
+            .alias("raw")
+            .to_frame()
+            .select(
+                "raw",
+                ("+86" + pl.col("raw")).alias("mobile"),
+                pl.col("raw").alias("mobile_national"),
+                pl.lit(None, pl.String).alias("landline"),
+                pl.lit("mobile").alias("phone_kind"),
+                pl.lit([], OUTPUT_SCHEMA["other_phones"]).alias("other_phones"),
+                pl.lit(None, pl.String).alias("phone_reason"),
+            )
         )
+        rest = uniques.filter(~bare)
+        fast = pl.concat([plain, _fast_cells(rest)], how="vertical")
+        slow_raw = rest.filter(~rest.is_in(fast.get_column("raw").implode())).to_list()
     else:
-        frame = frame.with_columns(pl.lit(None, pl.String).alias("fast"))
-    fast = frame.filter(pl.col("fast").is_not_null()).select(
-        "raw",
-        ("+86" + pl.col("fast")).alias("mobile"),
-        pl.col("fast").alias("mobile_national"),
-        pl.lit(None, pl.String).alias("landline"),
-        pl.lit("mobile").alias("phone_kind"),
-        pl.lit([], OUTPUT_SCHEMA["other_phones"]).alias("other_phones"),
-        pl.lit(None, pl.String).alias("phone_reason"),
-    )
-    slow_raw = frame.filter(pl.col("fast").is_null()).get_column("raw").to_list()
+        fast, slow_raw = _fast_cells(uniques.clear()), uniques.to_list()
     cells = [_normalise_cell(raw, region) for raw in slow_raw]
     columns: dict[str, list[str | None]] = {"raw": slow_raw}
     for name in ("mobile", "mobile_national", "landline", "phone_kind", "phone_reason"):
@@ -218,8 +223,233 @@ def _normalise_unique(uniques: pl.Series, region: str) -> pl.DataFrame:
         )
         .select("raw", *OUTPUT_SCHEMA)
     )
-    logger.debug("phones: %d distinct cells on the fast path, %d parsed", fast.height, slow.height)
+    logger.debug("phones: %d distinct cells vectorised, %d parsed one by one", fast.height, slow.height)
     return pl.concat([fast, slow], how="vertical")
+
+
+# The vectorised path. It accepts a cell only when every number in it is valid on its own and
+# unambiguous; anything it is unsure of (placeholders, invalid or partial numbers, foreign numbers,
+# odd separators) goes to `_normalise_cell`, which stays the reference. A test checks that both paths
+# agree on every cell the vectorised one accepts.
+_RUST_DIGIT = re.compile(r"\\d")
+
+
+def _desc_pattern(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """A CN number-type pattern from phonenumbers' metadata, anchored, ASCII digits only."""
+    desc = getattr(PhoneMetadata.metadata_for_region("CN"), name, None)
+    if desc is None or not desc.national_number_pattern:
+        return None
+    pattern = _RUST_DIGIT.sub("[0-9]", desc.national_number_pattern)
+    return f"^(?:{pattern})$", tuple(length for length in desc.possible_length if length > 0)
+
+
+# Checked in phonenumbers' own order (`number_type`): the first matching type wins.
+_CN_TYPES: list[tuple[str, str, tuple[int, ...]]] = [
+    (kind, *found)
+    for name, kind in (
+        ("premium_rate", "service"),
+        ("toll_free", "service"),
+        ("shared_cost", "service"),
+        ("voip", "landline"),
+        ("personal_number", "landline"),
+        ("pager", "landline"),
+        ("uan", "service"),
+        ("voicemail", "landline"),
+        ("fixed_line", "landline"),
+    )
+    if (found := _desc_pattern(name)) is not None
+]
+_CN_GENERAL = _desc_pattern("general_desc") or (r"^[0-9]+$", ())
+_CJK_LABEL_RUN = rf"(?:{_CJK_LABELS})\s*:?"
+_ASCII_LEADING_LABEL = r"^(?:(?:telephone|tel|phone|mobile|mob|cell|fax|hp|no)\.?|[mtfhpo]\s*(?::))\s*:?\s*"
+_LEADING_MOBILE = rf"^((?:\+86|0086|86)?\s*(?:{_CN_MOBILE_RANGES}))\s+([0-9(+])"
+_HARD_SPLIT = r"[,;、|\r\n/]|或|及|和"
+_EXT_SPLIT = r"^(.*?[0-9)])\s*(?:(?:转|分机号?|ext(?:ension)?\.?|x|#)\s*[:.]?\s*|-\s*)([0-9]{1,6})$"
+
+
+def _matches(expr: pl.Expr, pattern: str, lengths: tuple[int, ...]) -> pl.Expr:
+    length_ok = expr.str.len_chars().is_in(list(lengths)) if lengths else pl.lit(value=True)
+    return length_ok & expr.str.contains(pattern)
+
+
+def _classify_columns(frame: pl.DataFrame, number: str, prefix: str) -> pl.DataFrame:
+    """Add `<prefix>_nsn` and `<prefix>_kind` for the `+`/digits column `number`; kind null when unsure.
+
+    Built in steps over materialised columns: polars does not share sub-expressions inside `when`.
+    """
+    nsn, kind = f"{prefix}_nsn", f"{prefix}_kind"
+    digits = pl.col("_digits")
+    plus = pl.col(number).str.starts_with("+")
+    frame = frame.with_columns(pl.col(number).str.strip_prefix("+").alias("_digits"), plus.alias("_plus"))
+    frame = frame.with_columns(
+        pl.when(pl.col("_plus") & digits.str.starts_with("86"))
+        .then(digits.str.slice(2))
+        .when(~pl.col("_plus") & digits.str.starts_with("0086"))
+        .then(digits.str.slice(4))
+        .when(~pl.col("_plus") & digits.str.starts_with("86") & (digits.str.len_chars() >= 12))
+        .then(digits.str.slice(2))
+        .when(~pl.col("_plus") & ~digits.str.starts_with("00"))
+        .then(digits)
+        .alias(nsn)
+    ).with_columns(pl.col(nsn).str.strip_prefix("0"))
+    national = pl.col(nsn)
+    # A string is one digit repeated exactly when dropping its first or its last character gives the same.
+    same_digits = national.str.slice(1) == national.str.head(-1)
+    usable = (
+        (national.str.len_chars() >= 9)
+        & (digits.str.len_chars() <= _MAX_NUMBER_DIGITS)
+        & ~same_digits
+        & ~national.str.starts_with("0")
+        & _matches(national, *_CN_GENERAL)
+    )
+    typed: pl.Expr = pl.when(~usable).then(None)
+    typed = typed.when(national.str.contains(rf"^(?:{_CN_MOBILE_RANGES})$")).then(pl.lit("mobile"))
+    typed = typed.when(national.str.contains("^1[3-9]")).then(None)
+    for type_kind, pattern, lengths in _CN_TYPES:
+        typed = typed.when(_matches(national, pattern, lengths)).then(pl.lit(type_kind))
+    return frame.with_columns(typed.otherwise(None).alias(kind)).drop("_digits", "_plus")
+
+
+def _reason_expr(digits: pl.Expr) -> pl.Expr:
+    """Why a bare run of ASCII digits is not a mainland number, as `_classify` says; null when unsure."""
+    length = digits.str.len_chars()
+    mobile_shaped = digits.str.contains("^1[3-9]")
+    return (
+        pl.when(digits.is_null())
+        .then(None)
+        .when(length > _MAX_NUMBER_DIGITS)
+        .then(pl.lit("phone_invalid_length"))
+        .when(length < 3)
+        .then(None)
+        .when(digits.str.slice(1) == digits.str.head(-1))
+        .then(pl.lit("phone_all_same_digits"))
+        .when(digits.str.starts_with("0") | (digits.str.starts_with("86") & (length >= 12)))
+        .then(None)
+        .when(mobile_shaped & (length != 11))
+        .then(pl.lit("phone_invalid_length"))
+        .when(mobile_shaped & ~digits.str.contains(rf"^(?:{_CN_MOBILE_RANGES})$"))
+        .then(pl.lit("phone_invalid_prefix"))
+        .when(mobile_shaped)
+        .then(None)
+        .when(length.is_in([7, 8]))
+        .then(pl.lit("phone_no_area_code"))
+        .when(length < 7)
+        .then(pl.lit("phone_invalid_length"))
+        # No number type matched (else the cell would be valid): phonenumbers' possible-length verdict.
+        .when(length.is_in(list(_CN_GENERAL[1])))
+        .then(pl.lit("phone_invalid_prefix"))
+        .otherwise(pl.lit("phone_invalid_length"))
+    )
+
+
+def _fast_cells(uniques: pl.Series) -> pl.DataFrame:
+    """Vectorised normalisation of the common mainland shapes; returns only the cells it is sure of."""
+    text = (
+        pl.col("raw")
+        .str.normalize("NFKC")
+        .str.replace_all(f"[{_DASH_CHARS}]", "-")
+        .str.to_lowercase()
+        .str.strip_chars()
+        .str.strip_chars(_QUOTES)
+        .str.strip_chars()
+        .str.replace(r"^([0-9]+)\.0+$", "$1")
+        .str.replace(r"^([0-9])\.([0-9]+)e\+?([0-9]{1,2})$", "$1$2\u0000$3")
+        .str.replace_all(_CJK_LABEL_RUN, ",")
+        .str.replace(_ASCII_LEADING_LABEL, ",")
+    )
+    # Excel's scientific rendering ('1.3800138e+10'), split above into mantissa digits and exponent.
+    mantissa = pl.col("text").str.extract("^([0-9]+)\u0000", 1)
+    zeros = pl.col("text").str.extract("\u0000([0-9]+)$", 1).cast(pl.Int32) - mantissa.str.len_chars() + 1
+    pieces = (
+        uniques.alias("raw")
+        .to_frame()
+        .filter(pl.col("raw").str.len_chars() <= _MAX_CELL_CHARS)
+        .with_row_index("cell")
+        .with_columns(text.alias("text"))
+        .with_columns(
+            pl.when(zeros >= 0)
+            .then(mantissa + pl.lit("0").repeat_by(zeros.clip(0)).list.join(""))
+            .otherwise("text")
+            .alias("text")
+        )
+        # 'mobile landline' separated by spaces only: a full mobile first is a number of its own.
+        .with_columns(pl.col("text").str.replace(_LEADING_MOBILE, "$1,$2"))
+        .filter(pl.col("text").str.contains("[0-9]"))
+        .with_columns(
+            pl.col("text").str.replace_all(_HARD_SPLIT, "\u0000").str.split("\u0000").alias("piece")
+        )
+        .explode("piece")
+        .with_columns(pl.col("piece").str.strip_chars())
+        .filter(pl.col("piece") != "")
+        .with_row_index("order")
+    )
+    # Dots stay: a dot inside a cell is too often a float artefact or a sentence to read it here.
+    separators = r"[\s()-]"
+    ext_parts = pl.col("piece").str.extract_groups(_EXT_SPLIT)
+    pieces = pieces.with_columns(
+        pl.col("piece").str.replace_all(separators, "").alias("_whole"),
+        ext_parts.struct.field("1").str.replace_all(separators, "").alias("_body"),
+        ext_parts.struct.field("2").alias("_ext"),
+    ).with_columns(pl.col(c).str.extract(r"^(\+?[0-9]+)$", 1) for c in ("_whole", "_body"))
+    pieces = _classify_columns(_classify_columns(pieces, "_whole", "whole"), "_body", "body")
+    whole_ok = pl.col("whole_kind").is_not_null()
+    # An extension only follows a landline or service number; a whole reading beats one with an extension.
+    ext_ok = ~whole_ok & pl.col("body_kind").is_not_null() & (pl.col("body_kind") != "mobile")
+    classified = pieces.select(
+        "cell",
+        "order",
+        "raw",
+        pl.col("piece").str.extract(r"^([0-9]+)$", 1).alias("piece_digits"),
+        pl.when(whole_ok).then("whole_kind").when(ext_ok).then("body_kind").alias("kind"),
+        pl.when(whole_ok).then("whole_nsn").when(ext_ok).then("body_nsn").alias("national"),
+        (
+            "+86"
+            + pl.when(whole_ok)
+            .then("whole_nsn")
+            .when(ext_ok)
+            .then(pl.col("body_nsn") + ";ext=" + pl.col("_ext"))
+        ).alias("e164"),
+    )
+    classified = classified.with_columns(_reason_expr(pl.col("piece_digits")).alias("reason"))
+    is_mobile = pl.col("kind") == "mobile"
+    cells = (
+        classified.group_by("cell", maintain_order=True)
+        .agg(
+            pl.col("raw").first(),
+            pl.col("e164").filter(is_mobile).first().alias("mobile"),
+            pl.col("national").filter(is_mobile).first().alias("mobile_national"),
+            pl.col("e164").filter(~is_mobile).first().alias("landline"),
+            pl.col("kind").filter(~is_mobile).first().alias("other_kind"),
+            pl.col("kind").is_not_null().all().alias("valid"),
+            # A cell that is one bare run of digits gets its rejection reason here.
+            pl.when(pl.len() == 1).then(pl.col("reason").first()).alias("phone_reason"),
+        )
+        # Cells where any piece is unsure go to the one-by-one path whole.
+        .filter(pl.col("valid") | pl.col("phone_reason").is_not_null())
+    )
+    others = (
+        classified.join(cells.select("cell", "mobile", "landline"), on="cell")
+        .filter(
+            pl.col("e164").is_not_null()
+            & (pl.col("e164") != pl.col("mobile")).fill_null(value=True)
+            & (pl.col("e164") != pl.col("landline")).fill_null(value=True)
+        )
+        .sort("order")
+        .group_by("cell")
+        .agg(pl.col("e164").unique(maintain_order=True).alias("other_phones"))
+    )
+    return (
+        cells.join(others, on="cell", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("mobile").is_not_null())
+            .then(pl.lit("mobile"))
+            .otherwise("other_kind")
+            .alias("phone_kind"),
+            pl.col("other_phones").fill_null(pl.lit([], OUTPUT_SCHEMA["other_phones"])),
+            pl.when("valid").then(None).otherwise("phone_reason").alias("phone_reason"),
+        )
+        .select("raw", *(pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()))
+    )
 
 
 def _normalise_cell(raw: str, region: str) -> _Cell:
