@@ -302,12 +302,12 @@ def _classify_columns(frame: pl.DataFrame, number: str, prefix: str) -> pl.DataF
         & ~national.str.starts_with("0")
         & _matches(national, *_CN_GENERAL)
     )
-    typed: pl.Expr = pl.when(~usable).then(None)
-    typed = typed.when(national.str.contains(rf"^(?:{_CN_MOBILE_RANGES})$")).then(pl.lit("mobile"))
-    typed = typed.when(national.str.contains("^1[3-9]")).then(None)
+    # Mobile ranges first, then phonenumbers' type order; the first match wins.
+    typed = pl.when(~usable).then(None).when(national.str.contains(rf"^(?:{_CN_MOBILE_RANGES})$"))
+    chained = typed.then(pl.lit("mobile")).when(national.str.contains("^1[3-9]")).then(None)
     for type_kind, pattern, lengths in _CN_TYPES:
-        typed = typed.when(_matches(national, pattern, lengths)).then(pl.lit(type_kind))
-    return frame.with_columns(typed.otherwise(None).alias(kind)).drop("_digits", "_plus")
+        chained = chained.when(_matches(national, pattern, lengths)).then(pl.lit(type_kind))
+    return frame.with_columns(chained.otherwise(None).alias(kind)).drop("_digits", "_plus")
 
 
 def _reason_expr(digits: pl.Expr) -> pl.Expr:
