@@ -94,7 +94,15 @@ COMPANY_REASONS: frozenset[str] = frozenset({"company_placeholder"})
 
 _PLACE = "(?:" + "|".join(PLACES) + ")"
 _PLACE_SUFFIX = r"(?:特别行政区|自治区|自治州|\p{Han}{1,8}?自治[区州]|地区|林区|新区|省|市|盟)"
-_LEADING_PLACE = rf"^{_PLACE}{_PLACE_SUFFIX}?"
+# "province|city" for every city inside a province: 江苏南京 is one place, 广州安康 is not.
+_NESTED_PLACES: list[str] = [
+    f"{province}|{city}"
+    for province, cities in PREFECTURES.items()
+    for city in _names(cities)
+    if city != province
+]
+# A district, county or development zone named with its suffix: 番禺区, 浦东新区, 工业园区, 昆山县.
+_DISTRICT = r"^\p{Han}{1,5}?(?:新区|开发区|园区|区|县|旗)"
 # Bracketed tags that say where or what legal form, not who: （中国）, (上海), (集团), (有限合伙).
 _BRACKET_TAG = (
     rf"\(\s?(?:中国|中华|国际|亚太|{_PLACE}{_PLACE_SUFFIX}?|集团|控股|股份|有限|有限公司|特殊普通合伙|"
@@ -119,7 +127,9 @@ _GENERIC_REMAINDER = (
     r"^(?:电气|电力|电子|电器|科技|技术|银行|证券|保险|航空|地铁|城建|城投|建工|建设|医药|钢铁|化工|"
     r"纺织|能源|交通|水务|燃气|热力|机械|贸易|商贸|物流|信息|投资|实业|发展|控股|国际|工业|农业|百货|"
     r"传媒|文化|旅游|置业|地产|房地产|建筑|汽车|食品|环保|网络|软件|通信|电信|移动|联通|石化|石油|"
-    r"烟草|港务|水利|公交|自来水|酒店|宾馆|饭店|商业|服务|咨询|管理|设计|工程)+$"
+    r"烟草|港务|水利|公交|自来水|酒店|宾馆|饭店|商业|服务|咨询|管理|设计|工程|医疗|健康|生物|教育|培训|"
+    r"智能|数据|材料|新材料|新能源|精密|仪器|设备|器械|包装|印刷|家居|用品|制品|五金|装备|光电|电商|"
+    r"电子商务|供应链|人力资源|财务|会计|餐饮|物业|广告|营销|安防|自动化|机电|模具|塑料|纺织品|服饰)+$"
 )
 _OPEN_BRACKETS = "([【〔［｛{"
 _CLOSE_BRACKETS = ")]】〕］｝}"
@@ -190,19 +200,56 @@ def _prepared(v: pl.Expr) -> pl.Expr:
 
 
 def _strip_leading_place(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """Drop a leading province/city unless what follows is generic (see _GENERIC_REMAINDER)."""
-    for _ in range(2):
-        frame = frame.with_columns(pl.col(column).str.replace(_LEADING_PLACE, "").alias("_rest"))
-        rest = pl.col("_rest")
-        keep_place = (
-            (rest.str.len_chars() < 2)
-            | ~rest.str.contains(r"[\p{Han}\p{L}]")
-            | rest.str.replace(_LEGAL_SUFFIXES, "").str.contains(_GENERIC_REMAINDER)
-        )
-        frame = frame.with_columns(
-            pl.when(keep_place).then(pl.col(column)).otherwise(rest).alias(column)
-        ).drop("_rest")
-    return frame
+    """Drop the leading administrative places of a name, unless what is left is generic.
+
+    The first place may be written bare (北京华为, 广州优品). A second place goes too when it lies
+    inside the first (江苏南京银河 → 银河) or says what it is (广东省深圳市华强 → 华强); any other
+    second place means the first guess was wrong — 广州安康医疗, 上海吉林路餐厅 are trade names
+    that start with a place — and the name keeps all of it. A district written with its suffix
+    after a place goes as well (广州市番禺区美嘉 → 美嘉).
+    """
+    name = pl.col(column)
+
+    def strip(text: pl.Expr, pattern: str) -> tuple[pl.Expr, pl.Expr]:
+        stripped = text.str.replace(pattern, "")
+        usable = (
+            (stripped != text)
+            & (stripped.str.len_chars() >= 2)
+            & stripped.str.contains(r"[\p{Han}\p{L}]")
+            & ~stripped.str.replace(_LEGAL_SUFFIXES, "").str.contains(_GENERIC_REMAINDER)
+        ).fill_null(value=False)
+        return stripped, usable
+
+    once, first_ok = strip(name, rf"^{_PLACE}{_PLACE_SUFFIX}?")
+    frame = frame.with_columns(
+        pl.when(first_ok).then(once).alias("_once"),
+        pl.when(first_ok).then(name.str.extract(rf"^({_PLACE})", 1)).alias("_first"),
+    )
+    once = pl.col("_once")
+    twice, second_ok = strip(once, rf"^{_PLACE}{_PLACE_SUFFIX}?")
+    second_is_place = once.str.contains(rf"^{_PLACE}").fill_null(value=False)
+    second_belongs = (
+        once.str.contains(rf"^{_PLACE}{_PLACE_SUFFIX}")
+        | (pl.col("_first") + "|" + once.str.extract(rf"^({_PLACE})", 1)).is_in(_NESTED_PLACES)
+    ).fill_null(value=False)
+    frame = frame.with_columns(
+        pl.when(pl.col("_first").is_null())
+        .then(name)
+        .when(second_is_place & ~second_belongs)
+        .then(name)
+        .when(second_is_place & second_ok)
+        .then(twice)
+        .otherwise(once)
+        .alias("_placed")
+    )
+    placed = pl.col("_placed")
+    district, district_ok = strip(placed, _DISTRICT)
+    return frame.with_columns(
+        pl.when(pl.col("_first").is_not_null() & (placed != name) & district_ok)
+        .then(district)
+        .otherwise(placed)
+        .alias(column)
+    ).drop("_once", "_first", "_placed")
 
 
 def _split_branch(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -30,9 +30,11 @@ def build_contacts(records: pl.DataFrame, golden: pl.DataFrame, trust_order: Seq
                 "customer_id": pl.String,
                 "name": pl.String,
                 "title": pl.String,
+                "honorific": pl.String,
                 "mobile": pl.String,
                 "email": pl.String,
                 "is_primary": pl.Boolean,
+                "name_key": pl.String,
                 "source_count": pl.UInt32,
             }
         )
@@ -43,7 +45,7 @@ def build_contacts(records: pl.DataFrame, golden: pl.DataFrame, trust_order: Seq
     )
     first = [
         pl.col(c).drop_nulls().first()
-        for c in ["contact_name", "contact_key", "contact_title", "mobile", "email"]
+        for c in ["contact_name", "contact_key", "contact_title", "contact_honorific", "mobile", "email"]
     ]
     merged = people.group_by("customer_id", "person", maintain_order=True).agg(
         *first, pl.len().alias("source_count")
@@ -81,6 +83,7 @@ def build_contacts(records: pl.DataFrame, golden: pl.DataFrame, trust_order: Seq
         "customer_id",
         pl.col("contact_name").alias("name"),
         pl.col("contact_title").alias("title"),
+        pl.col("contact_honorific").alias("honorific"),
         "mobile",
         "email",
         "is_primary",

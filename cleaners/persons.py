@@ -93,10 +93,16 @@ def _without_han_spaces(name: pl.Expr) -> pl.Expr:
 
 
 def _title_cased(name: pl.Expr) -> pl.Expr:
-    """All-lower or all-upper non-Han names title-cased; mixed case (McDonald) is kept."""
-    one_case = (name == name.str.to_lowercase()) | (name == name.str.to_uppercase())
-    title = one_case & ~name.str.contains(r"\p{Han}")
-    return pl.when(title).then(name.str.to_titlecase()).otherwise(name)
+    """Non-Han words written all-lower or all-upper title-cased (zhao LEI → Zhao Lei); mixed case
+    (McDonald, DeLuca) is the writer's choice and kept."""
+    word = pl.element()
+    one_case = (word == word.str.to_lowercase()) | (word == word.str.to_uppercase())
+    cased = (
+        name.str.split(" ")
+        .list.eval(pl.when(one_case).then(word.str.to_titlecase()).otherwise(word))
+        .list.join(" ")
+    )
+    return pl.when(name.str.contains(r"\p{Han}")).then(name).otherwise(cased)
 
 
 @cache

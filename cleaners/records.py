@@ -158,6 +158,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "email_suggestion": emails["email_suggestion"],
             "industry_text": industry_text,
             "industry_code": industry["industry_code"],
+            "customer_type_text": clean_text(raw["customer_type"]),
             "customer_type": ctype["customer_type"],
             "customer_stage": ctype["customer_stage"],
             "first_contact_date": dates["date"],

@@ -445,7 +445,7 @@ ACCOUNTS = Table(
                  "021-68011234", "gumin@dexin-med.com", "Healthcare", "Churned",
                  "2022-04-11 09:30:00", "Trade Show", "王芳", "上海", "200-500"),
         customer("feihong",
-                 "ACC-100333", "杭州飞鸿服饰有限公司", "郑丹", "电商主管", "17758131234", "",
+                 "ACC-100333", "杭州飛鴻服飾有限公司", "郑丹", "电商主管", "17758131234", "",
                  "zhengdan@feihong-fashion.com", "服装", "Prospect", "2024-03-03 14:00:00", "Web",
                  "王芳", "杭州", "50-100"),
         customer("xinrui",
@@ -592,7 +592,7 @@ WEB = Table(
              phone="18817651234", email="wanglei1988@qq.com", industry="制造业",
              submitted_at="2024-05-01T11:20:00+08:00", event=EXPO, city="上海",
              interest="产品B价格"),
-        form("zhilian", submission_id="F-0035", company="智联恒通", name="Zhao Lei",
+        form("zhilian", submission_id="F-0035", company="智联恒通", name="zhao LEI",
              job_title="Product Manager", phone="", email="lei.zhao@163.com", industry="互联网",
              submitted_at=epoch_ms(DT(2024, 3, 5, 10, 12, 30, tzinfo=SHANGHAI)), event=SITE,
              city="北京", interest="软件许可年费"),
@@ -695,36 +695,53 @@ HARD_NEGATIVE_PAIRS: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = 
      ("east", "hongda"), ("accounts", "hongda_equip")),
 )
 
-# (table label, record key, occurrence, header as written, canonical field, expected clean value)
-MESSY_CELLS: tuple[tuple[str, str, int, str, str, str | None], ...] = (
-    ("east", "hongda", 0, "手机", "mobile", "+8613816881234"),
-    ("east", "jinhua", 0, "手机", "mobile", "+8613761234567"),
-    ("east", "ruifeng", 0, "手机", "mobile", "+8615821987766"),
-    ("east", "huading", 0, "手机", "mobile", "+8613958026671"),
-    ("east", "haitong", 0, "手机", "mobile", "+8613705741122"),
-    ("east", "langxin", 0, "手机", "mobile", "+8615921876543"),
-    ("east", "xinjiyuan", 0, "手机", "mobile", None),
-    ("east", "hefeng", 0, "手机", "mobile", None),
-    ("accounts", "tianyi", 0, "Mobile", "mobile", "+8613957120000"),
-    ("web", "hengrui", 0, "phone", "mobile", "+8615962151234"),
-    ("east", "jinhua", 0, "座机", "phone", "+862162345678"),
-    ("east", "langxin", 0, "座机", "phone", "+862162345678;ext=8001"),
-    ("east", "huading", 0, "座机", "phone", "+8657187654321"),
-    ("east", "yuntu", 0, "座机", "phone", "+8675588886666"),
-    ("east", "shentongda", 0, "座机", "phone", None),
-    ("east", "youke", 0, "座机", "phone", "+864008201234"),
-    ("east", "haitong", 0, "邮箱", "email", "sales@haitong-trade.com"),
-    ("accounts", "haitong", 0, "Email", "email", "sales@haitong-trade.com"),
-    ("east", "runze", 0, "邮箱", "email", "shenjia88@qq.com"),
-    ("east", "baichuan", 0, "邮箱", "email", None),
-    ("east", "jinhua", 0, "首次接触时间", "first_contact_date", "2024-03-12"),
-    ("east", "huading", 0, "首次接触时间", "first_contact_date", "2024-03-08"),
-    ("east", "hengrui", 0, "首次接触时间", "first_contact_date", "2024-04-22"),
-    ("east", "jinqiao", 0, "首次接触时间", "first_contact_date", "2024-05-01"),
-    ("accounts", "hongda", 0, "Created Time", "first_contact_date", "2023-08-15"),
-    ("accounts", "yunfan", 1, "Created Time", "first_contact_date", "2023-03-01"),
-    ("web", "hongda", 0, "submitted_at", "first_contact_date", "2024-05-01"),
-    ("web", "mingrui", 1, "submitted_at", "first_contact_date", "2024-04-02"),
+# (table label, record key, occurrence, header as written, canonical field, expected clean value,
+#  expected issue reason or None): the reason is what customer_sources.issues records for the field.
+MESSY_CELLS: tuple[tuple[str, str, int, str, str, str | None, str | None], ...] = (
+    ("east", "hongda", 0, "手机", "mobile", "+8613816881234", None),
+    ("east", "jinhua", 0, "手机", "mobile", "+8613761234567", None),
+    ("east", "ruifeng", 0, "手机", "mobile", "+8615821987766", None),
+    ("east", "huading", 0, "手机", "mobile", "+8613958026671", None),
+    ("east", "haitong", 0, "手机", "mobile", "+8613705741122", None),
+    ("east", "langxin", 0, "手机", "mobile", "+8615921876543", None),
+    ("east", "xinjiyuan", 0, "手机", "mobile", None, "phone_invalid_length"),
+    ("east", "hefeng", 0, "手机", "mobile", None, "phone_placeholder"),
+    ("accounts", "tianyi", 0, "Mobile", "mobile", "+8613957120000", None),
+    ("web", "hengrui", 0, "phone", "mobile", "+8615962151234", None),
+    ("east", "jinhua", 0, "座机", "phone", "+862162345678", None),
+    ("east", "langxin", 0, "座机", "phone", "+862162345678;ext=8001", None),
+    ("east", "huading", 0, "座机", "phone", "+8657187654321", None),
+    ("east", "yuntu", 0, "座机", "phone", "+8675588886666", None),
+    ("east", "shentongda", 0, "座机", "phone", None, "phone_no_area_code"),
+    ("east", "youke", 0, "座机", "phone", "+864008201234", None),
+    ("east", "haitong", 0, "邮箱", "email", "sales@haitong-trade.com", None),
+    ("accounts", "haitong", 0, "Email", "email", "sales@haitong-trade.com", None),
+    ("east", "runze", 0, "邮箱", "email", "shenjia88@qq.com", "email_domain_typo"),
+    ("east", "baichuan", 0, "邮箱", "email", None, "email_invalid_syntax"),
+    ("east", "jinhua", 0, "首次接触时间", "first_contact_date", "2024-03-12", None),
+    ("east", "huading", 0, "首次接触时间", "first_contact_date", "2024-03-08", None),
+    ("east", "hengrui", 0, "首次接触时间", "first_contact_date", "2024-04-22", None),
+    ("east", "jinqiao", 0, "首次接触时间", "first_contact_date", "2024-05-01", None),
+    ("accounts", "hongda", 0, "Created Time", "first_contact_date", "2023-08-15", None),
+    ("accounts", "yunfan", 1, "Created Time", "first_contact_date", "2023-03-01", None),
+    ("web", "hongda", 0, "submitted_at", "first_contact_date", "2024-05-01", None),
+    ("web", "mingrui", 1, "submitted_at", "first_contact_date", "2024-04-02", None),
+    ("accounts", "hongda", 0, "Account Name", "company_key", "宏达机械制造", None),
+    ("south_key", "dmt", 0, "公司名称", "company_key", "dmt智能装备", None),
+    ("accounts", "feihong", 0, "Account Name", "customer_name", "杭州飞鸿服饰有限公司", None),
+    ("east", "mingyuan", 1, "联系人", "contact_name", "钱", None),
+    ("east", "mingyuan", 1, "联系人", "contact_honorific", "总", None),
+    ("web", "zhilian", 0, "name", "contact_name", "Zhao Lei", None),
+    ("east", "hengrui", 0, "所属行业", "industry_code", "C", None),
+    ("east", "mingyuan", 1, "所属行业", "industry_code", "C", None),
+    ("east", "zhilian", 0, "所属行业", "industry_code", "I", None),
+    ("accounts", "jinghua_soft", 0, "Industry", "industry_code", "I", None),
+    ("accounts", "yunfan", 1, "Industry", "industry_code", "I", None),
+    ("east", "langxin", 0, "所属行业", "industry_code", None, "industry_unmapped"),
+    ("east", "hengrui", 0, "客户类型", "customer_type", "prospect", None),
+    ("east", "huading", 0, "客户类型", "customer_stage", "intent", None),
+    ("accounts", "feihong", 0, "Account Type", "customer_type", "prospect", None),
+    ("accounts", "zhengxin", 0, "Account Type", "customer_type", "churned", None),
 )
 # fmt: on
 
@@ -901,11 +918,11 @@ def build_truth(written: Written) -> dict[str, Any]:
 
     tables = {table.label: table for table in TABLES}
     messy = []
-    for label, key, nth, header, canonical, expected in MESSY_CELLS:
+    for label, key, nth, header, canonical, expected, reason in MESSY_CELLS:
         ref = written.ref(label, key, nth)
         raw = cell(tables[label], written.records[ref][1], header)
         assert isinstance(raw, str | int | float), (label, key, header, raw)
-        messy.append({"row": ref, "field": canonical, "raw": raw, "expected": expected})
+        messy.append({"row": ref, "field": canonical, "raw": raw, "expected": expected, "reason": reason})
 
     def account_rows(record_id: str, table: Table) -> list[RowRef]:
         return [

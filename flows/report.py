@@ -87,6 +87,17 @@ def report_data(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
             """SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason, count(*) AS n
                FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC""",
         ),
+        # Values no table in schemas/ knows, with how often they came: what to add to the tables.
+        "unmapped_values": _rows(
+            con,
+            """SELECT field, json_extract_string(record, '$.' || field || '_text') AS value, count(*) AS n,
+                      string_agg(DISTINCT source_file, ', ') AS files
+               FROM (SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason,
+                            record, source_file
+                     FROM customer_sources, unnest(issues) AS t(issue))
+               WHERE reason IN ('industry_unmapped', 'customer_type_unmapped')
+               GROUP BY ALL ORDER BY field, n DESC, value""",
+        ),
         "unmapped_headers": _rows(
             con,
             """SELECT header, count(*) AS sheets, string_agg(DISTINCT source_file, ', ') AS files

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     customer_id  VARCHAR,
     name         VARCHAR,
     title        VARCHAR,
+    honorific    VARCHAR,
     mobile       VARCHAR,
     email        VARCHAR,
     is_primary   BOOLEAN,

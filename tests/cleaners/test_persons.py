@@ -42,6 +42,8 @@ NAME_CASES: dict[str, tuple[str, str, str | None]] = {
     "latin-lower": ("zhang wei", "Zhang Wei", None),
     "latin-upper": ("ZHANG WEI", "Zhang Wei", None),
     "latin-mixed-case-kept": ("McDonald", "McDonald", None),
+    "latin-each-word-cased": ("zhao LEI", "Zhao Lei", None),
+    "latin-mixed-word-kept-beside-cased-one": ("ronald McDONALD", "Ronald McDONALD", None),
     "mr": ("Mr. Zhang", "Zhang", "Mr."),
     "mrs": ("mrs li", "Li", "Mrs."),
     "dr-no-space": ("Dr.Wang", "Wang", "Dr."),

@@ -211,6 +211,15 @@ def test_report_shows_no_full_phone_number(sample_run):
     assert not re.search(r"1[3-9]\d{9}", html)
 
 
+def test_report_lists_unmapped_values_with_counts(sample_run):
+    summary, _, _ = sample_run
+    html = Path(summary.report).read_text(encoding="utf-8")
+    unmapped = [m for m in truth.MESSY_VALUES if m["reason"] == "industry_unmapped"]
+    assert unmapped
+    for messy in unmapped:
+        assert re.search(rf"<td>{re.escape(str(messy['raw']))}</td><td class=\"n\">\d+</td>", html)
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -269,11 +278,15 @@ def test_unreadable_files_are_reported_and_the_rest_loads(prefect_harness, tmp_p
 def test_messy_values_come_out_clean(sample_run, messy):
     _, con, _ = sample_run
     row = con.execute(
-        "SELECT record FROM customer_sources WHERE source_file = ? AND source_sheet = ? AND source_row = ?",
+        """SELECT record, issues FROM customer_sources
+           WHERE source_file = ? AND source_sheet = ? AND source_row = ?""",
         list(messy["row"]),
     ).fetchone()
     assert row is not None, "the record was not loaded"
-    record = json.loads(row[0])
+    record, issues = json.loads(row[0]), row[1]
+    if messy["reason"] is not None:
+        # A rejected or doubted value leaves its machine-readable reason in the lineage.
+        assert messy["reason"] in {issue.split(":", 1)[1] for issue in issues}, issues
     value = record[messy["field"]]
     if messy["field"] == "email" and record.get("email_suggestion"):
         # A domain typo is flagged with its likely correction, never silently rewritten.
