@@ -43,3 +43,47 @@ def connected_components(ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
         if updated["component"].equals(labels["component"]):
             return updated
         labels = updated
+
+
+def pair_edges(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Pairs (l, r) in the long (id, key) form `connected_components` reads: one key per pair."""
+    indexed = pairs.select("l", "r").with_row_index("edge")
+    key = pl.lit("edge\x1f") + pl.col("edge").cast(pl.String)
+    return pl.concat(
+        [
+            indexed.select(pl.col("l").alias("id"), key.alias("key")),
+            indexed.select(pl.col("r").alias("id"), key.alias("key")),
+        ]
+    ).with_columns(pl.col("id").cast(pl.Int64))
+
+
+def split_chained_clusters(
+    ids: pl.Series, edges: pl.DataFrame, conflicts: pl.DataFrame, max_rounds: int
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Connected components over `edges` (l, r, weight) in which no `conflicts` pair (l, r) stays together.
+
+    Accepted pairs chain: A~B and B~C put A and C in one cluster even when A and C clearly differ.
+    While a cluster holds a conflicting pair, its weakest edge is cut (all such clusters at once, each
+    round), so the split falls where the evidence is thinnest. Returns (id, component), the edges
+    kept, and how many edges were cut.
+    """
+    kept = edges
+    cut = 0
+    for _ in range(max_rounds + 1):
+        components = connected_components(ids, pair_edges(kept))
+        label = components.rename({"id": "node"})
+        inside = (
+            conflicts.join(label.rename({"node": "l", "component": "cl"}), on="l")
+            .join(label.rename({"node": "r", "component": "cr"}), on="r")
+            .filter(pl.col("cl") == pl.col("cr"))
+        )
+        if inside.is_empty() or kept.is_empty() or _ == max_rounds:
+            return components, kept, cut
+        troubled = inside.select(pl.col("cl").alias("component")).unique()
+        ranked = kept.join(label.rename({"node": "l"}), on="l").with_columns(
+            (pl.col("weight") == pl.col("weight").min().over("component")).alias("weakest")
+        )
+        weakest = ranked.join(troubled, on="component").filter("weakest").select("l", "r")
+        cut += weakest.height
+        kept = kept.join(weakest, on=["l", "r"], how="anti")
+    return connected_components(ids, pair_edges(kept)), kept, cut

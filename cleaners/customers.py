@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -11,7 +11,8 @@ import polars as pl
 from cleaners.contacts import build_contacts
 from cleaners.dedupe import cluster_customers
 from cleaners.identity import assign_customer_ids
-from cleaners.survivorship import completeness, golden_records
+from cleaners.linkage_settings import LinkageSettings
+from cleaners.survivorship import SURVIVORSHIP_RULES, completeness, golden_records
 
 
 @dataclass
@@ -43,6 +44,9 @@ def resolve_customers(
     id_pattern: str,
     completeness_fields: Sequence[str],
     as_of: dt.date,
+    dedupe: LinkageSettings,
+    survivorship: Mapping[str, Sequence[str]] | None = None,
+    default_survivorship: Sequence[str] = SURVIVORSHIP_RULES,
 ) -> ResolvedCustomers:
     """Cluster clean records, give each cluster a stable customer_id, and build golden records."""
     records = cleaned.with_row_index("record_idx").with_columns(
@@ -50,7 +54,8 @@ def resolve_customers(
     )
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     candidates = records.filter(pl.col("reject_reason").is_null())
-    candidates = candidates.join(cluster_customers(candidates), on="record_idx", how="left")
+    clusters, _ = cluster_customers(candidates, dedupe)
+    candidates = candidates.join(clusters, on="record_idx", how="left")
     # A customer is a company: a cluster in which no record names the company cannot be loaded.
     named = pl.col("customer_name").is_not_null().any().over("cluster")
     nameless = candidates.filter(~named).with_columns(
@@ -67,7 +72,9 @@ def resolve_customers(
         as_of,
     )
     loaded = candidates.join(ids, on="cluster", how="left")
-    golden = completeness(golden_records(loaded, trust_order), completeness_fields)
+    golden = completeness(
+        golden_records(loaded, trust_order, survivorship, default_survivorship), completeness_fields
+    )
     contacts = build_contacts(loaded, golden, trust_order)
     return ResolvedCustomers(
         records=loaded,

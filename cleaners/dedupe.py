@@ -1,64 +1,62 @@
-"""Deduplicate customer records into clusters of one real-world company, with an explanation per record."""
+"""Deduplicate customer records into companies: the customer features the linkage engine compares."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from cleaners.clustering import connected_components, key_edges
+from cleaners.company import BRANCH_MARKERS, PLACES
+from cleaners.linkage import LinkageResult, link
+from cleaners.linkage_settings import LinkageSettings
 
-# Evidence that two records are the same company when the values are equal.
-# A landline is deliberately absent: a switchboard or a reseller's number is
-# shared by different companies.
-EXACT_KEYS: dict[str, pl.Expr] = {
-    "mobile": pl.col("mobile"),
-    "email": pl.col("email"),
-    "legacy_id": pl.when(pl.col("legacy_id").is_not_null()).then(
-        pl.col("source_system") + pl.lit(":") + pl.col("legacy_id")
-    ),
-    "company": pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key")),
-}
-_REASON_TEXT = {
-    "mobile": "mobile exact",
-    "email": "email exact",
-    "legacy_id": "legacy ID exact",
-    "company": "company name key exact",
-}
+# Keys longer than this are Latin names or pasted text: deletion variants would only make noise.
+_MAX_VARIANT_KEY = 12
+_BRANCH_TAIL = rf"((?:{'|'.join(PLACES)})?(?:省|市|区|县)?(?:{'|'.join(sorted(BRANCH_MARKERS, key=len, reverse=True))}))$"
 
 
-def cluster_customers(records: pl.DataFrame) -> pl.DataFrame:
-    """Cluster records sharing a mobile, email, legacy ID (within a system) or company key.
+def _deletion_variants(key: pl.Expr) -> pl.Expr:
+    """The key with one character left out, for every position (list column)."""
+    length = key.str.len_chars()
+    positions = pl.int_ranges(0, length)
+    return (
+        pl.when((length >= 3) & (length <= _MAX_VARIANT_KEY))
+        .then(
+            pl.concat_list(
+                [
+                    pl.when(pl.lit(i) < length).then(key.str.slice(0, i) + key.str.slice(i + 1))
+                    for i in range(_MAX_VARIANT_KEY)
+                ]
+            ).list.drop_nulls()
+        )
+        .otherwise(positions.list.head(0).cast(pl.List(pl.String)))
+    )
 
-    Input needs `record_idx` and the cleaned key columns; returns `record_idx`,
-    `cluster` (the smallest record_idx in the cluster), `match_score` and `match_reason`.
+
+def customer_features(records: pl.DataFrame) -> pl.DataFrame:
+    """Columns the customer linkage settings read, derived from the cleaned record columns."""
+    key = pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key"))
+    return records.with_columns(
+        key.alias("company_key"),
+        pl.when(pl.col("legacy_id").is_not_null())
+        .then(pl.col("source_system") + pl.lit(":") + pl.col("legacy_id"))
+        .alias("legacy_ref"),
+        pl.col("company_key").str.extract(_BRANCH_TAIL, 1).alias("branch"),
+        pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
+        pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
+        _deletion_variants(key).alias("company_variants"),
+        pl.col("email").str.split("@").list.get(1, null_on_oob=True).alias("email_domain"),
+    )
+
+
+def cluster_customers(records: pl.DataFrame, settings: LinkageSettings) -> tuple[pl.DataFrame, LinkageResult]:
+    """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason) and the run.
+
+    `cluster` is the smallest record_idx of the cluster; a record with no duplicate has a null
+    score and the reason `no duplicate found`.
     """
-    edges = key_edges(records, EXACT_KEYS)
-    components = connected_components(records["record_idx"], edges)
-    # Which keys tie each record to another record of its cluster: its match reason.
-    shared = (
-        edges.join(components, on="id")
-        .filter(pl.col("id").count().over("key") > 1)
-        .group_by("id")
-        .agg(pl.col("key_name").unique().sort())
-    )
-    reasons = shared.with_columns(
-        pl.col("key_name")
-        .list.eval(pl.element().replace_strict(_REASON_TEXT, default=pl.element()))
-        .list.join("; ")
-        .alias("match_reason")
-    ).select("id", "match_reason")
-    result = (
-        components.join(reasons, on="id", how="left")
-        .rename({"id": "record_idx", "component": "cluster"})
-        .with_columns(
-            pl.col("cluster").count().over("cluster").alias("cluster_size"),
-        )
-        .with_columns(
-            pl.when(pl.col("cluster_size") > 1).then(pl.lit(1.0)).otherwise(None).alias("match_score"),
-            pl.when(pl.col("cluster_size") > 1)
-            .then(pl.col("match_reason"))
-            .otherwise(pl.lit("no duplicate found"))
-            .alias("match_reason"),
-        )
-        .drop("cluster_size")
-    )
-    return result.sort("record_idx")
+    features = customer_features(records)
+    missing = [c for c in settings.columns if c not in features.columns]
+    if missing:
+        raise ValueError(f"dedupe settings read columns that customer records do not have: {missing}")
+    result = link(features, settings, id_column="record_idx")
+    clusters = result.clusters.rename({"id": "record_idx"})
+    return clusters, result

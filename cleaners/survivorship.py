@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -36,8 +36,21 @@ def trust_rank(source_system: pl.Expr, trust_order: Sequence[str]) -> pl.Expr:
     return source_system.replace_strict(ranks, default=len(ranks), return_dtype=pl.Int32)
 
 
-def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.DataFrame:
-    """One row per `customer_id` with surviving values and `field_sources` (JSON: field -> record)."""
+SURVIVORSHIP_RULES = ("trust", "recency", "frequency")
+
+
+def golden_records(
+    records: pl.DataFrame,
+    trust_order: Sequence[str],
+    rules: Mapping[str, Sequence[str]] | None = None,
+    default_rules: Sequence[str] = SURVIVORSHIP_RULES,
+) -> pl.DataFrame:
+    """One row per `customer_id` with surviving values and `field_sources` (JSON: field -> record).
+
+    Per field, the non-null values are ranked by `rules[field]` (else `default_rules`): `trust`
+    (source system order), `recency` (latest first-contact date: the most recently entered record)
+    and `frequency` (the value most duplicates carry); the first value wins.
+    """
     ordered = records.with_columns(
         trust_rank(pl.col("source_system"), trust_order).alias("_trust"),
         (
@@ -47,26 +60,33 @@ def golden_records(records: pl.DataFrame, trust_order: Sequence[str]) -> pl.Data
             + pl.lit("!")
             + pl.col("source_row").cast(pl.String)
         ).alias("_lineage"),
-    ).sort(
-        ["customer_id", "_trust", "first_contact_date", "source_file", "source_sheet", "source_row"],
-        descending=[False, False, True, False, False, False],
-        nulls_last=True,
-    )
-    # Within the same trust rank, the most frequent value wins over a one-off.
+        pl.col("first_contact_date").alias("_recency"),
+    ).sort(["customer_id", "source_file", "source_sheet", "source_row"])
     ordered = ordered.with_columns(
-        [pl.col(f).count().over(["customer_id", "_trust", f]).alias(f"_freq_{f}") for f in TRUSTED_FIELDS]
+        [pl.col(f).count().over(["customer_id", f]).alias(f"_freq_{f}") for f in TRUSTED_FIELDS]
     )
     aggregations = []
     for f in TRUSTED_FIELDS:
-        # Trust first, then frequency; the stable sort keeps recency (row order) for ties.
         present = pl.col(f).is_not_null()
-        keys = [pl.col("_trust").filter(present), pl.col(f"_freq_{f}").filter(present)]
+        order = (rules or {}).get(f, default_rules)
+        keys = [
+            pl.col({"trust": "_trust", "recency": "_recency", "frequency": f"_freq_{f}"}[rule]).filter(
+                present
+            )
+            for rule in order
+        ]
+        descending = [rule != "trust" for rule in order]
 
-        def best(column: str, keys: list[pl.Expr] = keys, present: pl.Expr = present) -> pl.Expr:
+        def best(
+            column: str,
+            keys: list[pl.Expr] = keys,
+            descending: list[bool] = descending,
+            present: pl.Expr = present,
+        ) -> pl.Expr:
             return (
                 pl.col(column)
                 .filter(present)
-                .sort_by(keys, descending=[False, True], maintain_order=True)
+                .sort_by(keys, descending=descending, nulls_last=True, maintain_order=True)
                 .first()
             )
 

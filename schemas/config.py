@@ -11,6 +11,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cleaners.headers import normalise_header
+from cleaners.linkage_settings import LinkageSettings
+from cleaners.survivorship import TRUSTED_FIELDS
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
 RecordType = Literal["customers", "orders", "interactions"]
@@ -68,6 +70,17 @@ class SourceSpec(BaseModel):
         return {normalise_header(alias): field for field, names in self.aliases.items() for alias in names}
 
 
+SurvivorshipRule = Literal["trust", "recency", "frequency"]
+
+
+class Survivorship(BaseModel):
+    """How the golden record picks each field among duplicates (pipeline.yaml `survivorship`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    default: list[SurvivorshipRule] = Field(default=["trust", "recency", "frequency"], min_length=1)
+    fields: dict[str, list[SurvivorshipRule]] = Field(default_factory=dict)
+
+
 class PipelineSettings(BaseModel):
     """Run-wide settings (schemas/pipeline.yaml)."""
 
@@ -79,6 +92,7 @@ class PipelineSettings(BaseModel):
     completeness_target: float = Field(ge=0, le=1)
     completeness_alarm: float = Field(ge=0, le=1)
     phone_region: str = "CN"
+    survivorship: Survivorship = Field(default_factory=Survivorship)
 
     @field_validator("customer_id_pattern")
     @classmethod
@@ -94,6 +108,7 @@ class Config(BaseModel):
     canonical: CanonicalSchema
     sources: list[SourceSpec]
     pipeline: PipelineSettings
+    dedupe: LinkageSettings
 
 
 def _read_yaml(path: Path) -> Any:
@@ -167,8 +182,22 @@ def load_config(directory: Path | None = None) -> Config:
             raise ConfigError(
                 f"{root / 'pipeline.yaml'}: completeness_fields: {name!r} is not a customer field"
             )
+
+    for name in pipeline.survivorship.fields:
+        if name not in TRUSTED_FIELDS:
+            raise ConfigError(
+                f"{root / 'pipeline.yaml'}: survivorship.fields: {name!r} is not a field chosen by survivorship"
+                f" (one of {', '.join(TRUSTED_FIELDS)})"
+            )
     sources = load_sources(root / "sources", canonical)
-    return Config(directory=root, canonical=canonical, sources=sources, pipeline=pipeline)
+    dedupe = load_linkage_settings(root / "dedupe.yaml")
+    return Config(directory=root, canonical=canonical, sources=sources, pipeline=pipeline, dedupe=dedupe)
+
+
+def load_linkage_settings(path: Path) -> LinkageSettings:
+    """Blocking, comparisons, model and rules of a linkage job (schemas/dedupe.yaml, bench configs)."""
+    settings: LinkageSettings = _load_model(LinkageSettings, path)
+    return settings
 
 
 class TagRule(BaseModel):

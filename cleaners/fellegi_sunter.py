@@ -1,0 +1,170 @@
+"""Fellegi–Sunter match weights: u from random pairs, m and the prior by EM, term-frequency adjusted.
+
+This is the model Splink implements. u (how often two *different* records agree at a level) is
+measured on random record pairs, which are almost all non-matches. m (how often two records of the
+*same* entity agree at a level) and the share of matches among candidate pairs are estimated by
+expectation–maximisation over the candidate pairs, u held fixed. A pair's weight is the log2 of the
+prior odds plus one Bayes factor log2(m/u) per comparison; an exact agreement on a common value
+(a shared switchboard, a frequent name) is worth less than on a rare one: its factor uses the
+value's own frequency instead of the average u.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from cleaners.comparison import compare_pairs
+from cleaners.linkage_settings import Comparison, ModelSettings
+
+_FLOOR = 1e-6
+
+
+@dataclass
+class MatchModel:
+    """Estimated parameters: per comparison, m and u per level (0 = different … last = exact)."""
+
+    comparisons: list[Comparison]
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    prior: float
+    em_iterations: int
+    u_pairs: int
+
+    def bayes_factors(self) -> pl.DataFrame:
+        """log2(m/u) per comparison and level, for reports and tests."""
+        rows = [
+            {"comparison": c.name, "level": level, "m": float(m[level]), "u": float(u[level]),
+             "log2_bf": float(np.log2(m[level] / u[level]))}
+            for c, m, u in zip(self.comparisons, self.m, self.u, strict=True)
+            for level in range(c.levels)
+        ]  # fmt: skip
+        return pl.DataFrame(rows)
+
+
+def _level_matrix(compared: pl.DataFrame, comparisons: Sequence[Comparison]) -> np.ndarray:
+    return np.stack([compared[f"{c.name}_level"].to_numpy().astype(np.int16) for c in comparisons], axis=1)
+
+
+def estimate_u(
+    records: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    settings: ModelSettings,
+    id_column: str = "record_idx",
+) -> tuple[list[np.ndarray], int]:
+    """Level frequencies among random record pairs (all pairs when there are few), smoothed."""
+    n = records.height
+    ids = records.get_column(id_column).cast(pl.Int64).to_numpy()
+    if n * (n - 1) // 2 <= settings.u_sample_pairs:
+        left, right = np.triu_indices(n, k=1)
+    else:
+        rng = np.random.default_rng(settings.seed)
+        left = rng.integers(0, n, settings.u_sample_pairs)
+        right = rng.integers(0, n, settings.u_sample_pairs)
+        keep = left != right
+        left, right = left[keep], right[keep]
+    pairs = pl.DataFrame({"l": ids[left], "r": ids[right]}, schema={"l": pl.Int64, "r": pl.Int64})
+    compared = compare_pairs(pairs, records, comparisons, id_column=id_column)
+    levels = (
+        _level_matrix(compared, comparisons)
+        if pairs.height
+        else np.zeros((0, len(comparisons)), dtype=np.int16)
+    )
+    u = []
+    for index, comparison in enumerate(comparisons):
+        column = levels[:, index]
+        counts = np.bincount(column[column >= 0], minlength=comparison.levels).astype(np.float64)
+        counts += settings.u_prior_strength * np.asarray(comparison.u_start())
+        u.append(np.maximum(counts / counts.sum(), _FLOOR))
+    return u, int(pairs.height)
+
+
+def estimate_m(
+    compared: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    u: Sequence[np.ndarray],
+    settings: ModelSettings,
+) -> tuple[list[np.ndarray], float, int]:
+    """EM over the distinct level patterns of the candidate pairs; returns m, prior, iterations."""
+    names = [f"{c.name}_level" for c in comparisons]
+    patterns = compared.group_by(names).len()
+    levels = _level_matrix(patterns, comparisons)
+    counts = patterns["len"].to_numpy().astype(np.float64)
+    prior_m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
+    strength = settings.prior_strength
+    m = [p.copy() for p in prior_m]
+    prior = settings.match_share_prior
+    iterations = 0
+    log_u = _log_table(levels, u)
+    while iterations < settings.em_iterations:
+        iterations += 1
+        weight = np.log2(prior / (1 - prior)) + _log_table(levels, m) - log_u
+        posterior = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
+        mass = counts * posterior
+        # M-step with Dirichlet / Beta pseudo-counts (maximum a posteriori, not maximum likelihood).
+        new_m = []
+        for index, comparison in enumerate(comparisons):
+            column = levels[:, index]
+            observed = column >= 0
+            counted = np.bincount(column[observed], weights=mass[observed], minlength=comparison.levels)
+            sums = counted.astype(np.float64) + strength * prior_m[index]
+            new_m.append(np.maximum(sums / sums.sum(), _FLOOR) if sums.sum() > 0 else m[index])
+        share = (mass.sum() + strength * settings.match_share_prior) / (counts.sum() + strength)
+        new_prior = float(np.clip(share, _FLOOR, 1 - _FLOOR))
+        change = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True))
+        change = max(change, abs(new_prior - prior))
+        m, prior = new_m, new_prior
+        if change < settings.em_tolerance:
+            break
+    return m, prior, iterations
+
+
+def _log_table(levels: np.ndarray, probabilities: Sequence[np.ndarray]) -> np.ndarray:
+    """Sum over comparisons of log2 p[level], skipping nulls (level -1)."""
+    total = np.zeros(levels.shape[0], dtype=np.float64)
+    for index, table in enumerate(probabilities):
+        column = levels[:, index]
+        observed = column >= 0
+        total[observed] += np.log2(np.maximum(table[column[observed]], _FLOOR))
+    return total
+
+
+def fit(
+    records: pl.DataFrame,
+    compared: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    settings: ModelSettings,
+    id_column: str = "record_idx",
+) -> MatchModel:
+    """Estimate u on random pairs of `records`, then m and the prior on the candidate pairs."""
+    u, u_pairs = estimate_u(records, comparisons, settings, id_column)
+    if compared.is_empty():
+        m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
+        return MatchModel(list(comparisons), m, u, settings.match_share_prior, 0, u_pairs)
+    m, prior, iterations = estimate_m(compared, comparisons, u, settings)
+    return MatchModel(list(comparisons), m, u, prior, iterations, u_pairs)
+
+
+def match_weights(compared: pl.DataFrame, model: MatchModel) -> pl.Series:
+    """log2 odds that each pair is a match, with term-frequency adjustment on exact agreements."""
+    levels = _level_matrix(compared, model.comparisons)
+    weight = (
+        np.log2(model.prior / (1 - model.prior)) + _log_table(levels, model.m) - _log_table(levels, model.u)
+    )
+    for index, comparison in enumerate(model.comparisons):
+        column = f"{comparison.name}_tf"
+        if not comparison.term_frequency or column not in compared.columns:
+            continue
+        top = comparison.levels - 1
+        tf = compared[column].fill_null(model.u[index][top]).to_numpy()
+        exact = levels[:, index] == top
+        weight[exact] += np.log2(model.u[index][top] / np.maximum(tf[exact], _FLOOR))
+    return pl.Series("match_weight", weight)
+
+
+def probability(weight: pl.Expr) -> pl.Expr:
+    """Match probability from a log2-odds weight."""
+    return 1.0 / (1.0 + pl.lit(2.0).pow(-weight.clip(-60, 60)))

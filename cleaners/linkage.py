@@ -1,0 +1,132 @@
+"""Entity resolution: blocking → comparison → Fellegi–Sunter scoring → rules → chaining-safe clusters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from cleaners.blocking import candidate_pairs
+from cleaners.clustering import split_chained_clusters
+from cleaners.comparison import compare_pairs
+from cleaners.fellegi_sunter import MatchModel, fit, match_weights, probability
+from cleaners.linkage_settings import LinkageSettings, PairRule
+
+_SURE = 60.0  # log2 odds used for a must-link pair: a certainty no field evidence can outweigh
+
+
+@dataclass
+class LinkageResult:
+    """Every scored candidate pair, the clusters, the fitted model and the figures of the run."""
+
+    pairs: pl.DataFrame
+    clusters: pl.DataFrame
+    model: MatchModel
+    stats: dict[str, float]
+
+
+def _any_rule(rules: list[PairRule]) -> tuple[pl.Expr, pl.Expr]:
+    """(whether any rule holds, the name of the first one that does)."""
+    if not rules:
+        return pl.lit(value=False), pl.lit(None, pl.String)
+    holds = [pl.sql_expr(rule.when).fill_null(value=False) for rule in rules]
+    name: pl.Expr = pl.lit(None, pl.String)
+    for rule, expr in reversed(list(zip(rules, holds, strict=True))):
+        name = pl.when(expr).then(pl.lit(rule.name)).otherwise(name)
+    return pl.any_horizontal(holds), name
+
+
+def match_reason(settings: LinkageSettings) -> pl.Expr:
+    """`mobile exact; company 0.94; rule: …` from a pair's comparison levels and rules."""
+    parts: list[pl.Expr] = []
+    for c in settings.comparisons:
+        label = c.label or c.name
+        level, sim = pl.col(f"{c.name}_level"), pl.col(f"{c.name}_sim")
+        text = pl.lit(f"{label} ") + (sim.round(2).cast(pl.String) if c.metric != "levenshtein" else
+                                       pl.lit("edit distance ") + sim.cast(pl.Int32).cast(pl.String))  # fmt: skip
+        parts.append(pl.when(level == c.levels - 1).then(pl.lit(f"{label} exact")).when(level > 0).then(text))
+    parts.append(pl.when(pl.col("must_link")).then(pl.lit("rule: ") + pl.col("must_link_rule")))
+    return pl.concat_str(parts, separator="; ", ignore_nulls=True)
+
+
+def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "record_idx") -> LinkageResult:
+    """Resolve records into clusters of one entity each; pure, deterministic for a given seed."""
+    ids = records.get_column(id_column).cast(pl.Int64)
+    pairs = candidate_pairs(records, settings.blocking, id_column)
+    compared = compare_pairs(
+        pairs,
+        records,
+        settings.comparisons,
+        settings.rule_columns,
+        id_column,
+        tf_minimum_population=settings.model.tf_minimum_population,
+    )
+    model = fit(records, compared, settings.comparisons, settings.model, id_column)
+    must, must_name = _any_rule(settings.must_link)
+    cannot, cannot_name = _any_rule(settings.cannot_link)
+    insufficient, insufficient_name = _any_rule(settings.insufficient)
+    scored = (
+        compared.with_columns(match_weights(compared, model))
+        .with_columns(
+            must.alias("must_link"),
+            must_name.alias("must_link_rule"),
+            cannot.alias("cannot_link"),
+            cannot_name.alias("cannot_link_rule"),
+            insufficient.alias("insufficient"),
+            insufficient_name.alias("insufficient_rule"),
+        )
+        .with_columns(
+            # A cannot-link rule wins over everything; a must-link rule over the field evidence.
+            pl.when("cannot_link")
+            .then(-_SURE)
+            .when("must_link")
+            .then(_SURE)
+            .otherwise("match_weight")
+            .alias("weight")
+        )
+        .with_columns(probability(pl.col("weight")).alias("match_probability"))
+        .with_columns(match_reason(settings).alias("match_reason"))
+    )
+    accepted = scored.filter(
+        (pl.col("match_probability") >= settings.model.match_probability)
+        & (pl.col("must_link") | ~pl.col("insufficient"))
+    )
+    conflicts = scored.filter(pl.col("match_probability") < settings.model.conflict_probability).select(
+        "l", "r"
+    )
+    components, kept, cut = split_chained_clusters(
+        ids, accepted.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds
+    )
+    clusters = _lineage(components, scored.join(kept.select("l", "r"), on=["l", "r"]))
+    stats = {
+        "records": float(records.height),
+        "candidate_pairs": float(pairs.height),
+        "pairs_per_record": pairs.height / max(records.height, 1),
+        "accepted_pairs": float(accepted.height),
+        "edges_cut": float(cut),
+        "clusters": float(clusters["cluster"].n_unique()),
+        "prior": model.prior,
+        "em_iterations": float(model.em_iterations),
+    }
+    return LinkageResult(pairs=scored, clusters=clusters, model=model, stats=stats)
+
+
+def _lineage(components: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """Per record: its cluster, and the score and reason of its strongest link inside the cluster."""
+    ends = pl.concat(
+        [
+            kept.select(pl.col("l").alias("id"), "match_probability", "match_reason", "weight"),
+            kept.select(pl.col("r").alias("id"), "match_probability", "match_reason", "weight"),
+        ]
+    )
+    best = ends.sort(["id", "weight"], descending=[False, True]).group_by("id", maintain_order=True).first()
+    return (
+        components.join(best, on="id", how="left")
+        .select(
+            "id",
+            pl.col("component").alias("cluster"),
+            pl.col("match_probability").round(4).alias("match_score"),
+            pl.col("match_reason").fill_null(pl.lit("no duplicate found")),
+        )
+        .sort("id")
+    )

@@ -1,0 +1,185 @@
+"""Settings of the record-linkage engine, validated when `schemas/dedupe.yaml` (or a bench config) loads."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+def _parsed_sql(value: str) -> str:
+    try:
+        pl.sql_expr(value)
+    except Exception as exc:  # polars raises several error types for bad SQL
+        raise ValueError(f"not a valid SQL expression: {exc}") from exc
+    return value
+
+
+class BlockingRule(BaseModel):
+    """Records that share the values of all these columns become candidate pairs.
+
+    A list-typed column contributes one key per element (e.g. deletion variants of a name).
+    A key shared by more than `max_block_size` records is too common to say anything
+    (a switchboard, a placeholder) and generates no pairs.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[str] = Field(min_length=1)
+    max_block_size: int = Field(default=100, ge=2)
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.columns)
+
+
+class Comparison(BaseModel):
+    """How one field of two records is compared, in levels from 'different' to 'exact'.
+
+    metric `exact`: equal or not. `jaro_winkler` / `ratio`: similarity in [0, 1], `thresholds`
+    descending (≥ t). `levenshtein`: edit distance, `thresholds` ascending (≤ t). Equal values are
+    always the top level; a null on either side is no evidence at all.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    column: str
+    metric: Literal["exact", "jaro_winkler", "ratio", "levenshtein"]
+    thresholds: list[float] = Field(default_factory=list)
+    term_frequency: bool = False
+    label: str | None = None
+    # SQL over the pair (`l_<column>`, `r_<column>`): where it is false the field says nothing, e.g.
+    # legacy IDs are only comparable within one source system.
+    only_when: str | None = None
+    # What share of true duplicate pairs fall in each level (0 = different … last = exact), before
+    # seeing the data. EM starts here and is pulled towards it by `model.prior_strength` pseudo-pairs,
+    # so a small inbox cannot talk the model into nonsense while a large one decides for itself.
+    m_prior: list[float] | None = None
+    # Chance agreement before seeing the data, same shape; needed for fields where strangers often
+    # agree (industry, city), else a tiny inbox would take any agreement for strong evidence.
+    u_prior: list[float] | None = None
+
+    @field_validator("only_when")
+    @classmethod
+    def _condition_parses(cls, value: str | None) -> str | None:
+        return None if value is None else _parsed_sql(value)
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> Comparison:
+        if self.metric == "exact" and self.thresholds:
+            raise ValueError(f"comparison {self.name!r}: metric exact takes no thresholds")
+        if self.m_prior is not None and (
+            len(self.m_prior) != self.levels or min(self.m_prior) <= 0 or abs(sum(self.m_prior) - 1) > 1e-6
+        ):
+            raise ValueError(
+                f"comparison {self.name!r}: m_prior needs {self.levels} positive shares summing to 1"
+            )
+        if self.u_prior is not None and (
+            len(self.u_prior) != self.levels or min(self.u_prior) <= 0 or abs(sum(self.u_prior) - 1) > 1e-6
+        ):
+            raise ValueError(
+                f"comparison {self.name!r}: u_prior needs {self.levels} positive shares summing to 1"
+            )
+        wanted = sorted(self.thresholds, reverse=self.metric != "levenshtein")
+        if self.thresholds != wanted:
+            order = "ascending" if self.metric == "levenshtein" else "descending"
+            raise ValueError(f"comparison {self.name!r}: thresholds must be {order}")
+        return self
+
+    @property
+    def levels(self) -> int:
+        """Number of levels: 0 = different, 1..len(thresholds) = similar, last = exact."""
+        return len(self.thresholds) + 2
+
+    def u_start(self) -> list[float]:
+        """`u_prior`, else: strangers almost never agree."""
+        if self.u_prior is not None:
+            return list(self.u_prior)
+        return [1 - 0.001 * (self.levels - 1)] + [0.001] * (self.levels - 1)
+
+    def m_start(self) -> list[float]:
+        """`m_prior`, else: duplicates mostly agree exactly, rarely differ outright."""
+        if self.m_prior is not None:
+            return list(self.m_prior)
+        middle = [0.35 / (self.levels - 2)] * (self.levels - 2)
+        return [0.05, *middle, 0.6] if middle else [0.1, 0.9]
+
+
+class PairRule(BaseModel):
+    """A deterministic rule over a candidate pair, written in SQL over `l_<column>` / `r_<column>`
+    and the comparison results `<name>_sim` and `<name>_level`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    when: str
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        return _parsed_sql(value)
+
+
+class ModelSettings(BaseModel):
+    """Fellegi–Sunter estimation and decision thresholds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    u_sample_pairs: int = Field(default=200_000, ge=1_000)
+    em_iterations: int = Field(default=30, ge=1)
+    em_tolerance: float = Field(default=1e-5, gt=0)
+    # Pseudo-pairs behind the m priors and the expected share of duplicates among candidate pairs.
+    prior_strength: float = Field(default=100.0, ge=0)
+    # Random pairs of a tiny inbox are often the same company; pseudo non-match pairs that agree on
+    # nothing keep u honest there and vanish against the 200,000 pairs of a real migration.
+    u_prior_strength: float = Field(default=100.0, ge=0)
+    # Value frequencies are counted as if this many more records, all with other values, existed:
+    # in a two-row inbox every value is "common", which says nothing about a real population.
+    tf_minimum_population: int = Field(default=1000, ge=0)
+    match_share_prior: float = Field(default=0.3, gt=0, lt=1)
+    seed: int = 42
+    match_probability: float = Field(default=0.9, gt=0, lt=1)
+    conflict_probability: float = Field(default=0.001, gt=0, lt=1)
+    max_split_rounds: int = Field(default=50, ge=0)
+
+
+class LinkageSettings(BaseModel):
+    """Blocking rules, comparisons, the model and the deterministic rules of one linkage job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    blocking: list[BlockingRule] = Field(min_length=1)
+    comparisons: list[Comparison] = Field(min_length=1)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    must_link: list[PairRule] = Field(default_factory=list)
+    cannot_link: list[PairRule] = Field(default_factory=list)
+    # Pairs the model may score high but that never merge on their own: e.g. similar names with
+    # nothing else to back them. Unlike cannot_link they do not split a cluster another path built.
+    insufficient: list[PairRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> LinkageSettings:
+        names = [c.name for c in self.comparisons]
+        if len(names) != len(set(names)):
+            raise ValueError("comparison names must be unique")
+        return self
+
+    @property
+    def rule_columns(self) -> list[str]:
+        """Record columns the deterministic rules read (as `l_<column>` / `r_<column>`)."""
+        sql = [rule.when for rule in [*self.must_link, *self.cannot_link, *self.insufficient]]
+        sql += [c.only_when for c in self.comparisons if c.only_when]
+        found = (m for text in sql for m in SIDE_COLUMN.findall(text))
+        return list(dict.fromkeys(found))
+
+    @property
+    def columns(self) -> list[str]:
+        """Every record column the job reads."""
+        wanted = [c for rule in self.blocking for c in rule.columns] + [c.column for c in self.comparisons]
+        return list(dict.fromkeys([*wanted, *self.rule_columns]))
+
+
+SIDE_COLUMN = re.compile(r"\b[lr]_(\w+)")
