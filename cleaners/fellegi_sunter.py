@@ -82,6 +82,19 @@ def estimate_u(
     return u, int(pairs.height)
 
 
+def estimate_match_share(compared: pl.DataFrame, settings: ModelSettings) -> float | None:
+    """Share of candidate pairs that are duplicates, from the deterministic rule and its recall."""
+    if settings.match_share_rule is None or compared.is_empty():
+        return None
+    sure = compared.select(pl.sql_expr(settings.match_share_rule).fill_null(value=False).sum()).item()
+    # Smoothed towards match_share_prior like the m estimates: a handful of pairs proves little.
+    strength = settings.prior_strength
+    share = (sure / settings.match_share_recall + strength * settings.match_share_prior) / (
+        compared.height + strength
+    )
+    return float(np.clip(share, 1e-4, 0.99))
+
+
 def estimate_m(
     compared: pl.DataFrame,
     comparisons: Sequence[Comparison],
@@ -89,6 +102,7 @@ def estimate_m(
     settings: ModelSettings,
 ) -> tuple[list[np.ndarray], float, int]:
     """EM over the distinct level patterns of the candidate pairs; returns m, prior, iterations."""
+    fixed_share = estimate_match_share(compared, settings)
     names = [f"{c.name}_level" for c in comparisons]
     patterns = compared.group_by(names).len()
     levels = _level_matrix(patterns, comparisons)
@@ -96,7 +110,7 @@ def estimate_m(
     prior_m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
     strength = settings.prior_strength
     m = [p.copy() for p in prior_m]
-    prior = settings.match_share_prior
+    prior = fixed_share if fixed_share is not None else settings.match_share_prior
     iterations = 0
     log_u = _log_table(levels, u)
     while iterations < settings.em_iterations:
@@ -113,7 +127,7 @@ def estimate_m(
             sums = counted.astype(np.float64) + strength * prior_m[index]
             new_m.append(np.maximum(sums / sums.sum(), _FLOOR) if sums.sum() > 0 else m[index])
         share = (mass.sum() + strength * settings.match_share_prior) / (counts.sum() + strength)
-        new_prior = float(np.clip(share, _FLOOR, 1 - _FLOOR))
+        new_prior = fixed_share if fixed_share is not None else float(np.clip(share, _FLOOR, 1 - _FLOOR))
         change = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True))
         change = max(change, abs(new_prior - prior))
         m, prior = new_m, new_prior

@@ -128,11 +128,21 @@ class ModelSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("match_share_rule")
+    @classmethod
+    def _rule_parses(cls, value: str | None) -> str | None:
+        return None if value is None else _parsed_sql(value)
+
     u_sample_pairs: int = Field(default=200_000, ge=1_000)
     em_iterations: int = Field(default=30, ge=1)
     em_tolerance: float = Field(default=1e-5, gt=0)
     # Pseudo-pairs behind the m priors and the expected share of duplicates among candidate pairs.
     prior_strength: float = Field(default=100.0, ge=0)
+    # The share of duplicates among candidate pairs, from a deterministic rule that only sure
+    # duplicates meet (Splink's estimate_probability_two_random_records_match), held fixed in EM:
+    # left free, EM may call every similar-looking pair a duplicate.
+    match_share_rule: str | None = None
+    match_share_recall: float = Field(default=0.7, gt=0, le=1)
     # Random pairs of a tiny inbox are often the same company; pseudo non-match pairs that agree on
     # nothing keep u honest there and vanish against the 200,000 pairs of a real migration.
     u_prior_strength: float = Field(default=100.0, ge=0)

@@ -1,0 +1,195 @@
+"""Generated Chinese B2B customer records with known truth, for bench_dedupe.py (any size, seeded).
+
+Each company (entity) yields one to four records as different sources would write it: legal-form
+and place variants, traditional characters, a one-character typo, an abbreviation, the contact in
+pinyin or with an honorific, phones in many shapes, missing fields. Hard negatives are built in:
+look-alike companies one character apart with other people and numbers, branches of a company,
+companies sharing one switchboard, and people with common names at different companies.
+The records then go through the project's own cleaners, exactly as the pipeline would.
+"""
+
+from __future__ import annotations
+
+import random
+
+import opencc
+import polars as pl
+from pypinyin import lazy_pinyin
+
+from cleaners.company import company_match_key
+from cleaners.emails import normalise_emails
+from cleaners.persons import clean_person_names
+from cleaners.phones import normalise_phones
+
+PLACES = ["上海", "北京", "深圳", "广州", "杭州", "苏州", "宁波", "南京", "成都", "武汉", "天津", "厦门"]
+TRADE = list(
+    "宏达华鼎瑞丰锦程恒通明远金桥鹏飞康源博思天成新锐永盛佳美汇丰云帆海纳德信正元和泰嘉禾兴隆昌盛益民中联东方远航"
+)
+INDUSTRY_WORDS = {
+    "C": ["机械制造", "电子", "精密模具", "塑料制品", "五金工具", "纺织品", "包装材料"],
+    "F": ["商贸", "国际贸易", "贸易"],
+    "I": ["信息技术", "软件", "网络科技", "数据服务"],
+    "G": ["物流", "供应链管理", "运输"],
+    "L": ["管理咨询", "人力资源服务", "广告传媒"],
+    "P": ["教育科技", "培训"],
+}
+LEGAL = ["有限公司", "有限责任公司", "股份有限公司", "集团有限公司"]
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾")
+GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国晓东海波红")
+FREE_MAIL = ["qq.com", "163.com", "126.com", "sina.com"]
+HONORIFICS = ["总", "经理", "先生", "女士"]
+SIMILAR = {c: TRADE[(i + 7) % len(TRADE)] for i, c in enumerate(TRADE)}
+
+_T2S = opencc.OpenCC("s2t")
+
+
+def _mobile(rng: random.Random) -> str:
+    return (
+        rng.choice(["138", "139", "136", "158", "186", "177", "135", "150"]) + f"{rng.randrange(10**8):08d}"
+    )
+
+
+def _landline(rng: random.Random) -> str:
+    return (
+        rng.choice(["021", "010", "0755", "020", "0571"]) + f"{rng.randrange(2, 9)}{rng.randrange(10**7):07d}"
+    )
+
+
+def _entity(rng: random.Random, index: int, switchboards: list[str], taken: set[str]) -> dict:
+    industry = rng.choice(list(INDUSTRY_WORDS))
+    # Two companies never share a trade name by accident: only the hard negatives below do.
+    while (trade := "".join(rng.sample(TRADE, rng.choice([2, 3, 3, 4])))) in taken:
+        pass
+    taken.add(trade)
+    surname, given = rng.choice(SURNAMES), "".join(rng.choices(GIVEN, k=rng.choice([1, 2])))
+    domain = f"{''.join(lazy_pinyin(trade))}{index}.com"
+    return {
+        "entity": index,
+        "place": rng.choice(PLACES),
+        "trade": trade,
+        "word": rng.choice(INDUSTRY_WORDS[industry]),
+        "legal": rng.choice(LEGAL),
+        "industry": industry,
+        "contact": surname + given,
+        "mobile": _mobile(rng),
+        "landline": rng.choice(switchboards) if rng.random() < 0.05 else _landline(rng),
+        # Company mailboxes are name@domain; free-mail ones are numbers, as QQ mail mostly is.
+        "email": f"{''.join(lazy_pinyin(surname + given))}@{domain}"
+        if rng.random() < 0.7
+        else f"{rng.randrange(10**5, 10**10)}@{rng.choice(FREE_MAIL)}",
+        "branch": "",
+        "legacy_id": f"ACC-{100000 + index}",
+    }
+
+
+def _look_alike(rng: random.Random, base: dict, index: int, switchboards: list[str], taken: set[str]) -> dict:
+    """Another company one trade-name character away (华为 vs 华伟), other people and numbers."""
+    other = _entity(rng, index, switchboards, taken)
+    position = rng.randrange(len(base["trade"]))
+    trade = base["trade"][:position] + SIMILAR[base["trade"][position]] + base["trade"][position + 1 :]
+    return {
+        **other,
+        "trade": trade,
+        "word": base["word"],
+        "place": base["place"],
+        "industry": base["industry"],
+    }
+
+
+def _branch(rng: random.Random, base: dict, index: int, switchboards: list[str], taken: set[str]) -> dict:
+    """A branch office of a company: its own customer, sharing the name and often the email domain."""
+    other = _entity(rng, index, switchboards, taken)
+    city = rng.choice([p for p in PLACES if p != base["place"]])
+    return {**other, "trade": base["trade"], "word": base["word"], "place": base["place"],
+            "industry": base["industry"], "legal": base["legal"], "branch": city + rng.choice(["分公司", "办事处"]),
+            "email": other["email"].split("@")[0] + "@" + base["email"].split("@")[1]}  # fmt: skip
+
+
+def _record(rng: random.Random, entity: dict, first: bool) -> dict:
+    """One source's version of an entity; the first version is the cleanest."""
+    noisy = not first
+    trade = entity["trade"]
+    if noisy and rng.random() < 0.15:
+        position = rng.randrange(len(trade))
+        trade = trade[:position] + rng.choice(TRADE) + trade[position + 1 :]  # a typo
+    name = f"{entity['place'] if rng.random() < 0.7 else ''}{trade}{entity['word']}{entity['legal']}"
+    if noisy and rng.random() < 0.2:
+        name = f"{trade}{entity['word']}（{entity['place']}）{rng.choice(LEGAL)}"
+    if noisy and rng.random() < 0.15 and not entity["branch"]:
+        name = f"{entity['place']}{trade}"  # an abbreviation
+    name += entity["branch"]
+    if noisy and rng.random() < 0.1:
+        name = _T2S.convert(name)
+    contact = entity["contact"]
+    if noisy and rng.random() < 0.1:
+        contact = " ".join(
+            word.capitalize() for word in [*lazy_pinyin(contact[0]), "".join(lazy_pinyin(contact[1:]))]
+        )
+    elif noisy and rng.random() < 0.1:
+        contact = contact[0] + rng.choice(HONORIFICS)
+    mobile = entity["mobile"]
+    mobile = rng.choice(
+        [
+            mobile,
+            mobile,
+            f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}",
+            f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}",
+        ]
+    )
+    system = rng.choice(["legacy_crm", "excel_ledger", "excel_ledger", "web_form"])
+    return {
+        "entity": entity["entity"],
+        "source_system": system,
+        "legacy_id": entity["legacy_id"] if system == "legacy_crm" else None,
+        "customer_name": name,
+        "contact_name": contact,
+        "mobile_raw": None if noisy and rng.random() < 0.35 else mobile,
+        "phone_raw": None if rng.random() < 0.4 else entity["landline"],
+        "email_raw": None if rng.random() < (0.5 if noisy else 0.2) else entity["email"],
+        "industry_code": None if rng.random() < 0.2 else entity["industry"],
+        "city": None if rng.random() < 0.5 else entity["place"],
+    }
+
+
+def generate(records: int, seed: int = 7) -> pl.DataFrame:
+    """About `records` raw records with their true `entity`, cleaned by the project's cleaners."""
+    rng = random.Random(seed)
+    switchboards = [_landline(rng) for _ in range(max(1, records // 200))]
+    rows: list[dict] = []
+    taken: set[str] = set()
+    index = 0
+    while len(rows) < records:
+        roll = rng.random()
+        base = _entity(rng, index, switchboards, taken)
+        entities = [base]
+        if roll < 0.05:
+            entities.append(_look_alike(rng, base, index + 1, switchboards, taken))
+        elif roll < 0.08:
+            entities.append(_branch(rng, base, index + 1, switchboards, taken))
+        index += len(entities)
+        for entity in entities:
+            copies = rng.choices([1, 2, 3, 4], weights=[45, 35, 15, 5])[0]
+            rows += [_record(rng, entity, first=i == 0) for i in range(copies)]
+    return clean(pl.DataFrame(rows[:records]))
+
+
+def clean(raw: pl.DataFrame) -> pl.DataFrame:
+    """The cleaned columns the dedupe stage reads, made by the pipeline's own cleaners."""
+    mobiles = normalise_phones(raw["mobile_raw"])
+    phones = normalise_phones(raw["phone_raw"])
+    people = clean_person_names(raw["contact_name"])
+    emails = normalise_emails(raw["email_raw"])
+    return raw.with_row_index("record_idx").select(
+        pl.col("record_idx").cast(pl.Int64),
+        "entity",
+        "source_system",
+        "legacy_id",
+        "customer_name",
+        pl.Series("company_key", company_match_key(raw["customer_name"])),
+        pl.Series("contact_key", people["name_pinyin_key"]),
+        pl.Series("mobile", mobiles["mobile"]),
+        pl.Series("phone", phones["landline"]),
+        pl.Series("email", emails["email"]),
+        "industry_code",
+        "city",
+    )
