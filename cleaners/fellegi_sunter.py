@@ -4,7 +4,9 @@ This is the model Splink implements. u (how often two *different* records agree 
 measured on random record pairs, which are almost all non-matches. m (how often two records of the
 *same* entity agree at a level) and the share of matches among candidate pairs are estimated by
 expectation–maximisation over the candidate pairs, u held fixed. A pair's weight is the log2 of the
-prior odds plus one Bayes factor log2(m/u) per comparison; an exact agreement on a common value
+prior odds that two random records match (as in Splink: the blocking keys' agreement is counted
+by their Bayes factors, not by the prior) plus one Bayes factor log2(m/u) per comparison; an
+exact agreement on a common value
 (a shared switchboard, a frequent name) is worth less than on a rare one: its factor uses the
 value's own frequency instead of the average u.
 """
@@ -30,9 +32,10 @@ class MatchModel:
     comparisons: list[Comparison]
     m: list[np.ndarray]
     u: list[np.ndarray]
-    prior: float
+    prior: float  # probability that two random records are duplicates: the scoring prior
     em_iterations: int
     u_pairs: int
+    candidate_share: float  # share of duplicates among candidate pairs, used by EM only
 
     def bayes_factors(self) -> pl.DataFrame:
         """log2(m/u) per comparison and level, for reports and tests."""
@@ -82,11 +85,38 @@ def estimate_u(
     return u, int(pairs.height)
 
 
+def sure_pairs(compared: pl.DataFrame, settings: ModelSettings) -> int:
+    """Candidate pairs the deterministic match_share_rule calls duplicates beyond doubt."""
+    if settings.match_share_rule is None or compared.is_empty():
+        return 0
+    return int(compared.select(pl.sql_expr(settings.match_share_rule).fill_null(value=False).sum()).item())
+
+
+def random_pair_prior(
+    records: int, compared: pl.DataFrame, candidate_share: float, settings: ModelSettings
+) -> float:
+    """Probability that two random records are duplicates: expected duplicate pairs over all pairs.
+
+    Expected duplicates come from the sure pairs and the rule's recall (or from the EM share of
+    candidates when there is no rule), smoothed towards match_share_prior on tiny inputs.
+    """
+    total = records * (records - 1) / 2
+    if total <= 0:
+        return settings.match_share_prior
+    if settings.match_share_rule is not None:
+        expected = sure_pairs(compared, settings) / settings.match_share_recall
+    else:
+        expected = candidate_share * compared.height
+    strength = settings.prior_strength
+    share = (expected + strength * settings.match_share_prior) / (total + strength)
+    return float(np.clip(share, 1e-12, 0.99))
+
+
 def estimate_match_share(compared: pl.DataFrame, settings: ModelSettings) -> float | None:
     """Share of candidate pairs that are duplicates, from the deterministic rule and its recall."""
     if settings.match_share_rule is None or compared.is_empty():
         return None
-    sure = compared.select(pl.sql_expr(settings.match_share_rule).fill_null(value=False).sum()).item()
+    sure = sure_pairs(compared, settings)
     # Smoothed towards match_share_prior like the m estimates: a handful of pairs proves little.
     strength = settings.prior_strength
     share = (sure / settings.match_share_recall + strength * settings.match_share_prior) / (
@@ -157,9 +187,11 @@ def fit(
     u, u_pairs = estimate_u(records, comparisons, settings, id_column)
     if compared.is_empty():
         m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
-        return MatchModel(list(comparisons), m, u, settings.match_share_prior, 0, u_pairs)
-    m, prior, iterations = estimate_m(compared, comparisons, u, settings)
-    return MatchModel(list(comparisons), m, u, prior, iterations, u_pairs)
+        share = settings.match_share_prior
+        return MatchModel(list(comparisons), m, u, share, 0, u_pairs, share)
+    m, share, iterations = estimate_m(compared, comparisons, u, settings)
+    prior = random_pair_prior(records.height, compared, share, settings)
+    return MatchModel(list(comparisons), m, u, prior, iterations, u_pairs, share)
 
 
 def match_weights(compared: pl.DataFrame, model: MatchModel) -> pl.Series:

@@ -106,6 +106,7 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         "edges_cut": float(cut),
         "clusters": float(clusters["cluster"].n_unique()),
         "prior": model.prior,
+        "candidate_share": model.candidate_share,
         "em_iterations": float(model.em_iterations),
     }
     return LinkageResult(pairs=scored, clusters=clusters, model=model, stats=stats)

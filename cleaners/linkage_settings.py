@@ -104,8 +104,9 @@ class Comparison(BaseModel):
         """`m_prior`, else: duplicates mostly agree exactly, rarely differ outright."""
         if self.m_prior is not None:
             return list(self.m_prior)
-        middle = [0.35 / (self.levels - 2)] * (self.levels - 2)
-        return [0.05, *middle, 0.6] if middle else [0.1, 0.9]
+        if self.levels == 2:
+            return [0.1, 0.9]
+        return [0.05, *[0.35 / (self.levels - 2)] * (self.levels - 2), 0.6]
 
 
 class PairRule(BaseModel):

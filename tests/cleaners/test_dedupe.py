@@ -8,6 +8,7 @@ import pytest
 from cleaners.clustering import connected_components, key_edges, split_chained_clusters
 from cleaners.dedupe import cluster_customers, customer_features
 from cleaners.linkage import link
+from cleaners.linkage_settings import Comparison
 from schemas import load_config
 
 SETTINGS = load_config().dedupe
@@ -172,3 +173,10 @@ def test_connected_components_long_chain() -> None:
     )
     edges = key_edges(frame, {"k": pl.col("k"), "j": pl.col("j")})
     assert set(connected_components(ids, edges)["component"].to_list()) == {0}
+
+
+@pytest.mark.parametrize("thresholds", [[], [0.9], [0.9, 0.8, 0.7]])
+def test_default_priors_are_distributions_over_every_level(thresholds: list[float]) -> None:
+    comparison = Comparison(name="x", column="x", metric="jaro_winkler", thresholds=thresholds)
+    for prior in (comparison.m_start(), comparison.u_start()):
+        assert len(prior) == comparison.levels and sum(prior) == pytest.approx(1)
