@@ -110,7 +110,7 @@ def test_run_with_a_broken_tag_rule_exits_1(prefect_harness, tmp_path, ledger_in
     shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     rules = schemas / "tag_rules.yaml"
     rules.write_text(
-        rules.read_text(encoding="utf-8").replace("employee_count >= 1000", "employee_count >>> 1"),
+        rules.read_text(encoding="utf-8").replace("employee_band = '大型'", "employee_band >>> 1"),
         encoding="utf-8",
     )
     result = runner.invoke(
