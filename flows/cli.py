@@ -247,7 +247,7 @@ def export(
         err.print(f"[red]export failed[/]: {exc}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     for path in files:
-        out.print(str(path))
+        out.print(str(path), soft_wrap=True)
 
 
 def main() -> None:

@@ -141,7 +141,10 @@ def export_database(db: Path, out: Path, fmt: str, names: Sequence[str] | None =
             raise UnknownTableError(
                 f"no table or view {', '.join(unknown)} in {db} (there are: {', '.join(available)})"
             )
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"cannot create {out}: {exc.strerror or exc}") from exc
         for name in chosen:
             target = out / f"{name}.{fmt}"
             try:
