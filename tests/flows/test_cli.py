@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ from tests.flows.conftest import write_ledger
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["runs"]], ids=["top", "run", "report", "runs"])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["report"], ["runs"], ["export"]], ids=["top", "run", "report", "runs", "export"]
+)
 def test_help_for_every_subcommand(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -129,6 +132,9 @@ def test_run_with_a_broken_tag_rule_exits_1(prefect_harness, tmp_path, ledger_in
     )
     assert result.exit_code == EXIT_CHECK_FAILED
     assert "nothing published" in result.output
+    # The message names the rule and its line (rich may wrap it anywhere).
+    assert "tagrule'大型客户'(" in "".join(result.output.split())
+    assert re.search(r"tag_rules\.yaml:\d+\)hasaninvalidpredicate", "".join(result.output.split()))
     assert not (tmp_path / "c.duckdb").exists()
 
 
