@@ -18,8 +18,11 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 ## demo: run the migration on the bundled samples into data/crm.duckdb and reports/
+# The samples describe the world of 2024-06-30 (tests/samples_truth.py AS_OF_DATE); run them as of
+# that day, or every follow-up is overdue and every customer at churn risk.
+SAMPLES_AS_OF := 2024-06-30
 demo: setup
-	$(BIN)/crm-etl run --inbox data/samples --db data/crm.duckdb --reports reports
+	$(BIN)/crm-etl run --inbox data/samples --db data/crm.duckdb --reports reports --as-of $(SAMPLES_AS_OF)
 
 ## test: lint, type-check and run the whole test suite
 test: setup lint

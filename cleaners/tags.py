@@ -1,9 +1,12 @@
-"""Turn declarative tag rules into one DuckDB statement that sets `tags` and `tag_line`."""
+"""Turn declarative tag rules into DuckDB SQL that sets every customer's `tags` and `tag_line`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
+
+# One row per customer: the customer's columns and its features; tag predicates run over it.
+TAG_INPUT = "_tag_input"
 
 
 class Rule(Protocol):
@@ -11,6 +14,7 @@ class Rule(Protocol):
     group: str
     when: str
     priority: int
+    slot: str | None
 
 
 def _quote(text: str) -> str:
@@ -21,23 +25,57 @@ def _case(rule: Rule) -> str:
     return f"CASE WHEN ({rule.when}) THEN {_quote(rule.tag)} END"
 
 
-def tag_update_sql(rules: Sequence[Rule], groups: Sequence[str], table: str = "customers") -> str:
-    """An UPDATE that sets every customer's tags (all matching rules) and tag_line (best per group)."""
-    ranked = sorted(rules, key=lambda r: -r.priority)
+def tag_input_sql(features: str = "customer_features", customers: str = "customers") -> str:
+    """A temporary view joining each customer's columns with its features."""
+    return (
+        f"CREATE OR REPLACE TEMP VIEW {TAG_INPUT} AS SELECT f.*, "
+        f"c.* EXCLUDE (customer_id, tags, tag_line, tier) "
+        f"FROM {features} f JOIN {customers} c USING (customer_id)"
+    )
+
+
+def ordered_rules(rules: Sequence[Rule], groups: Sequence[str]) -> list[Rule]:
+    """Rules by group (in `groups` order), then priority (highest first), then file order."""
+    rank = {g: i for i, g in enumerate(groups)}
+    return sorted(rules, key=lambda r: (rank.get(r.group, len(rank)), -r.priority))
+
+
+def tags_sql(rules: Sequence[Rule], groups: Sequence[str], slots: Sequence[str]) -> str:
+    """SELECT customer_id, tags (every matching tag), tag_line (best tag per slot) FROM the tag input."""
+    merged: dict[str, list[Rule]] = {}
+    for rule in ordered_rules(rules, groups):
+        merged.setdefault(rule.tag, []).append(rule)
+    cases = [
+        f"CASE WHEN {' OR '.join(f'({r.when})' for r in same)} THEN {_quote(tag)} END"
+        for tag, same in merged.items()
+    ]
     tags = (
-        "list_filter([" + ", ".join(_case(r) for r in ranked) + "]::VARCHAR[], lambda x: x IS NOT NULL)"
-        if ranked
+        "list_filter([" + ", ".join(cases) + "]::VARCHAR[], lambda x: x IS NOT NULL)"
+        if cases
         else "[]::VARCHAR[]"
     )
-    per_group = []
-    for group in groups:
-        members = [r for r in ranked if r.group == group]
+    per_slot = []
+    for slot in slots:
+        members = sorted((r for r in rules if r.slot == slot), key=lambda r: -r.priority)
         if members:
-            per_group.append("coalesce(" + ", ".join(_case(r) for r in members) + ")")
-    line = f"NULLIF(concat_ws('-', {', '.join(per_group)}), '')" if per_group else "NULL"
-    return f"UPDATE {table} SET tags = {tags}, tag_line = {line}"
+            per_slot.append("coalesce(" + ", ".join(_case(r) for r in members) + ")")
+    line = f"NULLIF(concat_ws('-', {', '.join(per_slot)}), '')" if per_slot else "NULL::VARCHAR"
+    return f"SELECT customer_id, {tags} AS tags, {line} AS tag_line FROM {TAG_INPUT}"
 
 
-def predicate_check_sql(rule: Rule, table: str = "customers") -> str:
-    """A query that fails if the rule's predicate is not valid SQL over the table."""
-    return f"SELECT count(*) FROM {table} WHERE ({rule.when})"
+def tag_update_sql(rules: Sequence[Rule], groups: Sequence[str], slots: Sequence[str]) -> str:
+    """An UPDATE that sets customers.tags and customers.tag_line from the rules."""
+    return (
+        f"UPDATE customers SET tags = t.tags, tag_line = t.tag_line "
+        f"FROM ({tags_sql(rules, groups, slots)}) t WHERE customers.customer_id = t.customer_id"
+    )
+
+
+def predicate_type_sql(rule: Rule) -> str:
+    """DESCRIBE of the predicate alone: fails if it does not bind, else tells its type."""
+    return f"DESCRIBE SELECT ({rule.when}) AS predicate FROM {TAG_INPUT}"
+
+
+def predicate_check_sql(rule: Rule) -> str:
+    """A query that evaluates the predicate on every customer (catches errors at run time too)."""
+    return f"SELECT count(*) FILTER (WHERE ({rule.when})) AS matches FROM {TAG_INPUT}"

@@ -103,6 +103,11 @@ def crm_row(*cells: object) -> Record:
     return Record(key=str(cells[0]), cells=cells)
 
 
+def follow_up(entity: str | None, *cells: object) -> Record:
+    """A row of a rep's follow-up log naming the customer `entity` (None: a company never loaded)."""
+    return Record(key=f"follow_up:{cells[1]}", cells=cells, entity=entity)
+
+
 def junk(kind: str, *cells: object) -> Record:
     """A garbage row (blank, note, totals) that is not a customer."""
     return Record(key=f"garbage:{kind}", cells=cells, garbage=kind)
@@ -326,6 +331,30 @@ SOUTH_NEW = Table(
     ),
 )
 
+SOUTH_FOLLOW_UPS = Table(
+    label="south_follow_ups", file=SOUTH_FILE, sheet="跟进记录", date_format="yyyy-mm-dd",
+    is_customer_list=False,
+    header=("日期", "客户名称", "跟进方式", "参与人员", "沟通内容", "客户反馈", "待办事项", "跟进人"),
+    records=(
+        follow_up("jiahe",
+                  D(2024, 6, 18), "深圳市佳和包装制品有限公司", "电话", "冯丽", "初次电话沟通，介绍产品B",
+                  "对价格比较关注，希望先看样品", "寄送样品", "李娜"),
+        follow_up("suitong",
+                  "2024/5/20", "广州穗通物流有限公司", "上门拜访", "黄振;李娜", "了解仓储系统需求",
+                  "需求明确：年内上线仓储管理系统，覆盖3个仓库", "整理方案", "李娜"),
+        follow_up("wanjia",
+                  D(2024, 6, 25), "深圳万嘉供应链管理有限公司", "微信", "陈思", "发送产品A报价单",
+                  "正在内部比价", "下周回访", "李娜"),
+        # The rep's short name: only the 2024新客户 sheet's record of 优品贸易 is written this way.
+        follow_up("youpin",
+                  D(2024, 6, 12), "广州优品", "电话", "邓雪", "回访产品B使用情况",
+                  "使用顺利，下季度可能追加", "7月中旬再联系", "李娜"),
+        follow_up(None,
+                  D(2024, 6, 10), "广州远景贸易有限公司", "电话", "陈经理", "初次电话沟通", "暂无需求",
+                  None, "李娜"),
+    ),
+)
+
 ACCOUNTS = Table(
     label="accounts", file=ACCOUNTS_FILE, sheet="",
     header=("Record Id", "Account Name", "Contact Name", "Title", "Mobile", "Phone", "Email",
@@ -510,6 +539,16 @@ ORDERS = Table(
                 "李娜"),
         crm_row("SO-24-0025", "ACC-100311", "2024-06-14", "产品A", "10",
                 "64,000.00", "张伟"),
+        # Entered late, so out of date order: they give 华亿纺织 four orders in the last 12
+        # months (RFM tier A) and 港城物流 two (tier B).
+        crm_row("SO-23-0026", "ACC-100305", "2023-08-22", "产品A", "60",
+                "384,000.00", "张伟"),
+        crm_row("SO-23-0027", "ACC-100305", "2023/11/9", "产品B", "500", "¥90000",
+                "张伟"),
+        crm_row("SO-24-0028", "ACC-100305", "2024-06-18", "产品A", "40",
+                "256,000.00", "张伟"),
+        crm_row("SO-24-0029", "ACC-100311", "2024-02-26", "产品B", "300",
+                "54,000.00", "张伟"),
     ),
 )
 
@@ -658,7 +697,9 @@ WEB = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (EAST, SOUTH_KEY, SOUTH_NEW, ACCOUNTS, ORDERS, INTERACTIONS, WEB)
+TABLES: tuple[Table, ...] = (
+    EAST, SOUTH_KEY, SOUTH_NEW, SOUTH_FOLLOW_UPS, ACCOUNTS, ORDERS, INTERACTIONS, WEB
+)
 
 # Entities that appear in more than one customer row: a name for the duplicate group and the
 # one kind of evidence that links every row of the group (checked below for the exact kinds).
@@ -842,7 +883,7 @@ def write_inbox(out: Path) -> Written:
     out.mkdir(parents=True, exist_ok=True)
     written = Written()
     write_workbook(out / EAST_FILE, [EAST], "张伟", written)
-    write_workbook(out / SOUTH_FILE, [SOUTH_KEY, SOUTH_NEW], "李娜", written)
+    write_workbook(out / SOUTH_FILE, [SOUTH_KEY, SOUTH_NEW, SOUTH_FOLLOW_UPS], "李娜", written)
     for table in (ACCOUNTS, ORDERS, INTERACTIONS):
         write_csv(out / table.file, table, written)
     write_jsonl(out / WEB_FILE, WEB, written)
@@ -912,8 +953,16 @@ def build_truth(written: Written) -> dict[str, Any]:
     orphans = [
         {"row": ref, "kind": "order" if table.label == "orders" else "interaction"}
         for ref, (table, record) in written.records.items()
-        if table.label in ("orders", "interactions")
-        and cell(table, record, "Account Id") not in known_accounts
+        if (
+            table.label in ("orders", "interactions")
+            and cell(table, record, "Account Id") not in known_accounts
+        )
+        or (table is SOUTH_FOLLOW_UPS and record.entity is None)
+    ]
+    follow_ups = [
+        {"row": ref, "entity": record.entity}
+        for ref, (table, record) in written.records.items()
+        if table is SOUTH_FOLLOW_UPS
     ]
 
     tables = {table.label: table for table in TABLES}
@@ -952,6 +1001,7 @@ def build_truth(written: Written) -> dict[str, Any]:
         "HARD_NEGATIVES": negatives,
         "GARBAGE_ROWS": garbage,
         "ORPHANS": orphans,
+        "FOLLOW_UPS": follow_ups,
         "MESSY_VALUES": messy,
         "SEED_CUSTOMERS": seeds,
         "DATA_ROW_COUNTS": written.counts,
@@ -1053,7 +1103,8 @@ TRUTH_DOCS = {
     "DUPLICATE_GROUPS": "Records of one real company; evidence is what links all of its rows.",
     "HARD_NEGATIVES": "Pairs of records that look alike but must end in different customers.",
     "GARBAGE_ROWS": "Rows inside the data region that are not records (to be quarantined).",
-    "ORPHANS": "Orders and interactions whose Account Id matches no account.",
+    "ORPHANS": "Orders and interactions whose Account Id (or customer name) matches no customer.",
+    "FOLLOW_UPS": "Rows of the Excel follow-up log and the company each names (None: none loaded).",
     "MESSY_VALUES": "Messy cells and what a correct cleaner makes of them (None = reject).",
     "SEED_CUSTOMERS": "Customers that later features (tags, RFM, needs) are tested on.",
     "DATA_ROW_COUNTS": "Data rows per (file, sheet), garbage included: the accounting total.",
@@ -1066,6 +1117,7 @@ TRUTH_TYPES = {
     "HARD_NEGATIVES": "list[dict]",
     "GARBAGE_ROWS": "list[dict]",
     "ORPHANS": "list[dict]",
+    "FOLLOW_UPS": "list[dict]",
     "MESSY_VALUES": "list[dict]",
     "SEED_CUSTOMERS": "dict",
     "DATA_ROW_COUNTS": "dict[tuple[str, str], int]",

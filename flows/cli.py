@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -199,6 +200,54 @@ def runs(
     for row in rows:
         table.add_row(*(f"{v:%Y-%m-%d %H:%M:%S}" if isinstance(v, dt.datetime) else str(v) for v in row))
     out.print(table)
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@app.command()
+def export(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write the files into (created if missing).")
+    ],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="File format: one file per table or view.")
+    ] = ExportFormat.parquet,
+    db: Annotated[Path, typer.Option(help="DuckDB file written by `crm-etl run`.")] = DEFAULT_DB,
+    table: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--table",
+            "-t",
+            metavar="NAME",
+            help="Table or view to export; repeat for several (default: all).",
+        ),
+    ] = None,
+) -> None:
+    """Export every table and analyst view for BI tools, one file each: parquet, csv or xlsx.
+
+    CSV (UTF-8 with BOM) and XLSX are safe to open in a spreadsheet: values starting with = + - @ are text.
+
+    XLSX stores them as text cells; CSV puts the apostrophe text mark in front. Parquet keeps every type.
+    """
+    from flows.export import ExportError, UnknownTableError, export_database
+
+    if not db.is_file():
+        err.print(f"[red]error[/]: {db} does not exist; run `crm-etl run` first")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        files = export_database(db, out_dir, fmt.value, table)
+    except UnknownTableError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
+    except ExportError as exc:
+        err.print(f"[red]export failed[/]: {exc}")
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    for path in files:
+        out.print(str(path), soft_wrap=True)
 
 
 def main() -> None:

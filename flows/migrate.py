@@ -1,4 +1,4 @@
-"""The migration flow: extract → clean → dedupe → stage → tag → validate → publish → report."""
+"""The migration flow: extract → clean → dedupe → stage → profile → tag → validate → publish → report."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from flows.tasks import (
     cleaning_tables,
     dedupe,
     extract,
+    profile,
     record_run,
     stage,
     tag,
@@ -29,6 +30,7 @@ from flows.tasks import (
 )
 from schemas import load_config
 from schemas.config import load_tag_rules
+from schemas.segments import load_segments
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -51,6 +53,8 @@ def migrate(
     run_id = run_id or new_run_id(started)
     as_of = as_of or dt.date.today()
     config = load_config(schemas_dir)
+    rules = load_tag_rules(config.directory / "tag_rules.yaml")
+    segments = load_segments(config.directory / "segments.yaml")
     extracted = extract(inbox, config)
     cleaned = clean(extracted, cleaning_tables(config, as_of))
     with StagedDatabase(db) as staged:
@@ -58,7 +62,8 @@ def migrate(
         customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
         resolved = dedupe(cleaned, previous, config, as_of)
         counts = stage(staged, run_id, resolved, cleaned, extracted)
-        tag(staged, load_tag_rules(config.directory / "tag_rules.yaml"))
+        profile(staged, segments, config, as_of)
+        tag(staged, rules)
         checks = validate(staged, run_id, config, counts["rows_read"])
         summary = _summary(run_id, db, started, extracted, resolved, counts, customers_before, checks)
         record_run(staged, summary, extracted, checks, inbox, as_of)

@@ -18,12 +18,13 @@ from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_custo
 from cleaners.linking import link_to_customers
 from cleaners.quality import CheckResult, accounting_check, completeness_checks, key_checks
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
-from cleaners.tags import predicate_check_sql, tag_update_sql
 from flows.extract import ExtractResult, discover_inputs, extract_inbox
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, accounting_violations
+from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
 from schemas import Config
 from schemas.codes import load_customer_types, load_industry_table
 from schemas.config import TagRules, load_channels
+from schemas.segments import Segments
 
 
 class RunCheckFailed(RuntimeError):
@@ -184,7 +185,7 @@ def stage(
         "raw",
     )
     staged.insert("customer_sources", sources)
-    loaded = resolved.records.select("source_system", "legacy_id", "customer_id")
+    loaded = resolved.records.select("source_system", "legacy_id", "company_key", "customer_id")
     orders = link_to_customers(cleaned.orders, loaded, resolved.golden)
     interactions = link_to_customers(cleaned.interactions, loaded, resolved.golden)
     staged.insert(
@@ -303,19 +304,24 @@ _CUSTOMER_COLUMNS = {
 }
 
 
+@task(name="profile", cache_policy=NO_CACHE)
+def profile(staged: StagedDatabase, segments: Segments, config: Config, as_of: dt.date) -> None:
+    """Compute customer features, RFM tiers, lifecycle and follow-up status in DuckDB."""
+    industries = load_industry_table(config.directory / "industries.yaml")
+    try:
+        build_customer_features(staged.connection, segments, industries.broad_groups, as_of)
+    except RuleError as exc:
+        raise RunCheckFailed(str(exc)) from exc
+
+
 @task(name="tag", cache_policy=NO_CACHE)
 def tag(staged: StagedDatabase, rules: TagRules) -> None:
-    """Apply the tag rules in DuckDB; a broken predicate fails the run before publishing."""
-    con = staged.connection
-    for rule in rules.rules:
-        try:
-            con.execute(predicate_check_sql(rule))
-        except Exception as exc:  # duckdb raises several error classes for bad SQL
-            raise RunCheckFailed(
-                f"tag rule {rule.tag!r} ({rules.path}:{rule.line}) has an invalid predicate "
-                f"{rule.when!r}: {str(exc).splitlines()[0]}"
-            ) from exc
-    con.execute(tag_update_sql(rules.rules, rules.groups))
+    """Apply the tag rules in DuckDB and refresh the analyst views; a broken predicate fails the run."""
+    try:
+        apply_tag_rules(staged.connection, rules)
+    except RuleError as exc:
+        raise RunCheckFailed(str(exc)) from exc
+    create_views(staged.connection)
 
 
 @task(name="validate", cache_policy=NO_CACHE)

@@ -204,18 +204,20 @@ class TagRule(BaseModel):
     """One tag rule: `tag` for every customer where the SQL predicate `when` holds."""
 
     model_config = ConfigDict(extra="forbid")
-    tag: str
+    tag: str = Field(min_length=1)
     group: str
-    when: str
+    when: str = Field(min_length=1)
+    slot: str | None = None
     priority: int = 0
     line: int = 0
 
 
 class TagRules(BaseModel):
-    """Tag rules and the group order of `tag_line` (schemas/tag_rules.yaml)."""
+    """Tag rules, their groups and the slot order of `tag_line` (schemas/tag_rules.yaml)."""
 
     model_config = ConfigDict(extra="forbid")
-    groups: list[str]
+    groups: list[str] = Field(min_length=1)
+    tag_line: list[str] = Field(min_length=1)
     rules: list[TagRule]
     path: Path | None = None
 
@@ -231,11 +233,18 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
     rule_nodes = next(v for k, v in node.value if k.value == "rules").value  # type: ignore[union-attr]
     for rule, rule_node in zip(rules.rules, rule_nodes, strict=True):
         rule.line = rule_node.start_mark.line + 1
+    seen: dict[str, TagRule] = {}
     for rule in rules.rules:
+        where = f"{path}:{rule.line}: rule {rule.tag!r}"
         if rule.group not in rules.groups:
-            raise ConfigError(
-                f"{path}:{rule.line}: rule {rule.tag!r} has group {rule.group!r}, not in groups"
-            )
+            raise ConfigError(f"{where} has group {rule.group!r}, not in groups")
+        if ";" in rule.when:
+            raise ConfigError(f"{where}: `when` must be one SQL expression (no ';')")
+        if rule.slot is not None and rule.slot not in rules.tag_line:
+            raise ConfigError(f"{where} has slot {rule.slot!r}, not in tag_line")
+        first = seen.setdefault(rule.tag, rule)
+        if (first.group, first.slot) != (rule.group, rule.slot):
+            raise ConfigError(f"{where}: the same tag at line {first.line} has another group or slot")
     return rules
 
 

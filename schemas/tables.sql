@@ -107,6 +107,20 @@ CREATE TABLE IF NOT EXISTS interactions (
     link_reason    VARCHAR
 );
 
+CREATE TABLE IF NOT EXISTS tag_rules (
+    tag         VARCHAR,
+    tag_group   VARCHAR,
+    slot        VARCHAR,
+    priority    BIGINT,
+    predicate   VARCHAR,
+    customers   BIGINT,
+    rule_source VARCHAR
+);
+
+-- customer_features (one row per customer: activity, RFM tier, lifecycle, follow-up, keyword
+-- signals) is rebuilt by every run from schemas/segments.yaml with its column comments; see
+-- cleaners/features.py. The analyst views (v_客户基本信息 …) are in schemas/views.sql.
+
 CREATE TABLE IF NOT EXISTS runs (
     run_id           VARCHAR PRIMARY KEY,
     started_at       TIMESTAMPTZ,
@@ -170,3 +184,123 @@ COMMENT ON COLUMN customer_sources.source_row IS 'Row a person sees: spreadsheet
 COMMENT ON COLUMN customer_sources.record IS 'JSON: this record''s values after cleaning';
 COMMENT ON COLUMN customer_sources.issues IS 'Cleaning doubts as field:reason (the value was nulled or flagged)';
 COMMENT ON COLUMN quarantine.raw IS 'The original cells as JSON, keyed by the source header';
+COMMENT ON TABLE tag_rules IS 'The tag rules of schemas/tag_rules.yaml the current data was tagged with, and how many customers each matched';
+COMMENT ON COLUMN customers.customer_name IS '客户名称: company display name (full-width/traditional forms normalised)';
+COMMENT ON COLUMN customers.company_key IS 'Company matching key: name without place, legal form and punctuation';
+COMMENT ON COLUMN customers.contact_name IS '联系人: primary contact person';
+COMMENT ON COLUMN customers.contact_title IS '职位: primary contact''s job title';
+COMMENT ON COLUMN customers.other_phones IS 'Further phone numbers found in the records (E.164)';
+COMMENT ON COLUMN customers.email IS '邮箱: lower-case address';
+COMMENT ON COLUMN customers.industry IS '所属行业: GB/T 4754 section name, or the text as written when unmapped';
+COMMENT ON COLUMN customers.customer_type IS '客户类型: prospect / customer / churned';
+COMMENT ON COLUMN customers.customer_stage IS 'Funnel stage as recorded: lead (潜在) / intent (意向) / deal (成交) / churned (流失)';
+COMMENT ON COLUMN customers.first_contact_date IS '首次接触时间: earliest first-contact date of the merged records';
+COMMENT ON COLUMN customers.source_channel IS '客户来源: where the customer came from (展会, 官网 …)';
+COMMENT ON COLUMN customers.owner IS '负责人: sales rep who owns the customer';
+COMMENT ON COLUMN customers.city IS '城市';
+COMMENT ON COLUMN customers.address IS '地址';
+COMMENT ON COLUMN customers.employees IS '员工人数 as written (80, 200-500, 1000+)';
+COMMENT ON COLUMN customers.employee_count IS 'Employee count: the lower bound of what was written';
+COMMENT ON COLUMN customers.core_need IS '核心需求: stated need or interest';
+COMMENT ON COLUMN customers.tags IS '标签: every tag whose rule in schemas/tag_rules.yaml holds, by group then priority';
+COMMENT ON COLUMN customers.tag_line IS '标签组合: one tag per tag_line slot (行业-规模-价值-关注点), e.g. 制造业-中小客户-高价值-价格敏感';
+COMMENT ON COLUMN customers.tier IS '客户分层 (RFM): A 高价值 / B 潜力 / C 基础, thresholds in schemas/segments.yaml';
+COMMENT ON COLUMN customers.missing_fields IS 'Required fields (pipeline.yaml completeness_fields) this customer lacks';
+COMMENT ON COLUMN customers.source_count IS 'Input records merged into this customer';
+COMMENT ON COLUMN customers.run_id IS 'Run that built this row';
+COMMENT ON COLUMN contacts.contact_id IS 'Contact ID: customer_id + sequence';
+COMMENT ON COLUMN contacts.customer_id IS '客户编号 of the company the person works at';
+COMMENT ON COLUMN contacts.name IS '联系人姓名';
+COMMENT ON COLUMN contacts.title IS '职位';
+COMMENT ON COLUMN contacts.honorific IS 'Honorific written instead of a given name (总, 经理 …)';
+COMMENT ON COLUMN contacts.mobile IS '手机 (E.164)';
+COMMENT ON COLUMN contacts.email IS '邮箱';
+COMMENT ON COLUMN contacts.is_primary IS 'The contact shown on the customer row';
+COMMENT ON COLUMN contacts.name_key IS 'Pinyin key that matches 张伟 and Zhang Wei';
+COMMENT ON COLUMN contacts.source_count IS 'Input records naming this person';
+COMMENT ON COLUMN customer_sources.run_id IS 'Run that loaded the record';
+COMMENT ON COLUMN customer_sources.source_system IS 'System the record came from: excel_ledger / legacy_crm / web_form';
+COMMENT ON COLUMN customer_sources.source_spec IS 'Export kind recognised from the headers (schemas/sources/*.yaml)';
+COMMENT ON COLUMN customer_sources.source_file IS 'Input file, relative to the inbox';
+COMMENT ON COLUMN customer_sources.source_sheet IS 'Sheet name (empty for CSV and JSON Lines)';
+COMMENT ON COLUMN customer_sources.source_key IS 'The record''s key in its system: its own ID, else file#sheet!row';
+COMMENT ON COLUMN customer_sources.customer_id IS '客户编号 the record was merged into';
+COMMENT ON COLUMN customer_sources.match_score IS 'Similarity (0-1) that merged the record into its customer';
+COMMENT ON COLUMN customer_sources.match_reason IS 'Why the record joined its customer (shared mobile, email, name …)';
+COMMENT ON COLUMN customer_sources.raw IS 'The original cells as JSON, keyed by the source header';
+COMMENT ON COLUMN quarantine.run_id IS 'Run that read the row';
+COMMENT ON COLUMN quarantine.record_type IS 'customer / order / interaction';
+COMMENT ON COLUMN quarantine.source_system IS 'System the row came from';
+COMMENT ON COLUMN quarantine.source_file IS 'Input file, relative to the inbox';
+COMMENT ON COLUMN quarantine.source_sheet IS 'Sheet name (empty for CSV and JSON Lines)';
+COMMENT ON COLUMN quarantine.source_row IS 'Row a person sees: spreadsheet row or file line';
+COMMENT ON COLUMN quarantine.reason IS 'Why the row was not loaded (blank_row, unknown_customer, …)';
+COMMENT ON COLUMN quarantine.detail IS 'Details of the reason, e.g. the reference that matched no customer';
+COMMENT ON COLUMN orders.order_id IS '订单编号 in the source system';
+COMMENT ON COLUMN orders.customer_id IS '客户编号 the order was linked to';
+COMMENT ON COLUMN orders.order_date IS '订单日期';
+COMMENT ON COLUMN orders.amount_cny IS '金额 (CNY)';
+COMMENT ON COLUMN orders.product IS '产品';
+COMMENT ON COLUMN orders.quantity IS '数量';
+COMMENT ON COLUMN orders.owner IS '负责人';
+COMMENT ON COLUMN orders.source_system IS 'System the order came from';
+COMMENT ON COLUMN orders.source_file IS 'Input file, relative to the inbox';
+COMMENT ON COLUMN orders.source_sheet IS 'Sheet name (empty for CSV)';
+COMMENT ON COLUMN orders.source_row IS 'Row a person sees: spreadsheet row or file line';
+COMMENT ON COLUMN orders.link_reason IS 'How the order found its customer: customer ID (same system), customer_id, customer ID in another system, customer name';
+COMMENT ON COLUMN interactions.interaction_id IS '记录编号 in the source system (NULL for Excel follow-up logs)';
+COMMENT ON COLUMN interactions.customer_id IS '客户编号 the follow-up was linked to';
+COMMENT ON COLUMN interactions.date IS '日期';
+COMMENT ON COLUMN interactions.channel IS '方式: 电话 / 邮件 / 拜访 / 会议 / 微信 … (schemas/channels.yaml)';
+COMMENT ON COLUMN interactions.participants IS '参与人员';
+COMMENT ON COLUMN interactions.content IS '沟通内容';
+COMMENT ON COLUMN interactions.feedback IS '客户反馈';
+COMMENT ON COLUMN interactions.todo IS '待办事项';
+COMMENT ON COLUMN interactions.owner IS '负责人';
+COMMENT ON COLUMN interactions.source_system IS 'System the record came from';
+COMMENT ON COLUMN interactions.source_file IS 'Input file, relative to the inbox';
+COMMENT ON COLUMN interactions.source_sheet IS 'Sheet name (empty for CSV)';
+COMMENT ON COLUMN interactions.source_row IS 'Row a person sees: spreadsheet row or file line';
+COMMENT ON COLUMN interactions.link_reason IS 'How the follow-up found its customer: customer ID (same system), customer_id, customer ID in another system, customer name';
+COMMENT ON COLUMN tag_rules.tag IS '标签';
+COMMENT ON COLUMN tag_rules.tag_group IS '标签分组: 属性 / 行为 / 需求 / 价值 / 状态';
+COMMENT ON COLUMN tag_rules.slot IS 'Place in tag_line (行业 / 规模 / 价值 / 关注点); NULL: only in tags';
+COMMENT ON COLUMN tag_rules.priority IS 'Higher wins within a slot';
+COMMENT ON COLUMN tag_rules.predicate IS 'SQL condition over customers and customer_features';
+COMMENT ON COLUMN tag_rules.customers IS 'Customers the rule matched in this run';
+COMMENT ON COLUMN tag_rules.rule_source IS 'file:line of the rule';
+COMMENT ON COLUMN runs.run_id IS 'R + UTC start time + random suffix';
+COMMENT ON COLUMN runs.started_at IS 'Start of the run (UTC)';
+COMMENT ON COLUMN runs.finished_at IS 'End of the run before publishing (UTC)';
+COMMENT ON COLUMN runs.status IS 'published';
+COMMENT ON COLUMN runs.inbox IS 'Folder the run read';
+COMMENT ON COLUMN runs.as_of IS 'Reference date (--as-of) for dates and customer features';
+COMMENT ON COLUMN runs.input_files IS 'JSON: every input file with SHA-256, size, status';
+COMMENT ON COLUMN runs.rows_read IS 'Data rows read';
+COMMENT ON COLUMN runs.rows_loaded IS 'Rows loaded into customer_sources, orders or interactions';
+COMMENT ON COLUMN runs.rows_quarantined IS 'Rows put in quarantine';
+COMMENT ON COLUMN runs.customers_before IS 'Customers in the file before the run';
+COMMENT ON COLUMN runs.customers IS 'Customers after the run';
+COMMENT ON COLUMN runs.records_merged IS 'Customer records merged into another';
+COMMENT ON COLUMN runs.files_failed IS 'Input files that could not be read';
+COMMENT ON COLUMN run_files.run_id IS 'Run that found the file';
+COMMENT ON COLUMN run_files.source_file IS 'Input file, relative to the inbox';
+COMMENT ON COLUMN run_files.source_sheet IS 'Sheet name (empty for CSV, JSON Lines and unreadable files)';
+COMMENT ON COLUMN run_files.sha256 IS 'SHA-256 of the file';
+COMMENT ON COLUMN run_files.size_bytes IS 'File size in bytes';
+COMMENT ON COLUMN run_files.status IS 'loaded / empty / failed / skipped';
+COMMENT ON COLUMN run_files.source_spec IS 'Export kind recognised from the headers';
+COMMENT ON COLUMN run_files.record_type IS 'customers / orders / interactions';
+COMMENT ON COLUMN run_files.header_row IS 'Row of the header (title rows above it are skipped)';
+COMMENT ON COLUMN run_files.encoding IS 'Text encoding detected (CSV)';
+COMMENT ON COLUMN run_files.rows_read IS 'Data rows read from the sheet';
+COMMENT ON COLUMN run_files.unmapped_headers IS 'Headers that map to no field (kept in raw)';
+COMMENT ON COLUMN run_files.error IS 'Why the file or sheet could not be read';
+COMMENT ON COLUMN validation_results.run_id IS 'Run that checked';
+COMMENT ON COLUMN validation_results.suite IS 'Expectation suite';
+COMMENT ON COLUMN validation_results.expectation IS 'Expectation (Great Expectations name)';
+COMMENT ON COLUMN validation_results."column" IS 'Column checked';
+COMMENT ON COLUMN validation_results.success IS 'Whether the check passed';
+COMMENT ON COLUMN validation_results.observed IS 'Observed value';
+COMMENT ON COLUMN validation_results.threshold IS 'Required value';
+COMMENT ON COLUMN validation_results.severity IS 'critical (stops the run) / warning';

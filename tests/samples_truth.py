@@ -150,10 +150,20 @@ GARBAGE_ROWS: list[dict] = [
     {"row": ("web_forms.jsonl", "", 12), "kind": "invalid_json"},
 ]
 
-# Orders and interactions whose Account Id matches no account.
+# Orders and interactions whose Account Id (or customer name) matches no customer.
 ORPHANS: list[dict] = [
+    {"row": ("销售台账_华南_李娜.xlsx", "跟进记录", 6), "kind": "interaction"},
     {"row": ("legacy_crm/orders.csv", "", 20), "kind": "order"},
     {"row": ("legacy_crm/interactions.csv", "", 14), "kind": "interaction"},
+]
+
+# Rows of the Excel follow-up log and the company each names (None: none loaded).
+FOLLOW_UPS: list[dict] = [
+    {"row": ("销售台账_华南_李娜.xlsx", "跟进记录", 2), "entity": "jiahe"},
+    {"row": ("销售台账_华南_李娜.xlsx", "跟进记录", 3), "entity": "suitong"},
+    {"row": ("销售台账_华南_李娜.xlsx", "跟进记录", 4), "entity": "wanjia"},
+    {"row": ("销售台账_华南_李娜.xlsx", "跟进记录", 5), "entity": "youpin"},
+    {"row": ("销售台账_华南_李娜.xlsx", "跟进记录", 6), "entity": None},
 ]
 
 # Messy cells and what a correct cleaner makes of them (None = reject).
@@ -499,8 +509,9 @@ DATA_ROW_COUNTS: dict[tuple[str, str], int] = {
     ("销售台账_华东_张伟.xlsx", "客户台账"): 25,
     ("销售台账_华南_李娜.xlsx", "重点客户"): 13,
     ("销售台账_华南_李娜.xlsx", "2024新客户"): 12,
+    ("销售台账_华南_李娜.xlsx", "跟进记录"): 5,
     ("legacy_crm/accounts.csv", ""): 30,
-    ("legacy_crm/orders.csv", ""): 25,
+    ("legacy_crm/orders.csv", ""): 29,
     ("legacy_crm/interactions.csv", ""): 20,
     ("web_forms.jsonl", ""): 20,
 }

@@ -1,8 +1,16 @@
 from dataclasses import dataclass
 
 import duckdb
+import pytest
 
-from cleaners.tags import predicate_check_sql, tag_update_sql
+from cleaners.tags import (
+    TAG_INPUT,
+    ordered_rules,
+    predicate_check_sql,
+    predicate_type_sql,
+    tag_input_sql,
+    tag_update_sql,
+)
 
 
 @dataclass
@@ -11,43 +19,90 @@ class Rule:
     group: str
     when: str
     priority: int = 0
+    slot: str | None = None
 
 
+GROUPS = ["属性", "行为", "价值", "状态"]
+SLOTS = ["行业", "规模", "价值", "关注点"]
 RULES = [
-    Rule("制造业", "行业", "industry_code = 'C'", 10),
-    Rule("大型客户", "规模", "employee_count >= 1000", 10),
-    Rule("中小客户", "规模", "employee_count < 1000", 5),
     Rule("资料待补全", "状态", "completeness < 0.9", 1),
+    Rule("制造业", "属性", "industry_code = 'C'", 10, "行业"),
+    Rule("大型客户", "属性", "employee_count >= 1000", 10, "规模"),
+    Rule("中小客户", "属性", "employee_count < 1000", 10, "规模"),
+    Rule("高价值", "价值", "revenue >= 100000", 40, "价值"),
+    Rule("新客户", "状态", "is_new", 20, "价值"),
+    Rule("价格敏感", "行为", "price_mentions > 0", 20, "关注点"),
+    Rule("流失风险", "状态", "churn_risk", 50, "关注点"),
+    # The same tag from a second condition is listed once.
+    Rule("价格敏感", "行为", "note LIKE '%贵%'", 20, "关注点"),
     Rule("O'Brien", "状态", "false", 0),
 ]
 
 
-def test_tags_and_tag_line_in_duckdb():
+@pytest.fixture
+def con():
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE customers (id INT, industry_code VARCHAR, employee_count INT, completeness DOUBLE,"
-        " tags VARCHAR[], tag_line VARCHAR)"
+        "CREATE TABLE customers (customer_id VARCHAR, industry_code VARCHAR, employee_count INT,"
+        " completeness DOUBLE, tags VARCHAR[], tag_line VARCHAR, tier VARCHAR)"
     )
     con.execute(
-        "INSERT INTO customers VALUES (1, 'C', 80, 1.0, NULL, NULL), (2, 'I', 5000, 0.5, NULL, NULL),"
-        " (3, NULL, NULL, 1.0, NULL, NULL)"
+        "CREATE TABLE customer_features (customer_id VARCHAR, revenue DOUBLE, is_new BOOLEAN,"
+        " price_mentions INT, churn_risk BOOLEAN, note VARCHAR)"
     )
-    con.execute(tag_update_sql(RULES, ["行业", "规模", "状态"]))
-    rows = con.execute("SELECT id, tags, tag_line FROM customers ORDER BY id").fetchall()
+    con.execute(
+        """INSERT INTO customers VALUES
+           ('a', 'C', 80, 1.0, NULL, NULL, NULL),
+           ('b', 'I', 5000, 0.5, NULL, NULL, NULL),
+           ('c', NULL, NULL, 1.0, NULL, NULL, NULL),
+           ('d', 'C', 200, 1.0, NULL, NULL, NULL)"""
+    )
+    con.execute(
+        """INSERT INTO customer_features VALUES
+           ('a', 192000, false, 2, false, NULL),
+           ('b', 0, true, 0, false, NULL),
+           ('c', NULL, NULL, NULL, NULL, NULL),
+           ('d', 120000, false, 0, true, '太贵了')"""
+    )
+    con.execute(tag_input_sql())
+    return con
+
+
+def test_tags_by_group_and_tag_line_by_slot(con):
+    con.execute(tag_update_sql(RULES, GROUPS, SLOTS))
+    rows = con.execute("SELECT customer_id, tags, tag_line FROM customers ORDER BY 1").fetchall()
     assert rows == [
-        (1, ["制造业", "中小客户"], "制造业-中小客户"),
-        (2, ["大型客户", "资料待补全"], "大型客户-资料待补全"),
-        (3, [], None),
+        ("a", ["制造业", "中小客户", "价格敏感", "高价值"], "制造业-中小客户-高价值-价格敏感"),
+        ("b", ["大型客户", "新客户", "资料待补全"], "大型客户-新客户"),
+        ("c", [], None),
+        # Within a slot the higher priority wins: 流失风险 (50) over 价格敏感 (20).
+        ("d", ["制造业", "中小客户", "价格敏感", "高价值", "流失风险"], "制造业-中小客户-高价值-流失风险"),
     ]
 
 
-def test_predicate_check_sql_fails_on_broken_predicate():
-    con = duckdb.connect()
-    con.execute("CREATE TABLE customers (x INT)")
-    con.execute(predicate_check_sql(Rule("ok", "g", "x > 1")))
-    try:
-        con.execute(predicate_check_sql(Rule("bad", "g", "no_such_column = 1")))
-    except duckdb.Error as exc:
-        assert "no_such_column" in str(exc)
-    else:
-        raise AssertionError("a broken predicate must fail")
+def test_rules_order_by_group_then_priority_then_file_order():
+    ordered = ordered_rules(RULES, GROUPS)
+    assert [r.tag for r in ordered][:4] == ["制造业", "大型客户", "中小客户", "价格敏感"]
+    assert [r.tag for r in ordered][-3:] == ["新客户", "资料待补全", "O'Brien"]
+
+
+def test_predicate_type_and_check(con):
+    ok = Rule("ok", "属性", "employee_count > 1")
+    assert con.execute(predicate_type_sql(ok)).fetchall()[0][1] == "BOOLEAN"
+    assert con.execute(predicate_check_sql(ok)).fetchone() == (3,)
+    not_boolean = Rule("count", "属性", "employee_count")
+    assert con.execute(predicate_type_sql(not_boolean)).fetchall()[0][1] == "INTEGER"
+    with pytest.raises(duckdb.Error, match="no_such_column"):
+        con.execute(predicate_type_sql(Rule("bad", "属性", "no_such_column = 1")))
+    # Binds, but fails on the data: only evaluating it on every row finds out.
+    failing = Rule("cast", "属性", "CAST(industry_code AS INTEGER) > 1")
+    assert con.execute(predicate_type_sql(failing)).fetchall()[0][1] == "BOOLEAN"
+    with pytest.raises(duckdb.Error):
+        con.execute(predicate_check_sql(failing)).fetchall()
+
+
+def test_tag_input_joins_customers_and_features(con):
+    columns = [r[0] for r in con.execute(f"DESCRIBE {TAG_INPUT}").fetchall()]
+    assert columns.count("customer_id") == 1
+    assert {"industry_code", "employee_count", "revenue", "churn_risk"} <= set(columns)
+    assert not {"tags", "tag_line", "tier"} & set(columns)

@@ -42,3 +42,16 @@ def inbox(tmp_path: Path) -> Path:
     folder = tmp_path / "inbox"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def sample_db(prefect_harness, tmp_path_factory) -> tuple[object, Path]:
+    """The real flow run once over data/samples/ as of the samples' date: (summary, DuckDB file)."""
+    from flows.migrate import migrate
+    from tests import samples_truth as truth
+    from tests.conftest import SAMPLES
+
+    out = tmp_path_factory.mktemp("sample_db")
+    as_of = dt.date.fromisoformat(truth.AS_OF_DATE)
+    summary = migrate(inbox=SAMPLES, db=out / "crm.duckdb", reports=out / "reports", as_of=as_of)
+    return summary, out / "crm.duckdb"

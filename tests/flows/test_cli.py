@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ from tests.flows.conftest import write_ledger
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["runs"]], ids=["top", "run", "report", "runs"])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["report"], ["runs"], ["export"]], ids=["top", "run", "report", "runs", "export"]
+)
 def test_help_for_every_subcommand(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -110,7 +113,7 @@ def test_run_with_a_broken_tag_rule_exits_1(prefect_harness, tmp_path, ledger_in
     shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     rules = schemas / "tag_rules.yaml"
     rules.write_text(
-        rules.read_text(encoding="utf-8").replace("employee_count >= 1000", "employee_count >>> 1"),
+        rules.read_text(encoding="utf-8").replace("employee_band = '大型'", "employee_band >>> 1"),
         encoding="utf-8",
     )
     result = runner.invoke(
@@ -129,6 +132,9 @@ def test_run_with_a_broken_tag_rule_exits_1(prefect_harness, tmp_path, ledger_in
     )
     assert result.exit_code == EXIT_CHECK_FAILED
     assert "nothing published" in result.output
+    # The message names the rule and its line (rich may wrap it anywhere).
+    assert "tagrule'大型客户'(" in "".join(result.output.split())
+    assert re.search(r"tag_rules\.yaml:\d+\)hasaninvalidpredicate", "".join(result.output.split()))
     assert not (tmp_path / "c.duckdb").exists()
 
 

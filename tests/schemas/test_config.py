@@ -87,7 +87,33 @@ def test_config_errors_name_the_file_and_key(schemas, file, old, new, message):
         load_config(schemas)
 
 
-def test_tag_rule_in_unknown_group_names_the_line(schemas):
-    _edit(schemas / "tag_rules.yaml", "group: 规模, priority: 10", "group: 尺寸, priority: 10")
-    with pytest.raises(ConfigError, match=r"tag_rules\.yaml:\d+: rule '大型客户' has group '尺寸'"):
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "{tag: 大型客户, group: 属性,",
+            "{tag: 大型客户, group: 尺寸,",
+            r":29: rule '大型客户' has group '尺寸'",
+        ),
+        (
+            "{tag: 大型客户, group: 属性, slot: 规模,",
+            "{tag: 大型客户, group: 属性, slot: 尺寸,",
+            r":29: rule '大型客户' has slot '尺寸'",
+        ),
+        (
+            "{tag: 中小客户, group: 属性,",
+            "{tag: 大型客户, group: 状态,",
+            r":30: rule '大型客户': the same tag at line 29 has another group",
+        ),
+        (
+            "when: \"employee_band = '大型'\"",
+            'when: "true; DROP TABLE customers"',
+            r":29: rule '大型客户': `when` must be one SQL expression",
+        ),
+    ],
+    ids=["unknown-group", "unknown-slot", "tag-in-two-groups", "two-statements"],
+)
+def test_tag_rule_errors_name_the_file_and_line(schemas, old, new, message):
+    _edit(schemas / "tag_rules.yaml", old, new)
+    with pytest.raises(ConfigError, match=r"tag_rules\.yaml" + message):
         load_tag_rules(schemas / "tag_rules.yaml")
