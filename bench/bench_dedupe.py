@@ -40,6 +40,13 @@ class Outcome(NamedTuple):
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process since it started (VmHWM: unlike ru_maxrss, exec resets it, so a
+    spawned worker does not inherit its parent's peak)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
