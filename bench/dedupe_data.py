@@ -22,8 +22,15 @@ from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
 
 PLACES = ["上海", "北京", "深圳", "广州", "杭州", "苏州", "宁波", "南京", "成都", "武汉", "天津", "厦门"]
+# Trade-name characters: real names draw on thousands; a few hundred keep a million companies
+# from colliding by accident, while look-alikes and typos stay one character apart.
 TRADE = list(
-    "宏达华鼎瑞丰锦程恒通明远金桥鹏飞康源博思天成新锐永盛佳美汇丰云帆海纳德信正元和泰嘉禾兴隆昌盛益民中联东方远航"
+    dict.fromkeys(
+        "宏达华鼎瑞丰锦程恒通明远金桥鹏飞康源博思天成新锐永盛佳美汇丰云帆海纳德信正元和泰嘉禾兴隆昌盛益民中联东方远航"
+        "安邦宝晨诚创大德东尔发凡福富高光广好合弘鸿虹辉惠吉建江捷晶景久聚凯科蓝雷力立利良林龙路伦迈茂蒙铭能宁诺品普"
+        "奇启千强乔勤青清擎庆荣润森山尚世舒顺朔松腾同拓万威伟维文沃祥翔协欣星雄旭轩雅亚扬耀业宜亿艺易意毅银英盈优友"
+        "宇羽裕悦越跃展振志智众卓资紫梓尊"
+    )
 )
 INDUSTRY_WORDS = {
     "C": ["机械制造", "电子", "精密模具", "塑料制品", "五金工具", "纺织品", "包装材料"],

@@ -18,7 +18,9 @@ def _rule_keys(records: pl.DataFrame, rule: BlockingRule, id_column: str) -> pl.
         if isinstance(frame.schema[column], pl.List):
             frame = frame.explode(column)
     key = pl.concat_str([pl.col(c).cast(pl.String) for c in rule.columns], separator="\x1f")
-    return frame.select("id", key.alias("key")).drop_nulls("key").filter(pl.col("key") != "").unique()
+    # Joined on a 64-bit hash: a collision can only add a candidate pair, which scoring then judges.
+    keyed = frame.select("id", key.alias("key")).drop_nulls("key").filter(pl.col("key") != "")
+    return keyed.select("id", pl.col("key").hash(seed=0)).unique()
 
 
 def candidate_pairs(

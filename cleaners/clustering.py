@@ -48,7 +48,7 @@ def connected_components(ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
 def pair_edges(pairs: pl.DataFrame) -> pl.DataFrame:
     """Pairs (l, r) in the long (id, key) form `connected_components` reads: one key per pair."""
     indexed = pairs.select("l", "r").with_row_index("edge")
-    key = pl.lit("edge\x1f") + pl.col("edge").cast(pl.String)
+    key = pl.col("edge").cast(pl.Int64)
     return pl.concat(
         [
             indexed.select(pl.col("l").alias("id"), key.alias("key")),
@@ -67,23 +67,38 @@ def split_chained_clusters(
     round), so the split falls where the evidence is thinnest. Returns (id, component), the edges
     kept, and how many edges were cut.
     """
-    kept = edges
+    components = connected_components(ids, pair_edges(edges))
+    troubled = _troubled(components, conflicts)
+    if troubled.is_empty() or max_rounds == 0:
+        return components, edges, 0
+    # Only clusters that hold a conflict are split; the rest of the graph is done.
+    label = components.rename({"id": "node"})
+    involved = edges.join(label.rename({"node": "l"}), on="l").join(troubled, on="component", how="semi")
+    settled = edges.join(involved.select("l", "r"), on=["l", "r"], how="anti")
+    nodes = label.join(troubled, on="component", how="semi")["node"]
+    kept = involved.drop("component")
     cut = 0
-    for _ in range(max_rounds + 1):
-        components = connected_components(ids, pair_edges(kept))
-        label = components.rename({"id": "node"})
-        inside = (
-            conflicts.join(label.rename({"node": "l", "component": "cl"}), on="l")
-            .join(label.rename({"node": "r", "component": "cr"}), on="r")
-            .filter(pl.col("cl") == pl.col("cr"))
-        )
-        if inside.is_empty() or kept.is_empty() or _ == max_rounds:
-            return components, kept, cut
-        troubled = inside.select(pl.col("cl").alias("component")).unique()
-        ranked = kept.join(label.rename({"node": "l"}), on="l").with_columns(
-            (pl.col("weight") == pl.col("weight").min().over("component")).alias("weakest")
-        )
-        weakest = ranked.join(troubled, on="component").filter("weakest").select("l", "r")
+    for round_ in range(max_rounds + 1):
+        local = connected_components(nodes, pair_edges(kept))
+        inside = _troubled(local, conflicts)
+        if inside.is_empty() or kept.is_empty() or round_ == max_rounds:
+            break
+        ranked = kept.join(local.rename({"id": "l"}), on="l").join(inside, on="component", how="semi")
+        weakest = ranked.filter(pl.col("weight") == pl.col("weight").min().over("component")).select("l", "r")
         cut += weakest.height
         kept = kept.join(weakest, on=["l", "r"], how="anti")
-    return connected_components(ids, pair_edges(kept)), kept, cut
+    untouched = label.join(troubled, on="component", how="anti").rename({"node": "id"})
+    final = pl.concat([untouched, local.select(untouched.columns)]).sort("id")
+    return final, pl.concat([settled, kept.select(settled.columns)]), cut
+
+
+def _troubled(components: pl.DataFrame, conflicts: pl.DataFrame) -> pl.DataFrame:
+    """Components holding both ends of a conflicting pair (column `component`)."""
+    label = components.rename({"id": "node"})
+    return (
+        conflicts.join(label.rename({"node": "l", "component": "cl"}), on="l")
+        .join(label.rename({"node": "r", "component": "cr"}), on="r")
+        .filter(pl.col("cl") == pl.col("cr"))
+        .select(pl.col("cl").alias("component"))
+        .unique()
+    )

@@ -20,16 +20,11 @@ _SCORERS: dict[str, Any] = {
 
 
 def _scores(a: pl.Series, b: pl.Series, metric: str) -> np.ndarray:
-    """The metric for aligned non-null string pairs, computed once per distinct pair, all cores."""
+    """The metric for aligned non-null string pairs, in C++ on all cores."""
     if metric == "exact" or a.is_empty():
         return (a == b).cast(pl.Float32).to_numpy()
-    values = pl.DataFrame({"a": a, "b": b})
-    distinct = values.unique()
-    result = process.cpdist(
-        distinct["a"].to_list(), distinct["b"].to_list(), scorer=_SCORERS[metric], workers=-1
-    ).astype(np.float32)
-    scored = distinct.with_columns(pl.Series("s", result))
-    return values.join(scored, on=["a", "b"], how="left", maintain_order="left")["s"].to_numpy()
+    result = process.cpdist(a.to_list(), b.to_list(), scorer=_SCORERS[metric], workers=-1)
+    return np.asarray(result, dtype=np.float32)
 
 
 def comparison_levels(a: pl.Series, b: pl.Series, comparison: Comparison) -> tuple[pl.Series, pl.Series]:
@@ -81,9 +76,15 @@ def compare_pairs(
     """Pairs with `l_<col>`/`r_<col>`, `<name>_level`, `<name>_sim` and, where asked, `<name>_tf`."""
     conditions = [m for c in comparisons if c.only_when for m in SIDE_COLUMN.findall(c.only_when)]
     columns = list(dict.fromkeys([*(c.column for c in comparisons), *extra_columns, *conditions]))
-    side = records.select(pl.col(id_column).cast(pl.Int64).alias("id"), *columns)
-    frame = pairs.join(side.rename({c: f"l_{c}" for c in columns}), left_on="l", right_on="id").join(
-        side.rename({c: f"r_{c}" for c in columns}), left_on="r", right_on="id"
+    # Row positions of both ends, then gathers: far cheaper than joining every column twice.
+    position = records.select(pl.col(id_column).cast(pl.Int64).alias("id")).with_row_index("pos")
+    located = pairs.join(position.rename({"id": "l", "pos": "l_pos"}), on="l").join(
+        position.rename({"id": "r", "pos": "r_pos"}), on="r"
+    )
+    left, right = located["l_pos"], located["r_pos"]
+    frame = located.drop("l_pos", "r_pos").with_columns(
+        *(records.get_column(c).gather(left).alias(f"l_{c}") for c in columns),
+        *(records.get_column(c).gather(right).alias(f"r_{c}") for c in columns),
     )
     results = []
     for comparison in comparisons:

@@ -85,7 +85,6 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
             .alias("weight")
         )
         .with_columns(probability(pl.col("weight")).alias("match_probability"))
-        .with_columns(match_reason(settings).alias("match_reason"))
     )
     accepted = scored.filter(
         (pl.col("match_probability") >= settings.model.match_probability)
@@ -97,7 +96,11 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
     components, kept, cut = split_chained_clusters(
         ids, accepted.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds
     )
-    clusters = _lineage(components, scored.join(kept.select("l", "r"), on=["l", "r"]))
+    # Reasons are text: written only for the links that hold clusters together.
+    links = scored.join(kept.select("l", "r"), on=["l", "r"]).with_columns(
+        match_reason(settings).alias("match_reason")
+    )
+    clusters = _lineage(components, links)
     stats = {
         "records": float(records.height),
         "candidate_pairs": float(pairs.height),
