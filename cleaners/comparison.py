@@ -107,4 +107,7 @@ def compare_pairs(
                 how="left",
                 maintain_order="left",
             ).drop("value", strict=False)
-    return frame
+    # Compared values are no longer needed, only those the rules read: a million pairs of strings
+    # are most of the memory.
+    done = [c for c in columns if c not in set(extra_columns) | set(conditions)]
+    return frame.drop([f"{side}_{c}" for c in done for side in ("l", "r")])

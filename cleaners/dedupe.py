@@ -31,6 +31,14 @@ def _deletion_variants(key: pl.Expr) -> pl.Expr:
     )
 
 
+def _branches(keys: pl.Series) -> pl.Series:
+    """The branch tail of each company key (广州分公司), null for the many keys that name no branch."""
+    marked = keys.str.contains_any(list(BRANCH_MARKERS)).fill_null(value=False)
+    branch = pl.Series("branch", [None] * len(keys), dtype=pl.String)
+    # Only the few branch names pay for the place-name regex.
+    return branch.scatter(marked.arg_true(), keys.filter(marked).str.extract(_BRANCH_TAIL, 1))
+
+
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     """Columns the customer linkage settings read, derived from the cleaned record columns."""
     key = pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key"))
@@ -39,7 +47,7 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("legacy_id").is_not_null())
         .then(pl.col("source_system") + pl.lit(":") + pl.col("legacy_id"))
         .alias("legacy_ref"),
-        pl.col("company_key").str.extract(_BRANCH_TAIL, 1).alias("branch"),
+        _branches(records.get_column("company_key")),
         pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
         _deletion_variants(key).alias("company_variants"),
