@@ -14,7 +14,7 @@ from cleaners.quality import CheckResult
 from flows.extract import ExtractResult
 from flows.load import StagedDatabase, previous_assignments
 from flows.logs import install_masking
-from flows.report import write_report
+from flows.report import Language, handouts, report, report_failed_run
 from flows.tasks import (
     RunCheckFailed,
     RunSummary,
@@ -22,13 +22,16 @@ from flows.tasks import (
     cleaning_tables,
     dedupe,
     extract,
+    measure,
     record_run,
     stage,
     tag,
     validate,
 )
+from flows.validation import build_suites, suite_parameters
 from schemas import load_config
 from schemas.config import load_tag_rules
+from schemas.suites import load_report_settings, load_suites
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -44,6 +47,7 @@ def migrate(
     as_of: dt.date | None = None,
     run_id: str | None = None,
     schemas_dir: Path | None = None,
+    lang: Language | None = None,
 ) -> RunSummary:
     """Migrate every export in `inbox` into the DuckDB file `db` and write the data-quality report."""
     install_masking()
@@ -51,6 +55,9 @@ def migrate(
     run_id = run_id or new_run_id(started)
     as_of = as_of or dt.date.today()
     config = load_config(schemas_dir)
+    settings = load_report_settings(config.directory)
+    lang = lang or settings.default_language
+    suites = build_suites(load_suites(config), config)
     extracted = extract(inbox, config)
     cleaned = clean(extracted, cleaning_tables(config, as_of))
     with StagedDatabase(db) as staged:
@@ -59,11 +66,33 @@ def migrate(
         resolved = dedupe(cleaned, previous, config, as_of)
         counts = stage(staged, run_id, resolved, cleaned, extracted)
         tag(staged, load_tag_rules(config.directory / "tag_rules.yaml"))
-        checks = validate(staged, run_id, config, counts["rows_read"])
-        summary = _summary(run_id, db, started, extracted, resolved, counts, customers_before, checks)
-        record_run(staged, summary, extracted, checks, inbox, as_of)
+        validation = validate(
+            staged,
+            run_id,
+            suites,
+            extracted,
+            suite_parameters(config, as_of),
+            reports / run_id / "gx-data-docs",
+            settings.sample_rows,
+        )
+        measure(staged, run_id, config, settings, as_of)
+        failed = validation.critical_failures
+        summary = _summary(
+            run_id, db, started, extracted, resolved, counts, customers_before, validation.checks, failed
+        )
+        record_run(staged, summary, extracted, validation.checks, inbox, as_of)
+        if failed:
+            path = report_failed_run(staged.connection, reports, run_id, config, lang)
+            raise RunCheckFailed(
+                "critical expectations failed: "
+                + "; ".join(f"{c.suite}.{c.expectation} {c.column or ''} ({c.observed})" for c in failed)
+                + f"; report: {path}",
+                validation.checks,
+                path,
+            )
         staged.publish()
-    summary.report = str(write_report(db, reports, run_id, config))
+    summary.report = str(report(db, reports, run_id, config, lang))
+    handouts(db, reports, run_id, config)
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
 
@@ -77,11 +106,12 @@ def _summary(
     counts: dict[str, Any],
     customers_before: int,
     checks: list[CheckResult],
+    failed: list[CheckResult],
 ) -> RunSummary:
     loaded_customer_records = resolved.records.height
     return RunSummary(
         run_id=run_id,
-        status="published",
+        status="failed" if failed else "published",
         db=str(db),
         report=None,
         started_at=started,
