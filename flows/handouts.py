@@ -77,7 +77,7 @@ def _header(ws: Worksheet, headers: Sequence[str]) -> None:
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
         cell.fill = HEADER
-    ws.freeze_panes = ws.cell(ws.max_row + 1, 3)
+    ws.freeze_panes = f"C{ws.max_row + 1}"
     for index, header in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(index)].width = max(12, min(28, len(header) * 2 + 6))
 

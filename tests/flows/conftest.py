@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
+
+from tests import samples_truth as truth
+from tests.conftest import SAMPLES
 
 
 def write_ledger(
@@ -42,3 +46,20 @@ def inbox(tmp_path: Path) -> Path:
     folder = tmp_path / "inbox"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def sample_run(prefect_harness, tmp_path_factory):
+    """One real run of the flow over data/samples/, shared by every test that only reads its output."""
+    from flows.migrate import migrate
+
+    out = tmp_path_factory.mktemp("sample_run")
+    summary = migrate(
+        inbox=SAMPLES,
+        db=out / "crm.duckdb",
+        reports=out / "reports",
+        as_of=dt.date.fromisoformat(truth.AS_OF_DATE),
+    )
+    con = duckdb.connect(str(out / "crm.duckdb"), read_only=True)
+    yield summary, con, out
+    con.close()
