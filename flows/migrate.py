@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from prefect import flow, get_run_logger
 
@@ -28,8 +28,8 @@ from flows.tasks import (
     tag,
     validate,
 )
-from flows.validation import build_suites, suite_parameters
-from schemas import load_config
+from flows.validation import ValidationRun, build_suites, suite_parameters
+from schemas import Config, load_config
 from schemas.config import load_tag_rules
 from schemas.suites import load_report_settings, load_suites
 
@@ -82,19 +82,33 @@ def migrate(
         )
         record_run(staged, summary, extracted, validation.checks, inbox, as_of)
         if failed:
-            path = report_failed_run(staged.connection, reports, run_id, config, lang)
-            raise RunCheckFailed(
-                "critical expectations failed: "
-                + "; ".join(f"{c.suite}.{c.expectation} {c.column or ''} ({c.observed})" for c in failed)
-                + f"; report: {path}",
-                validation.checks,
-                path,
-            )
+            _refuse_to_publish(staged, reports, run_id, config, lang, validation)
         staged.publish()
     summary.report = str(report(db, reports, run_id, config, lang))
     handouts(db, reports, run_id, config)
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
+
+
+def _refuse_to_publish(
+    staged: StagedDatabase,
+    reports: Path,
+    run_id: str,
+    config: Config,
+    lang: Language,
+    validation: ValidationRun,
+) -> NoReturn:
+    """Write the failed run's report from its staged copy, then stop: the staged copy is discarded."""
+    path = report_failed_run(staged.connection, reports, run_id, config, lang)
+    raise RunCheckFailed(
+        "critical expectations failed: "
+        + "; ".join(
+            f"{c.suite}.{c.expectation} {c.column or ''} ({c.observed})" for c in validation.critical_failures
+        )
+        + f"; report: {path}",
+        validation.checks,
+        path,
+    )
 
 
 def _summary(

@@ -349,14 +349,15 @@ def render_report(data: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(**data)
 
 
-def _write(
+def write_report_from(
     con: duckdb.DuckDBPyConnection,
     reports: Path,
     run_id: str,
     config: Config,
-    lang: Language,
-    latest: bool,
+    lang: Language = "zh-CN",
+    latest: bool = False,
 ) -> Path:
+    """Render a run's report from an open connection (the published file, or a staged copy)."""
     settings = load_report_settings(config.directory)
     folder = reports / run_id
     data = report_data(con, config, settings, run_id, lang, folder)
@@ -387,7 +388,9 @@ def write_report(
         chosen = run_id or runs[0]
         if chosen not in runs:
             raise LookupError(f"no run {chosen!r} in the database (latest: {runs[0]})")
-        return _write(con, reports, chosen, config or load_config(), lang, latest=chosen == runs[0])
+        return write_report_from(
+            con, reports, chosen, config or load_config(), lang, latest=chosen == runs[0]
+        )
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -401,7 +404,7 @@ def report_failed_run(
     con: duckdb.DuckDBPyConnection, reports: Path, run_id: str, config: Config, lang: Language
 ) -> Path:
     """Write the report of a run that will not be published, from its staged copy, saying why."""
-    return _write(con, reports, run_id, config, lang, latest=False)
+    return write_report_from(con, reports, run_id, config, lang, latest=False)
 
 
 @task(name="handouts", cache_policy=NO_CACHE)
@@ -417,4 +420,13 @@ def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]
     return written
 
 
-__all__ = ["LANGUAGES", "Language", "handouts", "render_report", "report", "report_data", "write_report"]
+__all__ = [
+    "LANGUAGES",
+    "Language",
+    "handouts",
+    "render_report",
+    "report",
+    "report_data",
+    "write_report",
+    "write_report_from",
+]

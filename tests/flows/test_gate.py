@@ -131,7 +131,7 @@ def test_only_warnings_publish_and_the_report_lists_them(prefect_harness, tmp_pa
         ["苏州丙贸易有限公司", "王五", "13700137000", "批发业", "潜在客户", dt.date(2024, 6, 1), None, None],
     ]
     write_ledger(inbox / "a.xlsx", rows, header=HEADER)
-    result = _run(inbox, db, reports)
+    result = _run(inbox, db, reports, "--lang", "en")
     assert result.exit_code == EXIT_OK, result.output
     assert "warning" in result.output and "owner" in result.output
     with duckdb.connect(str(db), read_only=True) as con:
@@ -150,7 +150,7 @@ def test_only_warnings_publish_and_the_report_lists_them(prefect_harness, tmp_pa
     failures = re.findall(
         r'<div class="failure (\w+)" data-suite="(\w+)">\s*<h3>.*?· ([^<]+)</h3>', html, re.S
     )
-    assert ("warning", "customers", "负责人") in {
+    assert ("warning", "customers", "Owner") in {
         (s, suite, label.split("·")[-1].strip()) for s, suite, label in failures
     }
-    assert "已发布，但有" in html and 'id="failed-banner"' not in html
+    assert '<html lang="en">' in html and "Published, with" in html and 'id="failed-banner"' not in html
