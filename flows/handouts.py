@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from cleaners.kpis import stratified_sample
 from cleaners.worklists import (
@@ -28,8 +25,8 @@ from cleaners.worklists import (
 )
 
 UNASSIGNED = "未分配"
-TO_FILL = PatternFill("solid", fgColor="FFF2CC")
-HEADER = PatternFill("solid", fgColor="D9E2EC")
+TO_FILL = "#FFF2CC"
+HEADER = "#D9E2EC"
 AUDIT_COLUMNS = {
     "customer_id": "客户编号",
     "customer_name": "客户名称",
@@ -52,34 +49,92 @@ def worklist_file_name(owner: str | None) -> str:
     return f"{file_safe(owner or UNASSIGNED)}.xlsx"
 
 
-def _set(cell: Cell, value: Any) -> None:
-    """Write a value; text a spreadsheet would run as a formula is stored as text."""
-    if isinstance(value, list):
-        value = "、".join(str(v) for v in value)
-    cell.value = value
-    if looks_like_formula(value):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    if isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
+class _Sheet:
+    """One streamed sheet (rows written in order): a merged title row, a header row, then data rows."""
 
+    def __init__(self, path: Path, name: str, title: str, headers: Sequence[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Strings are never turned into formulas, numbers or links: what a cell held is what is written.
+        self.book = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        self.formats: dict[tuple[bool, bool, str | None], Format] = {}
+        self.ws: Worksheet = self.book.add_worksheet(name)
+        for index, header in enumerate(headers):
+            self.ws.set_column(index, index, max(12, min(28, len(header) * 2 + 6)))
+        self.ws.freeze_panes(2, 2)
+        self.ws.merge_range(
+            0, 0, 0, len(headers) - 1, title, self.book.add_format({"bold": True, "font_size": 12})
+        )
+        header_format = self.book.add_format({"bold": True, "bg_color": HEADER})
+        for index, header in enumerate(headers):
+            self.ws.write_string(1, index, header, header_format)
+        self.row = 2
 
-def _title(ws: Worksheet, text: str, width: int) -> None:
-    ws.append([text])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    ws.cell(1, 1).font = Font(bold=True, size=12)
-    ws.cell(1, 1).alignment = Alignment(vertical="center")
-    ws.row_dimensions[1].height = 24
+    def _format(self, to_fill: bool, quote: bool, number_format: str | None) -> Format | None:
+        key = (to_fill, quote, number_format)
+        if key == (False, False, None):
+            return None
+        if key not in self.formats:
+            properties: dict[str, Any] = {}
+            if to_fill:
+                properties |= {"bg_color": TO_FILL, "locked": False}
+            if quote:
+                # Shown and kept as text when the cell is edited (=, +, -, @ would start a formula).
+                properties["quote_prefix"] = True
+            if number_format:
+                properties["num_format"] = number_format
+            self.formats[key] = self.book.add_format(properties)
+        return self.formats[key]
 
+    def write_row(
+        self, values: Sequence[Any], to_fill: Collection[int] = (), formats: dict[int, str] | None = None
+    ) -> None:
+        for column, value in enumerate(values):
+            number_format = (formats or {}).get(column)
+            if isinstance(value, list):
+                value = "、".join(str(v) for v in value)
+            if isinstance(value, dt.date):
+                fmt = self._format(column in to_fill, False, number_format or "yyyy-mm-dd")
+                self.ws.write_datetime(self.row, column, dt.datetime.combine(value, dt.time()), fmt)
+            elif isinstance(value, bool):
+                self.ws.write_boolean(self.row, column, value, self._format(column in to_fill, False, None))
+            elif isinstance(value, int | float):
+                self.ws.write_number(
+                    self.row, column, value, self._format(column in to_fill, False, number_format)
+                )
+            elif value is None or value == "":
+                fmt = self._format(column in to_fill, False, number_format)
+                if fmt is not None:
+                    self.ws.write_blank(self.row, column, None, fmt)
+            else:
+                text = str(value)
+                fmt = self._format(column in to_fill, looks_like_formula(text), number_format)
+                self.ws.write_string(self.row, column, text, fmt)
+        self.row += 1
 
-def _header(ws: Worksheet, headers: Sequence[str]) -> None:
-    ws.append(list(headers))
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER
-    ws.freeze_panes = f"C{ws.max_row + 1}"
-    for index, header in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = max(12, min(28, len(header) * 2 + 6))
+    def choices(self, column: int, values: Sequence[str]) -> None:
+        """A drop-down of `values` on a column's data rows (other values are warned about, not refused)."""
+        if self.row > 2:
+            self.ws.data_validation(
+                2,
+                column,
+                self.row - 1,
+                column,
+                {"validate": "list", "source": list(values), "error_type": "warning"},
+            )
+
+    def close(self, protect: bool) -> None:
+        if protect:
+            # Without a password: it guards against slips, not against the rep.
+            self.ws.protect("", {"format_columns": True, "autofilter": True})
+        self.book.close()
 
 
 def _customers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -90,56 +145,39 @@ def _customers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame
 
 
-def write_worklist(path: Path, owner: str | None, rows: pl.DataFrame, run_id: str) -> Path:
-    """One rep's worklist: missing cells yellow and editable, every other cell read-only context."""
+def write_worklist(
+    path: Path, owner: str | None, rows: pl.DataFrame, run_id: str, labels: dict[str, str] | None = None
+) -> Path:
+    """One rep's worklist: missing cells yellow and editable, every other cell read-only context.
+
+    `labels` names the missing fields in the rep's words (field -> 客户名称 …).
+    """
     fields = list(WORKLIST_COLUMNS)
-    workbook = Workbook()
-    ws = workbook.active
-    assert ws is not None
-    ws.title = "补录清单"
-    _title(
-        ws,
+    sheet = _Sheet(
+        path,
+        "补录清单",
         f"补录清单 · {owner or UNASSIGNED} · 运行 {run_id} · 请只填写黄色单元格，填好后放回收件箱",
-        len(fields),
+        [WORKLIST_COLUMNS[f] for f in fields],
     )
-    _header(ws, [WORKLIST_COLUMNS[f] for f in fields])
-    type_column = get_column_letter(fields.index("customer_type") + 1)
-    stages = DataValidation(
-        type="list",
-        formula1='"' + ",".join(STAGE_LABELS.values()) + '"',
-        allow_blank=True,
-        errorStyle="warning",
-    )
-    ws.add_data_validation(stages)
+    dates = {fields.index("first_contact_date"): "yyyy-mm-dd"}
     for record in rows.iter_rows(named=True):
-        ws.append([None] * len(fields))
-        row = ws.max_row
-        to_fill = set(columns_to_fill(record["missing_fields"] or []))
-        for index, field in enumerate(fields, start=1):
-            cell = ws.cell(row, index)
-            _set(cell, record.get(field))
-            if field in to_fill:
-                cell.fill = TO_FILL
-                cell.protection = Protection(locked=False)
-                if field == "customer_type":
-                    stages.add(f"{type_column}{row}")
-                if field == "first_contact_date":
-                    cell.number_format = "yyyy-mm-dd"
-    # Protected without a password: it guards against slips, not against the rep.
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.autoFilter = False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+        missing = record["missing_fields"] or []
+        to_fill = {fields.index(c) for c in columns_to_fill(missing)}
+        record["missing_fields"] = [(labels or {}).get(f, f) for f in missing]
+        sheet.write_row([record.get(f) for f in fields], to_fill, dates)
+    sheet.choices(fields.index("customer_type"), list(STAGE_LABELS.values()))
+    sheet.close(protect=True)
     return path
 
 
-def write_worklists(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> list[Path]:
+def write_worklists(
+    con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, labels: dict[str, str] | None = None
+) -> list[Path]:
     """`<folder>/<owner>.xlsx` for every owner with customers missing a required field."""
     pending = worklist_customers(_customers(con))
     written = []
     for (owner,), rows in pending.group_by("owner", maintain_order=True):
-        written.append(write_worklist(folder / worklist_file_name(owner), owner, rows, run_id))
+        written.append(write_worklist(folder / worklist_file_name(owner), owner, rows, run_id, labels))
     return written
 
 
@@ -155,30 +193,18 @@ def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, 
         "owner", "customer_id", nulls_last=True
     )
     fields = list(AUDIT_COLUMNS)
-    workbook = Workbook()
-    ws = workbook.active
-    assert ws is not None
-    ws.title = "抽检样本"
-    _title(
-        ws,
+    sheet = _Sheet(
+        path,
+        "抽检样本",
         f"抽检样本 · 运行 {run_id} · 每位负责人随机抽取 {share:.0%}（种子 {seed}）· 共 {sample.height} 个客户",
-        len(fields) + len(AUDIT_ANSWERS),
+        [AUDIT_COLUMNS[f] for f in fields] + AUDIT_ANSWERS,
     )
-    _header(ws, [AUDIT_COLUMNS[f] for f in fields] + AUDIT_ANSWERS)
-    verdicts = DataValidation(type="list", formula1='"正确,有误"', allow_blank=True, errorStyle="warning")
-    ws.add_data_validation(verdicts)
+    answers = set(range(len(fields), len(fields) + len(AUDIT_ANSWERS)))
+    formats = {fields.index("completeness"): "0%"}
     for record in sample.iter_rows(named=True):
-        ws.append([None] * (len(fields) + len(AUDIT_ANSWERS)))
-        row = ws.max_row
-        for index, field in enumerate(fields, start=1):
-            value = record.get(field)
-            if field == "customer_type" and record.get("customer_stage") in STAGE_LABELS:
-                value = STAGE_LABELS[record["customer_stage"]]
-            _set(ws.cell(row, index), value)
-        ws.cell(row, fields.index("completeness") + 1).number_format = "0%"
-        for offset in range(len(AUDIT_ANSWERS)):
-            ws.cell(row, len(fields) + 1 + offset).fill = TO_FILL
-        verdicts.add(f"{get_column_letter(len(fields) + 1)}{row}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+        if record.get("customer_stage") in STAGE_LABELS:
+            record["customer_type"] = STAGE_LABELS[record["customer_stage"]]
+        sheet.write_row([record.get(f) for f in fields] + [None] * len(AUDIT_ANSWERS), answers, formats)
+    sheet.choices(len(fields), ["正确", "有误"])
+    sheet.close(protect=False)
     return path

@@ -413,7 +413,9 @@ def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]
     settings = load_report_settings(config.directory)
     folder = reports / run_id
     with duckdb.connect(str(db), read_only=True) as con:
-        written = write_worklists(con, folder / "worklists", run_id)
+        labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
+        labels["contact"] = messages()["fields"]["contact"]["zh-CN"]
+        written = write_worklists(con, folder / "worklists", run_id, labels)
         written.append(
             write_audit_sample(con, folder / "audit-sample.xlsx", run_id, settings.audit_sample.share)
         )

@@ -164,3 +164,10 @@ def test_audit_sample_is_a_seeded_tenth_of_each_owner(sample_run, tmp_path):
     ids = [ws.cell(r, 1).value for r in range(3, ws.max_row + 1)]
     again_ws = openpyxl.load_workbook(again).active
     assert [again_ws.cell(r, 1).value for r in range(3, again_ws.max_row + 1)] == ids
+
+
+def test_missing_fields_are_named_in_the_reps_words(first_run):
+    summary, root = first_run
+    ws, header, rows = _sheet_rows(root / "reports" / summary.run_id / "worklists" / "李娜.xlsx")
+    row = rows[_customer_id(root / "crm.duckdb", "苏州丙贸易有限公司")]
+    assert ws.cell(row, header.index("待补录字段") + 1).value == "联系方式、客户来源"
