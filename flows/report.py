@@ -80,6 +80,11 @@ def _count(value: float | None) -> str:
     return "–" if value is None else f"{round(value):,}"
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """DuckDB hands TIMESTAMPTZ back in the session's time zone; the report always shows UTC."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment
+
+
 def _level(value: float, target: float, alarm: float) -> str:
     return "ok" if value >= target else ("warn" if value >= alarm else "bad")
 
@@ -247,7 +252,7 @@ def report_data(
     order = list(dict.fromkeys(h["run_id"] for h in history))[-TREND_RUNS:]
     started = {h["run_id"]: h["started_at"] for h in history}
     values = {(h["run_id"], h["kpi"]): h["value"] for h in history}
-    x_labels = [f"{started[r]:%m-%d %H:%M}" for r in order]
+    x_labels = [f"{_utc(started[r]):%m-%d %H:%M}" for r in order]
     trend_completeness = line_chart(
         x_labels,
         [(t("trend_completeness"), [values.get((r, "completeness")) for r in order])],
@@ -291,6 +296,7 @@ def report_data(
         "t": t,
         "field_label": t.field,
         "run": run,
+        "started": f"{_utc(run['started_at']):%Y-%m-%d %H:%M}" if run["started_at"] else "",
         "failed_run": failed_run,
         "critical_failures": critical,
         "warnings_failed": len(failing) - len(critical),
