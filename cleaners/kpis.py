@@ -12,6 +12,8 @@ from cleaners.quality import field_completeness
 KPI_SCHEMA = {"kpi": pl.String, "dimension": pl.String, "value": pl.Float64}
 # Headline figures have no dimension; per-field, per-reason and per-owner figures name theirs.
 HEADLINE = ""
+# The source system of filled-in worklists (schemas/sources/worklist.yaml).
+WORKLIST_SYSTEM = "worklist"
 
 
 def follow_up_status(
@@ -57,6 +59,13 @@ def _issue_count(sources: pl.DataFrame, fields: Sequence[str]) -> int:
     ).item()
 
 
+def _records_from_exports(sources: pl.DataFrame) -> int:
+    """Loaded records other than returned worklists: a worklist row restates its customer, it is no duplicate."""
+    if "source_system" not in sources.columns:
+        return sources.height
+    return sources.filter(pl.col("source_system") != WORKLIST_SYSTEM).height
+
+
 def run_kpis(
     customers: pl.DataFrame,
     sources: pl.DataFrame,
@@ -66,7 +75,7 @@ def run_kpis(
 ) -> pl.DataFrame:
     """Headline, per-field, per-quarantine-reason and per-owner figures of one run.
 
-    `customers`: the golden table; `sources`: customer_sources (`issues`); `quarantine`:
+    `customers`: the golden table; `sources`: customer_sources (`issues`, `source_system`); `quarantine`:
     rows not loaded (`reason`); `follow_ups`: from `follow_up_status`.
     """
     n = customers.height
@@ -78,7 +87,7 @@ def run_kpis(
         "customers": n,
         "completeness": float(customers.select(pl.col("completeness").mean()).item() or 0.0) if n else 0.0,
         "records_loaded": sources.height,
-        "duplicates_merged": max(sources.height - n, 0),
+        "duplicates_merged": max(_records_from_exports(sources) - n, 0),
         "phones_invalid": _issue_count(sources, ["mobile", "phone"]),
         "phones_missing": missing["phones"] or 0,
         "dates_invalid": _issue_count(sources, ["first_contact_date"]),

@@ -11,6 +11,8 @@ from typing import Any
 import duckdb
 import polars as pl
 import xlsxwriter
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -23,6 +25,9 @@ from cleaners.worklists import (
     looks_like_formula,
     worklist_customers,
 )
+from flows.texts import messages
+from schemas import Config
+from schemas.suites import load_report_settings
 
 UNASSIGNED = "未分配"
 TO_FILL = "#FFF2CC"
@@ -208,3 +213,18 @@ def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, 
     sheet.choices(len(fields), ["正确", "有误"])
     sheet.close(protect=False)
     return path
+
+
+@task(name="handouts", cache_policy=NO_CACHE)
+def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]:
+    """Write the per-owner worklists and the audit sample of a published run."""
+    settings = load_report_settings(config.directory)
+    folder = reports / run_id
+    with duckdb.connect(str(db), read_only=True) as con:
+        labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
+        labels["contact"] = messages()["fields"]["contact"]["zh-CN"]
+        written = write_worklists(con, folder / "worklists", run_id, labels)
+        written.append(
+            write_audit_sample(con, folder / "audit-sample.xlsx", run_id, settings.audit_sample.share)
+        )
+    return written

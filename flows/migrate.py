@@ -12,9 +12,10 @@ from prefect import flow, get_run_logger
 from cleaners.customers import ResolvedCustomers
 from cleaners.quality import CheckResult
 from flows.extract import ExtractResult
+from flows.handouts import handouts
 from flows.load import StagedDatabase, previous_assignments
 from flows.logs import install_masking
-from flows.report import Language, handouts, report, report_failed_run
+from flows.report import Language, report, report_failed_run
 from flows.tasks import (
     RunCheckFailed,
     RunSummary,

@@ -4,66 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import jinja2
-import yaml
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
-from flows.handouts import worklist_file_name, write_audit_sample, write_worklists
-from schemas import Config, ConfigError, load_config
+from flows.handouts import worklist_file_name
+from flows.texts import Language, Texts
+from schemas import Config, load_config
 from schemas.suites import ReportSettings, load_report_settings
 
-Language = Literal["zh-CN", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 TREND_RUNS = 12
 DATA_DOCS = "gx-data-docs"
-
-
-@cache
-def messages() -> dict[str, dict[str, dict[str, str]]]:
-    """The report's texts per section and key, in every language (reports/templates/messages.yaml)."""
-    path = TEMPLATES / "messages.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    for section, entries in data.items():
-        for key, texts in entries.items():
-            missing = [lang for lang in LANGUAGES if not isinstance(texts, dict) or lang not in texts]
-            if missing:
-                raise ConfigError(f"{path}: {section}.{key}: no text for {', '.join(missing)}")
-    return dict(data)
-
-
-class Texts:
-    """Look-ups of the report's texts in one language."""
-
-    def __init__(self, lang: Language, config: Config) -> None:
-        self.lang = lang
-        self.data = messages()
-        self.canonical = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
-
-    def __call__(self, key: str, **values: Any) -> str:
-        entry = self.data["text"].get(key)
-        text = entry[self.lang] if entry else key
-        return text.format(**values) if values else text
-
-    def field(self, name: str) -> str:
-        entry = self.data["fields"].get(name)
-        if entry:
-            return entry[self.lang]
-        return self.canonical.get(name, name) if self.lang == "zh-CN" else name
-
-    def section(self, section: str, key: str) -> str:
-        entry = self.data[section].get(key)
-        return entry[self.lang] if entry else key
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -413,25 +370,8 @@ def report_failed_run(
     return write_report_from(con, reports, run_id, config, lang, latest=False)
 
 
-@task(name="handouts", cache_policy=NO_CACHE)
-def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]:
-    """Write the per-owner worklists and the audit sample of a published run."""
-    settings = load_report_settings(config.directory)
-    folder = reports / run_id
-    with duckdb.connect(str(db), read_only=True) as con:
-        labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
-        labels["contact"] = messages()["fields"]["contact"]["zh-CN"]
-        written = write_worklists(con, folder / "worklists", run_id, labels)
-        written.append(
-            write_audit_sample(con, folder / "audit-sample.xlsx", run_id, settings.audit_sample.share)
-        )
-    return written
-
-
 __all__ = [
-    "LANGUAGES",
     "Language",
-    "handouts",
     "render_report",
     "report",
     "report_data",

@@ -367,7 +367,7 @@ def measure(
     )
     kpis = run_kpis(
         customers,
-        staged.query("SELECT issues FROM customer_sources"),
+        staged.query("SELECT source_system, issues FROM customer_sources"),
         staged.query("SELECT reason FROM quarantine"),
         follow_ups,
         config.pipeline.completeness_fields,

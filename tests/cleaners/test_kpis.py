@@ -83,13 +83,14 @@ def test_run_kpis_headline_field_and_owner_figures():
     )
     sources = pl.DataFrame(
         {
+            "source_system": ["excel_ledger", "excel_ledger", "web_form", "legacy_crm", "worklist"],
             "issues": [
                 ["mobile:phone_invalid_length"],
                 [],
                 ["first_contact_date:date_unparseable", "phone:phone_no_area_code"],
                 [],
                 [],
-            ]
+            ],
         }
     )
     quarantine = pl.DataFrame({"reason": ["blank_row", "blank_row", "unknown_customer"]})
@@ -98,7 +99,7 @@ def test_run_kpis_headline_field_and_owner_figures():
     values = {(r["kpi"], r["dimension"]): r["value"] for r in kpis.iter_rows(named=True)}
     assert values[("customers", "")] == 3
     assert values[("completeness", "")] == pytest.approx(0.75)
-    assert values[("duplicates_merged", "")] == 2
+    assert values[("duplicates_merged", "")] == 1  # the worklist row restates its customer
     assert values[("phones_invalid", "")] == 2
     assert values[("phones_missing", "")] == 1
     assert values[("dates_invalid", "")] == 1

@@ -133,6 +133,11 @@ def test_a_filled_worklist_updates_the_customer_with_the_worklist_as_lineage(fir
                WHERE customer_id = ? AND source_file = '补录_张伟.xlsx'""",
             [customer_id],
         ).fetchall()
+        merged = dict(
+            con.execute(
+                "SELECT run_id, value FROM run_kpis WHERE kpi = 'duplicates_merged' AND dimension = ''"
+            ).fetchall()
+        )
         kinds = dict(
             con.execute(
                 "SELECT source_file, source_spec FROM run_files WHERE run_id = ?", [second.run_id]
@@ -143,6 +148,8 @@ def test_a_filled_worklist_updates_the_customer_with_the_worklist_as_lineage(fir
     assert "industry" not in missing
     assert lineage == [("worklist", "worklist", row, customer_id)]
     assert kinds["补录_张伟.xlsx"] == "worklist" and kinds["台账.xlsx"] == "excel_ledger"
+    # The returned row restates its customer: it is not counted as a merged duplicate.
+    assert merged[second.run_id] == merged[summary.run_id]
 
 
 def test_audit_sample_is_a_seeded_tenth_of_each_owner(sample_run, tmp_path):

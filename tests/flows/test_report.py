@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from flows.charts import Guide, completeness_bars, line_chart
 from flows.cli import EXIT_INPUT, app
-from flows.report import messages
+from flows.texts import messages
 from schemas import load_config
 from tests import samples_truth as truth
 
