@@ -255,7 +255,11 @@ def run_suites(
     if data_docs is not None:
         sites["crm_etl"] = {
             "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs)},
+            # GX needs an absolute folder; the CLI's --reports is often relative (`reports`).
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(data_docs.resolve()),
+            },
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
     # In memory, no analytics, no temporary docs site: only the Data Docs asked for, where asked.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -75,6 +76,15 @@ def test_clean_tables_pass_every_expectation(config, customer_suites, tmp_path):
     # GX's own Data Docs: an index and a page per suite's validation.
     assert result.data_docs == tmp_path / "docs" / "index.html" and result.data_docs.is_file()
     assert (tmp_path / "docs" / "expectations" / "customers.html").is_file()
+
+
+def test_data_docs_go_to_a_relative_folder_too(config, customer_suites, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_suites(
+        _database(GOOD), customer_suites, suite_parameters(config, AS_OF), Path("reports/R1/docs")
+    )
+    assert (tmp_path / "reports" / "R1" / "docs" / "index.html").is_file()
+    assert result.data_docs is not None and result.data_docs.resolve().is_file()
 
 
 def test_two_primary_contacts_is_a_critical_failure_with_masked_samples(config, customer_suites):
