@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import openpyxl
@@ -150,6 +152,10 @@ def test_a_filled_worklist_updates_the_customer_with_the_worklist_as_lineage(fir
     assert kinds["补录_张伟.xlsx"] == "worklist" and kinds["台账.xlsx"] == "excel_ledger"
     # The returned row restates its customer: it is not counted as a merged duplicate.
     assert merged[second.run_id] == merged[summary.run_id]
+    # The second run's report draws the trend over both runs.
+    html = Path(second.report).read_text(encoding="utf-8")
+    completeness_trend = re.search(r'<svg class="chart lines".*?</svg>', html, re.S).group(0)
+    assert completeness_trend.count('class="point"') == 2 and 'class="series"' in completeness_trend
 
 
 def test_audit_sample_is_a_seeded_tenth_of_each_owner(sample_run, tmp_path):
