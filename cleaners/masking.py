@@ -81,3 +81,41 @@ def mask_email_expr(column: str) -> pl.Expr:
     """Vectorised `z***@qq.com` mask for an email column."""
     col = pl.col(column)
     return (col.str.slice(0, 1) + pl.lit("***@") + col.str.split("@").list.last()).alias(column)
+
+
+# Columns whose whole value is a phone, an email or a person's name, wherever they appear.
+PHONE_COLUMNS = frozenset({"mobile", "phone", "other_phones"})
+EMAIL_COLUMNS = frozenset({"email", "email_suggestion"})
+NAME_COLUMNS = frozenset({"contact_name", "name", "participants"})
+# Long digit runs that are not phone-shaped (a mobile with a digit too many or too few).
+_DIGIT_RUN = re.compile(_EDGE_L + r"(\d{3})(\d+)(\d{4})" + _EDGE_R)
+
+
+def mask_name(value: str | None) -> str | None:
+    """`张伟` -> `张*`, `Zhang Wei` -> `Z*******`: the first character only."""
+    if value is None:
+        return None
+    text = value.strip()
+    return f"{text[:1]}{'*' * max(len(text) - 1, 1)}" if text else text
+
+
+def mask_digit_runs(text: str) -> str:
+    """Mask runs of seven or more digits not glued to letters: `138001380001` -> `138*****0001`."""
+    return _DIGIT_RUN.sub(lambda m: f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}", text)
+
+
+def mask_value(column: str, value: object) -> object:
+    """Mask one cell for display: by its column when that holds personal data, else inside free text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [mask_value(column, v) for v in value]
+    text = str(value)
+    if column in NAME_COLUMNS:
+        return mask_name(text)
+    if column in EMAIL_COLUMNS:
+        return mask_email(text) if "@" in text else mask_digit_runs(mask_text(text))
+    if column in PHONE_COLUMNS:
+        masked = mask_digit_runs(mask_text(text))
+        return masked if masked != text or not any(c.isdigit() for c in text) else mask_phone(text)
+    return mask_digit_runs(mask_text(text))

@@ -1,9 +1,12 @@
-"""Run-level checks on the staged result: completeness per field, key uniqueness, accounting."""
+"""Validation results as values: one CheckResult per expectation per run, with readable figures."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -19,6 +22,10 @@ class CheckResult:
     observed: str
     threshold: str
     severity: str  # critical: the run must not publish; warning: published and flagged
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    samples: str = "[]"  # JSON list of up to N sample rows, personal data masked
+    notes: str | None = None
 
     def as_row(self, run_id: str) -> dict[str, object]:
         return {"run_id": run_id, **self.__dict__}
@@ -42,57 +49,62 @@ def field_completeness(customers: pl.DataFrame, fields: Sequence[str]) -> dict[s
     return {f: float(row[f] or 0.0) for f in fields}
 
 
-def completeness_checks(customers: pl.DataFrame, fields: Sequence[str], target: float) -> list[CheckResult]:
-    """Warn for every required field whose completeness is below the target."""
-    return [
-        CheckResult(
-            suite="customers",
-            expectation="expect_column_values_to_not_be_null",
-            column=f,
-            success=share >= target,
-            observed=f"{share:.4f}",
-            threshold=f"mostly {target}",
-            severity="warning",
+def _short(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple | set):
+        items = [_short(v) for v in value]
+        shown = ", ".join(items[:8]) + (f", … ({len(items)})" if len(items) > 8 else "")
+        return "{" + shown + "}"
+    if isinstance(value, Mapping) and set(value) == {"$PARAMETER"}:
+        return f"${value['$PARAMETER']}"
+    return str(value)
+
+
+def threshold_text(kwargs: Mapping[str, Any], per_row: bool = True) -> str:
+    """What an expectation asks for, in one line: `mostly 0.95`, `between 1980-01-01 and 2024-06-30` …
+
+    `per_row` is true for expectations checked row by row (they take `mostly`), false for
+    aggregates such as a column mean.
+    """
+    parts: list[str] = []
+    if "regex" in kwargs:
+        parts.append(f"matches {_short(kwargs['regex'])}")
+    if "value_set" in kwargs:
+        parts.append(f"in {_short(kwargs['value_set'])}")
+    if "value" in kwargs:
+        parts.append(f"= {_short(kwargs['value'])}")
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if low is not None and high is not None:
+        parts.append(f"between {_short(low)} and {_short(high)}")
+    elif low is not None:
+        parts.append(f"≥ {_short(low)}")
+    elif high is not None:
+        parts.append(f"≤ {_short(high)}")
+    if per_row:
+        mostly = kwargs.get("mostly")
+        parts.append(f"mostly {_short(mostly)}" if mostly is not None and mostly < 1 else "all rows")
+    return "; ".join(parts)
+
+
+def observed_text(result: Mapping[str, Any]) -> str:
+    """An expectation's observed figure: the aggregate it measured, or the share of rows that passed."""
+    if "observed_value" in result:
+        value = result["observed_value"]
+        return (
+            f"{float(value):.4f}"
+            if isinstance(value, float | int) and not isinstance(value, bool)
+            else _short(value)
         )
-        for f, share in field_completeness(customers, fields).items()
-    ]
+    if result.get("unexpected_percent") is not None:
+        return f"{1 - float(result['unexpected_percent']) / 100:.4f}"
+    if result.get("element_count") == 0:
+        return "no rows"
+    return ""
 
 
-def key_checks(customers: pl.DataFrame) -> list[CheckResult]:
-    """customer_id unique and non-null, customer_name non-null: a publishable table needs both."""
-    duplicated = customers.height - customers["customer_id"].n_unique() if customers.height else 0
-    nameless = customers["customer_name"].null_count() if customers.height else 0
-    return [
-        CheckResult(
-            "customers",
-            "expect_column_values_to_be_unique",
-            "customer_id",
-            duplicated == 0,
-            f"{duplicated} duplicated",
-            "0",
-            "critical",
-        ),
-        CheckResult(
-            "customers",
-            "expect_column_values_to_not_be_null",
-            "customer_name",
-            nameless == 0,
-            f"{nameless} null",
-            "0",
-            "critical",
-        ),
-    ]
-
-
-def accounting_check(rows_read: int, violations: int, detail: str = "") -> CheckResult:
-    """Every input data row appears exactly once in the loaded tables or in quarantine."""
-    observed = f"{violations} rows not placed exactly once of {rows_read} read"
-    return CheckResult(
-        "run",
-        "every_row_loaded_or_quarantined_once",
-        None,
-        violations == 0,
-        observed + (f": {detail}" if detail else ""),
-        "0",
-        "critical",
-    )
+def sample_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Sample rows as JSON text for `validation_results.samples` (dates as ISO text)."""
+    return json.dumps([dict(r) for r in rows], ensure_ascii=False, default=_short)

@@ -7,7 +7,7 @@ import logging
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 # Prefect's local mode starts a temporary API server; on a 2-core machine its
 # first start (database migrations) can take longer than Prefect's 20 s default.
@@ -39,6 +39,19 @@ def _set_verbosity(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _language(lang: str | None) -> Literal["zh-CN", "en"] | None:
+    """The report language asked for (`zh`, `zh-CN`, `en` …), or exit 2 for one the report has not."""
+    if lang is None:
+        return None
+    key = lang.strip().lower().replace("_", "-")
+    if key in {"zh", "zh-cn", "cn", "zh-hans"}:
+        return "zh-CN"
+    if key in {"en", "en-us", "en-gb", "english"}:
+        return "en"
+    err.print(f"[red]error[/]: --lang {lang!r}: the report speaks zh-CN or en")
+    raise typer.Exit(EXIT_INPUT)
 
 
 def _print_summary(summary: object) -> None:
@@ -97,6 +110,9 @@ def run(
     schemas: Annotated[
         Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
     ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Report language: zh-CN (default) or en.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
 ) -> None:
     """Run the migration flow on an inbox and publish the result into the DuckDB file.
@@ -106,6 +122,7 @@ def run(
     is still published and the unreadable ones are listed).
     """
     _set_verbosity(verbose)
+    language = _language(lang)
     if not inbox.is_dir():
         err.print(f"[red]error[/]: inbox {inbox} is not a directory")
         raise typer.Exit(EXIT_INPUT)
@@ -122,9 +139,11 @@ def run(
     from schemas import ConfigError
 
     try:
-        summary = migrate(inbox=inbox, db=db, reports=reports, as_of=day, schemas_dir=schemas)
+        summary = migrate(inbox=inbox, db=db, reports=reports, as_of=day, schemas_dir=schemas, lang=language)
     except RunCheckFailed as exc:
         err.print(f"[red]run failed, nothing published[/]: {exc}")
+        if exc.report is not None:
+            err.print(f"report of the failed run: {exc.report}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except ConfigError as exc:
         err.print(f"[red]configuration error[/]: {exc}")
@@ -149,15 +168,19 @@ def report(
     run_id: Annotated[
         str | None, typer.Option("--run", help="Run to report on (default: the latest).")
     ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Report language: zh-CN (default) or en.")
+    ] = None,
 ) -> None:
     """Rebuild the data-quality report from the DuckDB file alone."""
     from flows.report import write_report
 
+    language = _language(lang)
     if not db.is_file():
         err.print(f"[red]error[/]: {db} does not exist; run `crm-etl run` first")
         raise typer.Exit(EXIT_INPUT)
     try:
-        path = write_report(db, reports, run_id)
+        path = write_report(db, reports, run_id, lang=language or "zh-CN")
     except LookupError as exc:
         err.print(f"[red]error[/]: {exc}")
         raise typer.Exit(EXIT_INPUT) from None

@@ -135,22 +135,30 @@ def previous_assignments(staged: StagedDatabase) -> pl.DataFrame:
     )
 
 
-def accounting_violations(staged: StagedDatabase, run_id: str) -> pl.DataFrame:
-    """Input rows (registered as `_rows_read`) not placed exactly once in the run's tables."""
-    return staged.query(
-        """
+def create_row_placements(staged: StagedDatabase, run_id: str) -> None:
+    """A temporary view `row_placements`: each input row (registered as `_rows_read`) and how often it was placed.
+
+    The accounting invariant holds when every row has `times_placed` = 1 and `was_read`;
+    the `run` expectation suite checks it.
+    """
+    run = run_id.replace("'", "''")  # a view takes no parameters
+    staged.connection.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW row_placements AS
         WITH placed AS (
-            SELECT source_file, source_sheet, source_row FROM customer_sources WHERE run_id = $1
-            UNION ALL SELECT source_file, source_sheet, source_row FROM quarantine WHERE run_id = $1
+            SELECT source_file, source_sheet, source_row FROM customer_sources WHERE run_id = '{run}'
+            UNION ALL SELECT source_file, source_sheet, source_row FROM quarantine WHERE run_id = '{run}'
             UNION ALL SELECT source_file, source_sheet, source_row FROM orders
             UNION ALL SELECT source_file, source_sheet, source_row FROM interactions
         ), counted AS (
-            SELECT source_file, source_sheet, source_row, count(*) AS times FROM placed GROUP BY ALL
+            SELECT source_file, source_sheet, source_row, count(*) AS times_placed FROM placed GROUP BY ALL
         )
-        SELECT r.source_file, r.source_sheet, r.source_row, coalesce(c.times, 0) AS times
-        FROM _rows_read r FULL OUTER JOIN counted c USING (source_file, source_sheet, source_row)
-        WHERE coalesce(c.times, 0) <> 1 OR r.source_row IS NULL
-        ORDER BY ALL
-        """,
-        [run_id],
+        SELECT coalesce(r.source_file, c.source_file) AS source_file,
+               coalesce(r.source_sheet, c.source_sheet) AS source_sheet,
+               coalesce(r.source_row, c.source_row) AS source_row,
+               coalesce(c.times_placed, 0) AS times_placed,
+               r.source_row IS NOT NULL AS was_read
+        FROM _rows_read r
+        FULL OUTER JOIN counted c USING (source_file, source_sheet, source_row)
+        """
     )

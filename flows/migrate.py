@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from prefect import flow, get_run_logger
 
 from cleaners.customers import ResolvedCustomers
 from cleaners.quality import CheckResult
 from flows.extract import ExtractResult
+from flows.handouts import handouts
 from flows.load import StagedDatabase, previous_assignments
 from flows.logs import install_masking
-from flows.report import write_report
+from flows.report import Language, report, report_failed_run
 from flows.tasks import (
     RunCheckFailed,
     RunSummary,
@@ -22,15 +23,18 @@ from flows.tasks import (
     cleaning_tables,
     dedupe,
     extract,
+    measure,
     profile,
     record_run,
     stage,
     tag,
     validate,
 )
-from schemas import load_config
+from flows.validation import ValidationRun, build_suites, suite_parameters
+from schemas import Config, load_config
 from schemas.config import load_tag_rules
 from schemas.segments import load_segments
+from schemas.suites import load_report_settings, load_suites
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -46,6 +50,7 @@ def migrate(
     as_of: dt.date | None = None,
     run_id: str | None = None,
     schemas_dir: Path | None = None,
+    lang: Language | None = None,
 ) -> RunSummary:
     """Migrate every export in `inbox` into the DuckDB file `db` and write the data-quality report."""
     install_masking()
@@ -55,6 +60,9 @@ def migrate(
     config = load_config(schemas_dir)
     rules = load_tag_rules(config.directory / "tag_rules.yaml")
     segments = load_segments(config.directory / "segments.yaml")
+    settings = load_report_settings(config.directory)
+    lang = lang or settings.default_language
+    suites = build_suites(load_suites(config), config)
     extracted = extract(inbox, config)
     cleaned = clean(extracted, cleaning_tables(config, as_of))
     with StagedDatabase(db) as staged:
@@ -64,13 +72,49 @@ def migrate(
         counts = stage(staged, run_id, resolved, cleaned, extracted)
         profile(staged, segments, config, as_of)
         tag(staged, rules)
-        checks = validate(staged, run_id, config, counts["rows_read"])
-        summary = _summary(run_id, db, started, extracted, resolved, counts, customers_before, checks)
-        record_run(staged, summary, extracted, checks, inbox, as_of)
+        validation = validate(
+            staged,
+            run_id,
+            suites,
+            extracted,
+            suite_parameters(config, as_of),
+            reports / run_id / "gx-data-docs",
+            settings.sample_rows,
+        )
+        measure(staged, run_id, config, settings, as_of)
+        failed = validation.critical_failures
+        summary = _summary(
+            run_id, db, started, extracted, resolved, counts, customers_before, validation.checks, failed
+        )
+        record_run(staged, summary, extracted, validation.checks, inbox, as_of)
+        if failed:
+            _refuse_to_publish(staged, reports, run_id, config, lang, validation)
         staged.publish()
-    summary.report = str(write_report(db, reports, run_id, config))
+    summary.report = str(report(db, reports, run_id, config, lang))
+    handouts(db, reports, run_id, config)
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
+
+
+def _refuse_to_publish(
+    staged: StagedDatabase,
+    reports: Path,
+    run_id: str,
+    config: Config,
+    lang: Language,
+    validation: ValidationRun,
+) -> NoReturn:
+    """Write the failed run's report from its staged copy, then stop: the staged copy is discarded."""
+    path = report_failed_run(staged.connection, reports, run_id, config, lang)
+    raise RunCheckFailed(
+        "critical expectations failed: "
+        + "; ".join(
+            f"{c.suite}.{c.expectation} {c.column or ''} ({c.observed})" for c in validation.critical_failures
+        )
+        + f"; report: {path}",
+        validation.checks,
+        path,
+    )
 
 
 def _summary(
@@ -82,11 +126,12 @@ def _summary(
     counts: dict[str, Any],
     customers_before: int,
     checks: list[CheckResult],
+    failed: list[CheckResult],
 ) -> RunSummary:
     loaded_customer_records = resolved.records.height
     return RunSummary(
         run_id=run_id,
-        status="published",
+        status="failed" if failed else "published",
         db=str(db),
         report=None,
         started_at=started,

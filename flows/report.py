@@ -1,29 +1,26 @@
-"""Write the data-quality report of a run from the DuckDB file alone."""
+"""The managers' data-quality report of a run, built from the DuckDB file alone (one self-contained HTML file)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import jinja2
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
+from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
+from flows.handouts import worklist_file_name
+from flows.texts import Language, Texts
 from schemas import Config, load_config
+from schemas.suites import ReportSettings, load_report_settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
-
-FIELD_LABELS = {
-    "customer_name": "客户名称",
-    "contact_name": "联系人",
-    "contact": "联系方式",
-    "industry": "所属行业",
-    "customer_type": "客户类型",
-    "first_contact_date": "首次接触时间",
-    "source_channel": "客户来源",
-    "owner": "负责人",
-}
+TREND_RUNS = 12
+DATA_DOCS = "gx-data-docs"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -32,60 +29,255 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def report_data(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | None = None) -> dict[str, Any]:
-    """Everything the report shows, queried from the published tables."""
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _count(value: float | None) -> str:
+    return "–" if value is None else f"{round(value):,}"
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """DuckDB hands TIMESTAMPTZ back in the session's time zone; the report always shows UTC."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment
+
+
+def _level(value: float, target: float, alarm: float) -> str:
+    return "ok" if value >= target else ("warn" if value >= alarm else "bad")
+
+
+def report_data(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    settings: ReportSettings,
+    run_id: str | None = None,
+    lang: Language = "zh-CN",
+    folder: Path | None = None,
+    link_base: str = "",
+) -> dict[str, Any]:
+    """Everything the report shows for one run, queried from the database (published or staged)."""
     runs = _rows(con, "SELECT * FROM runs ORDER BY started_at DESC")
     if not runs:
         raise LookupError("the database holds no published run yet")
     run = next((r for r in runs if r["run_id"] == run_id), None) if run_id else runs[0]
     if run is None:
         raise LookupError(f"no run {run_id!r} in the database (latest: {runs[0]['run_id']})")
-    settings = config.pipeline
+    t = Texts(lang, config)
+    pipeline = config.pipeline
+    target, alarm = pipeline.completeness_target, pipeline.completeness_alarm
+    overdue_alarm = settings.follow_up.alarm_above
+    kpi_rows = _rows(con, "SELECT kpi, dimension, value FROM run_kpis WHERE run_id = ?", [run["run_id"]])
+    headline = {r["kpi"]: r["value"] for r in kpi_rows if r["dimension"] == ""}
+
+    def by_dimension(kpi: str) -> dict[str, float]:
+        return {r["dimension"]: r["value"] for r in kpi_rows if r["kpi"] == kpi}
+
     checks = _rows(
         con,
-        'SELECT * FROM validation_results WHERE run_id = ? ORDER BY severity, suite, expectation, "column"',
+        """SELECT * FROM validation_results WHERE run_id = ?
+           ORDER BY success, CASE severity WHEN 'critical' THEN 0 ELSE 1 END, suite, "column", expectation""",
         [run["run_id"]],
     )
-    completeness = [
+    for c in checks:
+        c["label"] = t.section("expectations", c["expectation"])
+        c["column_label"] = ", ".join(t.field(n.strip()) for n in (c["column"] or "").split(",") if n.strip())
+        c["samples"] = json.loads(c["samples"]) if c.get("samples") else []
+        c["sample_columns"] = list(c["samples"][0]) if c["samples"] else []
+    failing = [c for c in checks if not c["success"]]
+    critical = [c for c in failing if c["severity"] == "critical"]
+    failed_run = run["status"] != "published"
+
+    completeness = headline.get("completeness", 0.0)
+    overdue = headline.get("overdue_followups", 0.0)
+    kpis = [
         {
-            "field": c["column"],
-            "label": FIELD_LABELS.get(c["column"], c["column"]),
-            "share": float(c["observed"]),
-        }
-        for c in checks
-        if c["expectation"] == "expect_column_values_to_not_be_null" and c["severity"] == "warning"
+            "key": "completeness",
+            "label": t("kpi_completeness"),
+            "value": _pct(completeness),
+            "note": t("kpi_completeness_note", target=_pct(target), alarm=_pct(alarm)),
+            "status": _level(completeness, target, alarm),
+            "alarm": completeness < alarm,
+        },
+        {
+            "key": "customers",
+            "label": t("kpi_customers"),
+            "value": _count(headline.get("customers")),
+            "note": t("kpi_customers_note", before=_count(run["customers_before"])),
+            "status": "info",
+            "alarm": False,
+        },
+        {
+            "key": "duplicates_merged",
+            "label": t("kpi_duplicates"),
+            "value": _count(headline.get("duplicates_merged")),
+            "note": t("kpi_duplicates_note", records=_count(headline.get("records_loaded"))),
+            "status": "info",
+            "alarm": False,
+        },
+        {
+            "key": "phones_invalid",
+            "label": t("kpi_phones"),
+            "value": _count(headline.get("phones_invalid")),
+            "note": t("kpi_phones_note", missing=_count(headline.get("phones_missing"))),
+            "status": "warn" if headline.get("phones_invalid") or headline.get("phones_missing") else "ok",
+            "alarm": False,
+        },
+        {
+            "key": "dates_invalid",
+            "label": t("kpi_dates"),
+            "value": _count(headline.get("dates_invalid")),
+            "note": t("kpi_dates_note", missing=_count(headline.get("dates_missing"))),
+            "status": "warn" if headline.get("dates_invalid") or headline.get("dates_missing") else "ok",
+            "alarm": False,
+        },
+        {
+            "key": "quarantined",
+            "label": t("kpi_quarantined"),
+            "value": _count(headline.get("quarantined")),
+            "note": t("kpi_quarantined_note", rows=_count(run["rows_read"])),
+            "status": "warn" if headline.get("quarantined") else "ok",
+            "alarm": False,
+        },
+        {
+            "key": "overdue_followups",
+            "label": t("kpi_overdue"),
+            "value": _count(overdue),
+            "note": t("kpi_overdue_note", days=settings.follow_up.overdue_days, alarm=overdue_alarm),
+            "status": "bad" if overdue > overdue_alarm else ("warn" if overdue else "ok"),
+            "alarm": overdue > overdue_alarm,
+        },
+        {
+            "key": "needs_backfill",
+            "label": t("kpi_backfill"),
+            "value": _count(headline.get("needs_backfill")),
+            "note": t("kpi_backfill_note"),
+            "status": "warn" if headline.get("needs_backfill") else "ok",
+            "alarm": False,
+        },
+        {
+            "key": "checks",
+            "label": t("kpi_checks"),
+            "value": _count(len(failing)),
+            "note": t("kpi_checks_note", critical=len(critical), warning=len(failing) - len(critical)),
+            "status": "bad" if critical else ("warn" if failing else "ok"),
+            "alarm": bool(critical),
+        },
     ]
-    overall = _rows(con, "SELECT avg(completeness) AS v, count(*) AS n FROM customers")[0]
+
+    shares = by_dimension("field_completeness")
+    field_chart = completeness_bars(
+        [(t.field(f), shares.get(f, 0.0)) for f in pipeline.completeness_fields],
+        [
+            Guide(target, t("target_line", value=_pct(target)), BAD),
+            Guide(alarm, t("alarm_line", value=_pct(alarm)), WARN),
+        ],
+        target,
+        alarm,
+        t("fields_chart"),
+    )
+
+    owner_customers = by_dimension("owner_customers")
+    owner_completeness = by_dimension("owner_completeness")
+    owner_backfill = by_dimension("owner_needs_backfill")
+    owner_overdue = by_dimension("owner_overdue")
+    owners = []
+    for owner in sorted(owner_customers, key=lambda o: (-owner_customers[o], o == "", o)):
+        label = owner or t("unassigned")
+        backfill = int(owner_backfill.get(owner, 0))
+        share = owner_completeness.get(owner, 0.0)
+        name = worklist_file_name(owner or None)
+        owners.append(
+            {
+                "label": label,
+                "customers": int(owner_customers[owner]),
+                "completeness": _pct(share),
+                "completeness_class": {"ok": "", "warn": "warn", "bad": "bad"}[_level(share, target, alarm)],
+                "needs_backfill": backfill,
+                "overdue": int(owner_overdue.get(owner, 0)),
+                "worklist": f"{link_base}worklists/{name}" if backfill else None,
+                "worklist_name": name,
+            }
+        )
+
+    history = _rows(
+        con,
+        """SELECT r.run_id, r.started_at, k.kpi, k.value FROM runs r JOIN run_kpis k USING (run_id)
+           WHERE k.dimension = '' AND r.started_at <= ? AND (r.status = 'published' OR r.run_id = ?)
+           ORDER BY r.started_at""",
+        [run["started_at"], run["run_id"]],
+    )
+    order = list(dict.fromkeys(h["run_id"] for h in history))[-TREND_RUNS:]
+    started = {h["run_id"]: h["started_at"] for h in history}
+    values = {(h["run_id"], h["kpi"]): h["value"] for h in history}
+    x_labels = [f"{_utc(started[r]):%m-%d %H:%M}" for r in order]
+    trend_completeness = line_chart(
+        x_labels,
+        [(t("trend_completeness"), [values.get((r, "completeness")) for r in order])],
+        t("trend_completeness"),
+        percent=True,
+        guides=[
+            Guide(target, t("target_line", value=_pct(target)), BAD),
+            Guide(alarm, t("alarm_line", value=_pct(alarm)), WARN),
+        ],
+    )
+    trend_counts = line_chart(
+        x_labels,
+        [
+            (t("kpi_overdue"), [values.get((r, "overdue_followups")) for r in order]),
+            (t("kpi_quarantined"), [values.get((r, "quarantined")) for r in order]),
+            (t("kpi_phones"), [values.get((r, "phones_invalid")) for r in order]),
+            (t("kpi_duplicates"), [values.get((r, "duplicates_merged")) for r in order]),
+        ],
+        t("trend_counts"),
+        guides=[Guide(overdue_alarm, f"{t('kpi_overdue')} {t('alarm')} > {overdue_alarm}", BAD)],
+    )
+
+    quarantine = [
+        {"reason": reason, "label": t.section("reasons", reason), "n": int(n)}
+        for reason, n in sorted(by_dimension("quarantined_by_reason").items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    latest_published = next((r["run_id"] for r in runs if r["status"] == "published"), None)
+    is_latest = run["run_id"] == latest_published or failed_run
+    downloads = []
+    if not failed_run and is_latest:
+        downloads.append(
+            {
+                "href": f"{link_base}audit-sample.xlsx",
+                "label": t("audit_sample", share=_pct(settings.audit_sample.share)),
+            }
+        )
+    if folder is not None and (folder / DATA_DOCS / "index.html").is_file():
+        downloads.append({"href": f"{link_base}{DATA_DOCS}/index.html", "label": t("data_docs")})
     return {
+        "lang": lang,
+        "t": t,
+        "field_label": t.field,
         "run": run,
-        "inputs": json.loads(run["input_files"]) if run["input_files"] else [],
+        "started": f"{_utc(run['started_at']):%Y-%m-%d %H:%M}" if run["started_at"] else "",
+        "failed_run": failed_run,
+        "critical_failures": critical,
+        "warnings_failed": len(failing) - len(critical),
+        "kpis": kpis,
+        "field_chart": field_chart,
+        "owners": owners,
+        "overdue_alarm": overdue_alarm,
+        "trend_runs": len(order),
+        "trend_completeness": trend_completeness,
+        "trend_counts": trend_counts,
+        "quarantine": quarantine,
+        "failing": failing,
+        "checks": checks,
+        "sample_limit": settings.sample_rows,
+        "is_latest": is_latest,
         "files": _rows(
             con,
             "SELECT * FROM run_files WHERE run_id = ? ORDER BY source_file, source_sheet",
             [run["run_id"]],
         ),
-        "quarantine": _rows(
-            con,
-            "SELECT reason, record_type, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY n DESC, reason",
-        ),
-        "checks": checks,
-        "completeness": completeness,
-        "overall_completeness": overall["v"] or 0.0,
-        "customers": overall["n"],
-        "target": settings.completeness_target,
-        "alarm": settings.completeness_alarm,
-        "owners": _rows(
-            con,
-            """SELECT coalesce(owner, '(未分配)') AS owner, count(*) AS customers,
-                      avg(completeness) AS completeness,
-                      count(*) FILTER (WHERE completeness < ?) AS needs_backfill
-               FROM customers GROUP BY ALL ORDER BY customers DESC, owner""",
-            [settings.completeness_target],
-        ),
         "issues": _rows(
             con,
             """SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason, count(*) AS n
-               FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC""",
+               FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC, field""",
         ),
         # Values no table in schemas/ knows, with how often they came: what to add to the tables.
         "unmapped_values": _rows(
@@ -105,22 +297,84 @@ def report_data(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
                GROUP BY ALL ORDER BY sheets DESC, header""",
             [run["run_id"]],
         ),
+        "downloads": downloads,
+        "generated": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
     }
 
 
-def write_report(db: Path, reports: Path, run_id: str | None = None, config: Config | None = None) -> Path:
-    """Render `reports/<run_id>/index.html` and copy it to `reports/latest/`; returns the file written."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        data = report_data(con, config or load_config(), run_id)
+def render_report(data: dict[str, Any]) -> str:
+    """The report's HTML (inline CSS and SVG: it opens from disk with no server and no network)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"])
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
     )
-    html = env.get_template("report.html.j2").render(**data)
-    folder = reports / data["run"]["run_id"]
+    return env.get_template("report.html.j2").render(**data)
+
+
+def write_report_from(
+    con: duckdb.DuckDBPyConnection,
+    reports: Path,
+    run_id: str,
+    config: Config,
+    lang: Language = "zh-CN",
+    latest: bool = False,
+) -> Path:
+    """Render a run's report from an open connection (the published file, or a staged copy)."""
+    settings = load_report_settings(config.directory)
+    folder = reports / run_id
+    data = report_data(con, config, settings, run_id, lang, folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "index.html"
-    target.write_text(html, encoding="utf-8")
-    latest = reports / "latest"
-    latest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(target, latest / "index.html")
+    target.write_text(render_report(data), encoding="utf-8")
+    if latest:
+        # The latest/ copy links to the run folder's worklists, audit sample and Data Docs.
+        copy = reports / "latest"
+        copy.mkdir(parents=True, exist_ok=True)
+        html = render_report(report_data(con, config, settings, run_id, lang, folder, f"../{run_id}/"))
+        (copy / "index.html").write_text(html, encoding="utf-8")
     return target
+
+
+def write_report(
+    db: Path,
+    reports: Path,
+    run_id: str | None = None,
+    config: Config | None = None,
+    lang: Language = "zh-CN",
+) -> Path:
+    """Render `reports/<run_id>/index.html` (and `reports/latest/` for the latest run) from the DuckDB file."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started_at DESC").fetchall()]
+        if not runs:
+            raise LookupError("the database holds no published run yet")
+        chosen = run_id or runs[0]
+        if chosen not in runs:
+            raise LookupError(f"no run {chosen!r} in the database (latest: {runs[0]})")
+        return write_report_from(
+            con, reports, chosen, config or load_config(), lang, latest=chosen == runs[0]
+        )
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report(db: Path, reports: Path, run_id: str, config: Config, lang: Language) -> Path:
+    """Write the published run's report."""
+    return write_report(db, reports, run_id, config, lang)
+
+
+@task(name="report-failed-run", cache_policy=NO_CACHE)
+def report_failed_run(
+    con: duckdb.DuckDBPyConnection, reports: Path, run_id: str, config: Config, lang: Language
+) -> Path:
+    """Write the report of a run that will not be published, from its staged copy, saying why."""
+    return write_report_from(con, reports, run_id, config, lang, latest=False)
+
+
+__all__ = [
+    "Language",
+    "render_report",
+    "report",
+    "report_data",
+    "write_report",
+    "write_report_from",
+]

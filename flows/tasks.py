@@ -15,24 +15,30 @@ from prefect.cache_policies import NO_CACHE
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
+from cleaners.kpis import follow_up_status, run_kpis
 from cleaners.linking import link_to_customers
-from cleaners.quality import CheckResult, accounting_check, completeness_checks, key_checks
+from cleaners.quality import CheckResult
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult, discover_inputs, extract_inbox
-from flows.load import CURRENT_STATE_TABLES, StagedDatabase, accounting_violations
+from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
+from flows.validation import BuiltSuite, ValidationRun, run_suites
 from schemas import Config
 from schemas.codes import load_customer_types, load_industry_table
 from schemas.config import TagRules, load_channels
 from schemas.segments import Segments
+from schemas.suites import ReportSettings
 
 
 class RunCheckFailed(RuntimeError):
     """A critical run-level check failed; nothing was published."""
 
-    def __init__(self, message: str, checks: list[CheckResult] | None = None) -> None:
+    def __init__(
+        self, message: str, checks: list[CheckResult] | None = None, report: Path | None = None
+    ) -> None:
         super().__init__(message)
         self.checks = checks or []
+        self.report = report  # the report of the failed run, saying why
 
 
 @dataclass
@@ -325,29 +331,58 @@ def tag(staged: StagedDatabase, rules: TagRules) -> None:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(staged: StagedDatabase, run_id: str, config: Config, rows_read: int) -> list[CheckResult]:
-    """Check the staged result; a failing critical check stops the run before it publishes."""
-    customers = staged.query("SELECT * FROM customers")
-    violations = accounting_violations(staged, run_id)
-    sample = "; ".join(
-        f"{r['source_file']}[{r['source_sheet']}] row {r['source_row']} x{r['times']}"
-        for r in violations.head(5).iter_rows(named=True)
+def validate(
+    staged: StagedDatabase,
+    run_id: str,
+    suites: list[BuiltSuite],
+    extracted: ExtractResult,
+    parameters: dict[str, Any],
+    data_docs: Path | None,
+    sample_rows: int,
+) -> ValidationRun:
+    """Run the expectation suites on the staged result (and the raw rows) before anything is published."""
+    con = staged.connection
+    for record_type, frame in extracted.records.items():
+        con.register(f"raw_{record_type}", frame.to_arrow())
+    create_row_placements(staged, run_id)
+    result = run_suites(con, suites, parameters, data_docs, sample_rows)
+    logger = get_run_logger()
+    for check in result.checks:
+        if not check.success:
+            logger.warning(
+                "%s %s.%s %s: observed %s, expected %s",
+                check.severity,
+                check.suite,
+                check.expectation,
+                check.column or "",
+                check.observed,
+                check.threshold,
+            )
+    return result
+
+
+@task(name="measure", cache_policy=NO_CACHE)
+def measure(
+    staged: StagedDatabase, run_id: str, config: Config, settings: ReportSettings, as_of: dt.date
+) -> pl.DataFrame:
+    """Compute the report's figures of this run (completeness, merges, bad phones, overdue follow-ups …)."""
+    customers = staged.query("SELECT * EXCLUDE (tags, field_sources, other_phones) FROM customers")
+    follow_ups = follow_up_status(
+        customers,
+        staged.query("SELECT customer_id, date FROM interactions"),
+        as_of,
+        settings.follow_up.overdue_days,
+        settings.follow_up.active_customer_types,
     )
-    checks = [
-        accounting_check(rows_read, violations.height, sample),
-        *key_checks(customers),
-        *completeness_checks(
-            customers, config.pipeline.completeness_fields, config.pipeline.completeness_target
-        ),
-    ]
-    failed = [c for c in checks if c.severity == "critical" and not c.success]
-    if failed:
-        raise RunCheckFailed(
-            "critical checks failed: "
-            + "; ".join(f"{c.expectation} {c.column or ''} ({c.observed})" for c in failed),
-            checks,
-        )
-    return checks
+    kpis = run_kpis(
+        customers,
+        staged.query("SELECT source_system, issues FROM customer_sources"),
+        staged.query("SELECT reason FROM quarantine"),
+        follow_ups,
+        config.pipeline.completeness_fields,
+    ).with_columns(pl.lit(run_id).alias("run_id"))
+    staged.insert("run_kpis", kpis)
+    return kpis
 
 
 def record_run(
@@ -428,5 +463,8 @@ def record_run(
             )
     staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
     if checks:
-        staged.insert("validation_results", pl.DataFrame([c.as_row(summary.run_id) for c in checks]))
+        staged.insert(
+            "validation_results",
+            pl.DataFrame([c.as_row(summary.run_id) for c in checks], infer_schema_length=None),
+        )
     staged.connection.execute("COMMIT")

@@ -164,6 +164,18 @@ CREATE TABLE IF NOT EXISTS validation_results (
     threshold   VARCHAR,
     severity    VARCHAR
 );
+-- Added with the Great Expectations suites; ALTER keeps files written before them usable.
+ALTER TABLE validation_results ADD COLUMN IF NOT EXISTS unexpected_count BIGINT;
+ALTER TABLE validation_results ADD COLUMN IF NOT EXISTS element_count BIGINT;
+ALTER TABLE validation_results ADD COLUMN IF NOT EXISTS samples JSON;
+ALTER TABLE validation_results ADD COLUMN IF NOT EXISTS notes VARCHAR;
+
+CREATE TABLE IF NOT EXISTS run_kpis (
+    run_id    VARCHAR,
+    kpi       VARCHAR,
+    dimension VARCHAR,
+    value     DOUBLE
+);
 
 COMMENT ON TABLE customers IS 'One golden record per real-world customer (a company), deduplicated across all sources';
 COMMENT ON TABLE contacts IS 'Distinct people met at each customer; is_primary marks the one on the customer row';
@@ -174,6 +186,9 @@ COMMENT ON TABLE interactions IS 'Follow-ups (calls, emails, visits), linked to 
 COMMENT ON TABLE runs IS 'One row per published pipeline run';
 COMMENT ON TABLE run_files IS 'Every file and sheet each run found, read, or could not read';
 COMMENT ON TABLE validation_results IS 'Each expectation checked in each run';
+COMMENT ON TABLE run_kpis IS 'The report''s figures per run: kpi, dimension (field, quarantine reason or owner; empty for headline figures), value';
+COMMENT ON COLUMN validation_results.samples IS 'JSON: up to 10 failing rows, personal data masked';
+COMMENT ON COLUMN validation_results.severity IS 'critical: the run was not published; warning: published and flagged';
 COMMENT ON COLUMN customers.customer_id IS '客户编号: C + yyyymmdd + sequence, stable across runs';
 COMMENT ON COLUMN customers.mobile IS '手机: E.164, +86 followed by 11 digits';
 COMMENT ON COLUMN customers.phone IS '座机: landline or 400/800 number in E.164, extension as ;ext=N';

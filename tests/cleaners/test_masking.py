@@ -1,7 +1,20 @@
+import re
+
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cleaners.masking import mask_email, mask_email_expr, mask_phone, mask_phone_expr, mask_text
+from cleaners.masking import (
+    mask_digit_runs,
+    mask_email,
+    mask_email_expr,
+    mask_name,
+    mask_phone,
+    mask_phone_expr,
+    mask_text,
+    mask_value,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +77,64 @@ def test_mask_text_hides_phones_in_every_common_shape(text, hidden):
 )
 def test_mask_text_leaves_ids_dates_and_amounts_alone(text):
     assert mask_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "masked"),
+    [
+        ("mobile", "+8613800138000", "+86138****8000"),
+        ("mobile", "138001380001", "138*****0001"),
+        ("mobile", "138 0013 8000", "138****8000"),
+        ("mobile", "12345", "*****"),
+        ("phone", "+862162345678;ext=801", "+86216***5678;ext=801"),
+        ("other_phones", ["+8613800138000", "+8613900139000"], ["+86138****8000", "+86139****9000"]),
+        ("email", "zhang@qq.com", "z***@qq.com"),
+        ("email", "zhang.qq.com 13800138000", "zhang.qq.com 138****8000"),
+        ("contact_name", "张伟", "张*"),
+        ("name", "欧阳娜娜", "欧***"),
+        ("contact_name", "Zhang Wei", "Z********"),
+        ("customer_name", "上海甲公司 13800138000", "上海甲公司 138****8000"),
+        ("remark", "联系 li@163.com", "联系 l***@163.com"),
+        ("customer_id", "C20240501001", "C20240501001"),
+        ("source_row", 12, 12),
+        ("first_contact_date", "2024-05-01", "2024-05-01"),
+        ("mobile", None, None),
+    ],
+    ids=[
+        "e164-mobile",
+        "mobile-too-long",
+        "grouped-mobile",
+        "short",
+        "landline-ext",
+        "phone-list",
+        "email",
+        "broken-email-with-phone",
+        "chinese-name",
+        "four-character-name",
+        "latin-name",
+        "phone-in-company-text",
+        "email-in-free-text",
+        "customer-id-kept",
+        "number-kept",
+        "date-kept",
+        "null",
+    ],
+)
+def test_mask_value_hides_personal_data_by_column_and_in_text(column, value, masked):
+    assert mask_value(column, value) == masked
+
+
+@given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True), st.sampled_from(["mobile", "remark", "customer_name"]))
+def test_no_mainland_mobile_survives_masking(number, column):
+    masked = mask_value(column, f"电话{number}。")
+    assert not re.search(r"1[3-9]\d{9}", str(masked))
+
+
+def test_mask_digit_runs_leaves_ids_glued_to_letters():
+    assert mask_digit_runs("R20261123T110622 订单 A1380013800012") == "R20261123T110622 订单 A1380013800012"
+    assert mask_digit_runs("账号 62220212345678") == "账号 622*******5678"
+
+
+def test_mask_name_keeps_only_the_first_character():
+    assert mask_name("李") == "李*"
+    assert mask_name(None) is None

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
+
+from tests import samples_truth as truth
+from tests.conftest import SAMPLES
 
 
 def write_ledger(
@@ -45,13 +49,24 @@ def inbox(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_db(prefect_harness, tmp_path_factory) -> tuple[object, Path]:
-    """The real flow run once over data/samples/ as of the samples' date: (summary, DuckDB file)."""
+def sample_run(prefect_harness, tmp_path_factory):
+    """One real run of the flow over data/samples/, shared by every test that only reads its output."""
     from flows.migrate import migrate
-    from tests import samples_truth as truth
-    from tests.conftest import SAMPLES
 
-    out = tmp_path_factory.mktemp("sample_db")
-    as_of = dt.date.fromisoformat(truth.AS_OF_DATE)
-    summary = migrate(inbox=SAMPLES, db=out / "crm.duckdb", reports=out / "reports", as_of=as_of)
+    out = tmp_path_factory.mktemp("sample_run")
+    summary = migrate(
+        inbox=SAMPLES,
+        db=out / "crm.duckdb",
+        reports=out / "reports",
+        as_of=dt.date.fromisoformat(truth.AS_OF_DATE),
+    )
+    con = duckdb.connect(str(out / "crm.duckdb"), read_only=True)
+    yield summary, con, out
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_run) -> tuple[object, Path]:
+    """The same sample run as (summary, DuckDB file), for tests that open the file themselves."""
+    summary, _, out = sample_run
     return summary, out / "crm.duckdb"

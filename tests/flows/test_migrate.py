@@ -16,7 +16,6 @@ from flows.migrate import migrate
 from flows.tasks import RunCheckFailed
 from schemas import SCHEMAS_DIR
 from tests import samples_truth as truth
-from tests.conftest import SAMPLES
 from tests.flows.conftest import write_ledger
 
 AS_OF = dt.date.fromisoformat(truth.AS_OF_DATE)
@@ -76,15 +75,6 @@ GARBAGE_REASON = {
     "note": "note_row",
     "invalid_json": "invalid_json",
 }
-
-
-@pytest.fixture(scope="module")
-def sample_run(prefect_harness, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample_run")
-    summary = migrate(inbox=SAMPLES, db=out / "crm.duckdb", reports=out / "reports", as_of=AS_OF)
-    con = duckdb.connect(str(out / "crm.duckdb"), read_only=True)
-    yield summary, con, out
-    con.close()
 
 
 def _customer_of(con, ref) -> str | None:

@@ -1,0 +1,233 @@
+"""The managers' report of the sample run: figures checked against the database, masking, languages, rebuild."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as html_lib
+import re
+import shutil
+import xml.dom.minidom
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.charts import Guide, completeness_bars, line_chart
+from flows.cli import EXIT_INPUT, app
+from flows.texts import messages
+from schemas import load_config
+from tests import samples_truth as truth
+
+runner = CliRunner()
+MOBILE = re.compile(r"1[3-9]\d{9}")
+EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def _html(summary) -> str:
+    return Path(summary.report).read_text(encoding="utf-8")
+
+
+def _kpi(html: str, key: str) -> tuple[str, str]:
+    match = re.search(rf'<div class="kpi (\w+)" data-kpi="{key}">.*?<div class="v">([^<]*)</div>', html, re.S)
+    assert match, key
+    return match.group(1), match.group(2)
+
+
+def _assert_no_personal_data(html: str) -> None:
+    assert not MOBILE.search(html)
+    emails = EMAIL.findall(html)
+    assert all(re.fullmatch(r".\*\*\*@.+", e) for e in emails), [e for e in emails if "***" not in e]
+
+
+def test_report_is_self_contained(sample_run):
+    summary, _, _ = sample_run
+    html = _html(summary)
+    assert "<script" not in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
+    assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
+
+
+def test_report_shows_no_personal_data(sample_run):
+    summary, con, out = sample_run
+    html = _html(summary)
+    _assert_no_personal_data(html)
+    # Contact people shown in failing sample rows appear only masked (their first character).
+    owners = {
+        r[0] for r in con.execute("SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL").fetchall()
+    }
+    names = {
+        r[0]
+        for r in con.execute(
+            "SELECT contact_name FROM customers WHERE owner IS NULL OR customer_type IS NULL"
+        ).fetchall()
+        if r[0] and len(r[0]) > 1
+    }
+    assert names
+    for name in names - owners:
+        assert html_lib.escape(name) not in html, name
+    _assert_no_personal_data((out / "reports" / "latest" / "index.html").read_text(encoding="utf-8"))
+
+
+def test_headline_kpis_match_the_database(sample_run):
+    summary, con, _ = sample_run
+    html = _html(summary)
+    completeness = con.execute("SELECT avg(completeness) FROM customers").fetchone()[0]
+    status, value = _kpi(html, "completeness")
+    assert value == f"{completeness * 100:.1f}%"
+    assert status == ("ok" if completeness >= 0.9 else "warn" if completeness >= 0.8 else "bad")
+    assert "目标 90.0%，低于 80.0% 告警" in html
+    assert _kpi(html, "duplicates_merged")[1] == str(summary.records_merged)
+    assert _kpi(html, "quarantined")[1] == str(summary.rows_quarantined)
+    assert _kpi(html, "customers")[1] == str(summary.customers)
+    for reason, n in summary.quarantined_by_reason.items():
+        assert re.search(rf'<span class="code">{reason}</span></td><td class="n">{n}</td>', html)
+
+
+def test_overdue_follow_ups_and_their_alarm(sample_run):
+    summary, con, _ = sample_run
+    # Independently of cleaners/kpis.py: prospects whose latest touch is over 30 days before the run date.
+    overdue = con.execute(
+        """SELECT count(*) FROM customers c
+           LEFT JOIN (SELECT customer_id, max(date) AS last FROM interactions GROUP BY ALL) i USING (customer_id)
+           WHERE c.customer_type = 'prospect'
+             AND coalesce(greatest(i.last, c.first_contact_date), DATE '1900-01-01') < ?::DATE - INTERVAL 30 DAY""",
+        [truth.AS_OF_DATE],
+    ).fetchone()[0]
+    status, value = _kpi(_html(summary), "overdue_followups")
+    assert value == str(overdue)
+    assert status == ("bad" if overdue > 10 else "warn" if overdue else "ok")
+    kpis = dict(
+        con.execute(
+            "SELECT dimension, value FROM run_kpis WHERE run_id = ? AND kpi = 'owner_overdue'",
+            [summary.run_id],
+        ).fetchall()
+    )
+    assert sum(kpis.values()) == overdue
+
+
+def test_per_owner_table_matches_the_database(sample_run):
+    summary, con, _ = sample_run
+    html = _html(summary)
+    table = html[
+        html.index('<table id="owners">') : html.index("</table>", html.index('<table id="owners">'))
+    ]
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td class=\"n\">(\d+)</td>\s*<td class=\"n[^\"]*\">([\d.]+)%</td><td class=\"n\">(\d+)</td>",
+        table,
+    )
+    expected = con.execute(
+        """SELECT coalesce(owner, '（未分配）'), count(*), round(avg(completeness) * 100, 1),
+                  count(*) FILTER (WHERE len(missing_fields) > 0)
+           FROM customers GROUP BY ALL"""
+    ).fetchall()
+    assert sorted((o, int(n), float(c), int(b)) for o, n, c, b in rows) == sorted(
+        (o, n, float(c), b) for o, n, c, b in expected
+    )
+
+
+def test_field_completeness_chart_has_a_bar_per_field_and_the_target_line(sample_run):
+    summary, _, _ = sample_run
+    html = _html(summary)
+    chart = re.search(r'<svg class="chart bars".*?</svg>', html, re.S).group(0)
+    xml.dom.minidom.parseString(chart)
+    assert chart.count('class="bar"') == len(load_config().pipeline.completeness_fields)
+    assert "目标 90.0%" in chart and "告警 80.0%" in chart
+
+
+def test_failing_expectations_are_listed_with_masked_sample_rows(sample_run):
+    summary, con, _ = sample_run
+    html = _html(summary)
+    failing = con.execute(
+        'SELECT suite, "column", unexpected_count FROM validation_results WHERE run_id = ? AND NOT success',
+        [summary.run_id],
+    ).fetchall()
+    assert failing, "the samples are expected to miss some owners and customer types"
+    blocks = re.findall(
+        r'<div class="failure (\w+)" data-suite="(\w+)">(.*?)</div>\s*(?=<div class="failure|<h2)', html, re.S
+    )
+    assert len(blocks) == len(failing)
+    for _, _, block in blocks:
+        rows = re.findall(r"<tr>(?:<td>)", block)
+        assert 1 <= len(rows) <= 10
+
+
+def test_trend_covers_past_runs(sample_run):
+    summary, _, _ = sample_run
+    html = _html(summary)
+    trend = html[html.index('id="trend"') :]
+    assert trend.count('<svg class="chart lines"') == 2
+    assert trend.count('class="point"') >= 5  # completeness + four counts for the one run so far
+
+
+def test_report_rebuilds_from_the_database_file_alone_in_both_languages(sample_run, tmp_path):
+    summary, _, out = sample_run
+    db = tmp_path / "copy.duckdb"
+    shutil.copy2(out / "crm.duckdb", db)
+    reports = tmp_path / "reports"
+    zh = runner.invoke(app, ["report", "--db", str(db), "--reports", str(reports), "--run", summary.run_id])
+    assert zh.exit_code == 0, zh.output
+    rebuilt = (reports / summary.run_id / "index.html").read_text(encoding="utf-8")
+    original = _html(summary)
+    for key in ("completeness", "customers", "duplicates_merged", "overdue_followups", "quarantined"):
+        assert _kpi(rebuilt, key) == _kpi(original, key)
+    assert '<html lang="zh-CN">' in rebuilt
+    en = runner.invoke(app, ["report", "--db", str(db), "--reports", str(reports), "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    english = (reports / "latest" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "Customer data quality report" in english
+    assert "Overdue follow-ups" in english and "target 90.0%, alarm below 80.0%" in english
+    assert not re.search(r"[\u4e00-\u9fff]{2,}(?=</th>)", english)  # table headings are English
+    assert f'href="../{summary.run_id}/worklists/' in english
+    _assert_no_personal_data(english)
+
+
+def test_unknown_language_is_a_usage_error(sample_run):
+    _, _, out = sample_run
+    result = runner.invoke(app, ["report", "--db", str(out / "crm.duckdb"), "--lang", "fr"])
+    assert result.exit_code == EXIT_INPUT and "zh-CN or en" in result.output
+
+
+def test_every_report_text_exists_in_both_languages():
+    for section, entries in messages().items():
+        for key, texts in entries.items():
+            assert texts["zh-CN"] and texts["en"], f"{section}.{key}"
+
+
+def test_links_to_worklists_audit_sample_and_data_docs_resolve(sample_run):
+    summary, _, out = sample_run
+    folder = out / "reports" / summary.run_id
+    for page in (folder / "index.html", out / "reports" / "latest" / "index.html"):
+        links = re.findall(r'href="([^"#]+)"', page.read_text(encoding="utf-8"))
+        assert any(link.endswith("audit-sample.xlsx") for link in links)
+        assert any("gx-data-docs" in link for link in links)
+        assert any("/worklists/" in link or link.startswith("worklists/") for link in links)
+        for link in links:
+            assert (page.parent / link).resolve().is_file(), link
+
+
+@pytest.mark.parametrize("percent", [True, False], ids=["percent", "counts"])
+def test_line_chart_is_valid_svg_with_a_point_per_value(percent):
+    svg = line_chart(
+        ["06-01", "06-08", "06-15"],
+        [("a", [0.8, None, 0.9]), ("b", [0.5, 0.6, 0.7])],
+        "trend",
+        percent=percent,
+        guides=[Guide(0.9, "target", "#c62828")],
+    )
+    xml.dom.minidom.parseString(str(svg))
+    assert str(svg).count('class="point"') == 5 and str(svg).count('class="guide"') == 1
+
+
+def test_bar_chart_escapes_labels_and_clamps_shares():
+    svg = str(completeness_bars([("<x>", 1.5), ("y", -0.2)], [], 0.9, 0.8, "t & t"))
+    xml.dom.minidom.parseString(svg)
+    assert "&lt;x&gt;" in svg and "t &amp; t" in svg
+    widths = [float(w) for w in re.findall(r'class="bar" x="\d+" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert widths == [420.0, 0.0]
+
+
+def test_report_of_a_run_date_in_the_past_keeps_its_as_of(sample_run):
+    summary, con, _ = sample_run
+    as_of = con.execute("SELECT as_of FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0]
+    assert as_of == dt.date.fromisoformat(truth.AS_OF_DATE)
+    assert f"数据截至 {as_of}" in _html(summary)
