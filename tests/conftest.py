@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# CLI tests read what rich prints: a wide console keeps messages on one line, as in a real terminal.
+os.environ.setdefault("COLUMNS", "200")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"

@@ -198,7 +198,7 @@ def test_cli_export_usage_errors(db, tmp_path, args, code, message):
 def test_cli_export_needs_a_database(tmp_path):
     result = runner.invoke(app, ["export", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path)])
     assert result.exit_code == EXIT_INPUT
-    assert "does not exist" in result.output
+    assert "does not exist" in " ".join(result.output.split())
 
 
 def test_cli_export_reports_a_file_it_cannot_write(db, tmp_path):
