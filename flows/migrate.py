@@ -12,16 +12,20 @@ from prefect import flow, get_run_logger
 from cleaners.customers import ResolvedCustomers
 from cleaners.quality import CheckResult
 from flows.extract import ExtractResult
-from flows.load import StagedDatabase, previous_assignments
+from flows.inputs import combine_inputs, input_entries, move_processed, store_inputs
+from flows.load import StagedDatabase, previous_assignments, remove_leftovers
+from flows.lock import RunLock
 from flows.logs import install_masking
+from flows.pause import pause_point
+from flows.reading import cache_dir_for, extract, prune_cache
 from flows.report import write_report
+from flows.snapshots import SnapshotStore
 from flows.tasks import (
     RunCheckFailed,
     RunSummary,
     clean,
     cleaning_tables,
     dedupe,
-    extract,
     record_run,
     stage,
     tag,
@@ -44,28 +48,57 @@ def migrate(
     as_of: dt.date | None = None,
     run_id: str | None = None,
     schemas_dir: Path | None = None,
+    move_processed_files: bool = False,
+    keep_snapshots: int | None = None,
 ) -> RunSummary:
-    """Migrate every export in `inbox` into the DuckDB file `db` and write the data-quality report."""
+    """Migrate the exports in `inbox` into the DuckDB file `db` and write the data-quality report.
+
+    Builds on every file the database already holds (flows/inputs.py); holds the
+    database's lock for the whole run; with `move_processed_files`, moves the files
+    it loaded to `inbox/processed/<run_id>/` once the result is published.
+    """
     install_masking()
+    # A scheduled (deployment) run passes its parameters as JSON: paths and dates arrive as text.
+    inbox, db, reports = Path(inbox), Path(db), Path(reports)
+    schemas_dir = Path(schemas_dir) if schemas_dir else None
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or new_run_id(started)
-    as_of = as_of or dt.date.today()
+    as_of = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of or dt.date.today()
     config = load_config(schemas_dir)
-    extracted = extract(inbox, config)
-    cleaned = clean(extracted, cleaning_tables(config, as_of))
-    with StagedDatabase(db) as staged:
-        previous = previous_assignments(staged)
-        customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
-        resolved = dedupe(cleaned, previous, config, as_of)
-        counts = stage(staged, run_id, resolved, cleaned, extracted)
-        tag(staged, load_tag_rules(config.directory / "tag_rules.yaml"))
-        checks = validate(staged, run_id, config, counts["rows_read"])
-        summary = _summary(run_id, db, started, extracted, resolved, counts, customers_before, checks)
-        record_run(staged, summary, extracted, checks, inbox, as_of)
-        staged.publish()
+    snapshots = SnapshotStore(db, config.runs.snapshots_keep if keep_snapshots is None else keep_snapshots)
+    with RunLock(db, f"run {run_id}"):
+        remove_leftovers(db)
+        snapshots.remove_leftovers()
+        read = extract(inbox, config, cache_dir_for(db))
+        with StagedDatabase(db) as staged:
+            extracted, versions = combine_inputs(staged, read.extracts, config, run_id)
+            extracted.cached = read.cached
+            cleaned = clean(extracted, cleaning_tables(config, as_of))
+            previous = previous_assignments(staged)
+            customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
+            resolved = dedupe(cleaned, previous, config, as_of)
+            counts = stage(staged, run_id, resolved, cleaned, extracted)
+            store_inputs(staged, extracted, versions, config)
+            tag(staged, load_tag_rules(config.directory / "tag_rules.yaml"))
+            checks = validate(staged, run_id, config, counts["rows_read"])
+            summary = _summary(run_id, db, started, extracted, resolved, counts, customers_before, checks)
+            record_run(staged, summary, extracted, checks, inbox, as_of, input_entries(extracted, versions))
+            published = staged.published_run_id
+            staged.publish(before_replace=lambda: _keep_snapshot(snapshots, summary, db, published))
+        pause_point("published")
+        snapshots.prune()
+        prune_cache(cache_dir_for(db), read.cache_keys)
+        if move_processed_files:
+            summary.files_moved = move_processed(inbox, run_id, extracted, versions)
     summary.report = str(write_report(db, reports, run_id, config))
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
+
+
+def _keep_snapshot(snapshots: SnapshotStore, summary: RunSummary, db: Path, published: str | None) -> None:
+    if db.exists():
+        taken = snapshots.take(db, published or f"before-{summary.run_id}")
+        summary.snapshot = str(taken) if taken else None
 
 
 def _summary(
@@ -117,9 +150,22 @@ def _summary(
             }
             for f in extracted.files
             if not f.sheets
+        ]
+        + [
+            {
+                "file": k.source_file,
+                "sheet": "",
+                "status": f"kept ({k.reason}; read by {k.run_id})",
+                "kind": None,
+                "rows": k.rows,
+                "error": None,
+            }
+            for k in extracted.kept
         ],
         failed_inputs=extracted.failed,
         checks=[c.__dict__ for c in checks],
+        files_cached=list(extracted.cached),
+        files_kept=[k.source_file for k in extracted.kept],
     )
 
 

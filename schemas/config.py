@@ -87,6 +87,16 @@ class PipelineSettings(BaseModel):
         return value
 
 
+class RunSettings(BaseModel):
+    """How runs read the inbox and look after the database file (schemas/runs.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    settle_seconds: float = Field(ge=0)
+    read_retries: int = Field(ge=0, le=50)
+    read_retry_delay_seconds: float = Field(ge=0)
+    snapshots_keep: int = Field(ge=0)
+
+
 class Config(BaseModel):
     """Everything the pipeline reads from schemas/."""
 
@@ -94,6 +104,7 @@ class Config(BaseModel):
     canonical: CanonicalSchema
     sources: list[SourceSpec]
     pipeline: PipelineSettings
+    runs: RunSettings
 
 
 def _read_yaml(path: Path) -> Any:
@@ -168,7 +179,8 @@ def load_config(directory: Path | None = None) -> Config:
                 f"{root / 'pipeline.yaml'}: completeness_fields: {name!r} is not a customer field"
             )
     sources = load_sources(root / "sources", canonical)
-    return Config(directory=root, canonical=canonical, sources=sources, pipeline=pipeline)
+    runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
+    return Config(directory=root, canonical=canonical, sources=sources, pipeline=pipeline, runs=runs)
 
 
 class TagRule(BaseModel):
