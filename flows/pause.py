@@ -28,6 +28,8 @@ def pause_point(name: str) -> None:
     release = folder / f"{name}.release"
     if release.exists():
         return
-    (folder / f"{name}.reached").write_text(str(os.getpid()), encoding="utf-8")
+    announced = folder / f".{name}.reached.{os.getpid()}"
+    announced.write_text(str(os.getpid()), encoding="utf-8")
+    announced.replace(folder / f"{name}.reached")
     while not release.exists():
         time.sleep(0.05)

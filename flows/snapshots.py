@@ -135,8 +135,16 @@ class RestoreError(LookupError):
     """The asked-for snapshot does not exist or is not a database of that run."""
 
 
-def restore_snapshot(db: Path, run_id: str, store: SnapshotStore) -> Path | None:
-    """Make the snapshot of `run_id` the published file; returns the snapshot taken of the replaced file.
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did."""
+
+    changed: bool  # False: the file already held that run
+    kept: Path | None  # the snapshot taken of the file that was replaced
+
+
+def restore_snapshot(db: Path, run_id: str, store: SnapshotStore) -> Restored:
+    """Make the snapshot of `run_id` the published file.
 
     The caller holds the database's lock. The file being replaced is kept as a
     snapshot first (under its own latest run), so a restore can itself be undone.
@@ -155,10 +163,10 @@ def restore_snapshot(db: Path, run_id: str, store: SnapshotStore) -> Path | None
     if db.exists():
         current = latest_run_id(db)
         if current == run_id:
-            return None
+            return Restored(False, None)
         kept = store.take(db, current or f"replaced-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
     try:
         _durable_copy(source, db)
     except OSError as exc:
         raise PublishError(f"cannot restore {db} from {source}: {exc.strerror or exc}") from exc
-    return kept
+    return Restored(True, kept)
