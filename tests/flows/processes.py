@@ -20,14 +20,14 @@ CLI = Path(sys.executable).parent / "crm-etl"
 # Generous upper bounds so a stuck subprocess fails the test instead of hanging it; never asserted on.
 START_LIMIT_S = 600
 
-# Columns that describe the run itself rather than the data: the only ones left out when
-# two databases are compared. `run_id` is left out where it names the run that wrote the
-# row (current-state tables are rewritten by every run); `input_files.run_id` is the run
-# that first read a file version and is compared like data.
+# Columns that name or time a run rather than describe the data: the only ones left out
+# when two databases are compared. Run IDs, start and end times, and `runs.customers_before`
+# (how many customers the database held before that run).
 RUN_SPECIFIC: dict[str, set[str]] = {
     "customers": {"run_id"},
     "customer_sources": {"run_id"},
     "quarantine": {"run_id"},
+    "input_files": {"run_id"},
     "runs": {"run_id", "started_at", "finished_at", "customers_before"},
     "run_files": {"run_id"},
     "validation_results": {"run_id"},

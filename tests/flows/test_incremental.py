@@ -60,6 +60,8 @@ def test_rerun_on_the_same_inbox_gives_identical_tables(rerun):
 
 def test_rerun_keeps_ids_and_adds_no_duplicates(rerun):
     first, second, _, db = rerun
+    # Every file version is still the one the first run read.
+    assert {r for (r,) in _query(db, "SELECT run_id FROM input_files")} == {first.run_id}
     assert second.customers_before == first.customers == second.customers
     duplicated = _query(
         db,
