@@ -64,7 +64,9 @@ class StagedDatabase:
                 shutil.copy2(self.target, self.path)
         except OSError as exc:
             self._cleanup()
-            raise PublishError(f"cannot prepare {self.target}: {exc.strerror or exc}") from exc
+            raise PublishError(
+                f"cannot prepare {self.target}: {exc.strerror or exc}; nothing was published and it is unchanged"
+            ) from exc
         except duckdb.Error as exc:
             self._cleanup()
             raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc

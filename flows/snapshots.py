@@ -89,7 +89,7 @@ class SnapshotStore:
         except OSError as exc:
             raise PublishError(
                 f"cannot keep a snapshot of {source} in {self.directory}: {exc.strerror or exc}; "
-                "nothing was published"
+                f"nothing was published and {source} is unchanged"
             ) from exc
         return target
 
