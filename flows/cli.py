@@ -256,38 +256,31 @@ def runs(
     if as_json:
         for row in rows:
             row["input_files"] = json.loads(row["input_files"] or "[]")
-        out.print_json(json.dumps(rows, default=str, ensure_ascii=False))
+        typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Runs in {db}", show_lines=True)
-    for column in (
-        "run",
-        "started / finished (UTC)",
-        "status",
-        "inputs (file, SHA-256)",
-        "rows",
-        "customers",
-        "validation",
-    ):
-        # The run id is what scripts copy into `report --run` / `restore`: never truncate or wrap it.
-        table.add_column(
-            column,
-            no_wrap=column in {"run", "inputs (file, SHA-256)"},
-            min_width=23 if column == "run" else None,
-        )
+    out.print(f"[bold]Runs in {db}[/] (newest first)")
     for row in rows:
+        # One block per run, readable at any terminal width; the run id is never wrapped, scripts copy it.
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
         status = row["status"] + (
             f", {row['files_failed']} file(s) unreadable" if row["files_failed"] else ""
         )
-        table.add_row(
-            row["run_id"],
-            "\n".join(f"{row[k]:%Y-%m-%d %H:%M:%S}" for k in ("started_at", "finished_at") if row[k]),
-            status,
-            "\n".join(_input_lines(row["input_files"])),
-            f"read {row['rows_read']}\nloaded {row['rows_loaded']}\nquarantined {row['rows_quarantined']}",
-            f"before {row['customers_before']}\nafter {row['customers']}",
-            _validation_outcome(row["checks"], row["passed"], row["critical_failed"]),
+        block.add_row("run", f"{row['run_id']}  {status}")
+        block.add_row(
+            "time (UTC)",
+            " → ".join(f"{row[k]:%Y-%m-%d %H:%M:%S}" for k in ("started_at", "finished_at") if row[k]),
         )
-    out.print(table)
+        block.add_row("inputs", "\n".join(_input_lines(row["input_files"])) or "(none)")
+        block.add_row(
+            "rows",
+            f"read {row['rows_read']} · loaded {row['rows_loaded']} · quarantined {row['rows_quarantined']}",
+        )
+        block.add_row("customers", f"before {row['customers_before']} → after {row['customers']}")
+        block.add_row("validation", _validation_outcome(row["checks"], row["passed"], row["critical_failed"]))
+        out.rule(style="dim")
+        out.print(block)
 
 
 @app.command()

@@ -17,7 +17,11 @@ from tests.flows.conftest import write_ledger
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["runs"]], ids=["top", "run", "report", "runs"])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["report"], ["runs"], ["serve"], ["restore"]],
+    ids=["top", "run", "report", "runs", "serve", "restore"],
+)
 def test_help_for_every_subcommand(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
