@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -108,25 +109,46 @@ KILL_POINTS = {
 }
 
 
+@dataclass
+class Killed:
+    """A run killed at a point: its database and what the database was before."""
+
+    db: Path
+    pid: int
+    before: str
+
+
+@pytest.fixture(scope="module")
+def killed(databases, api_url, tmp_path_factory) -> dict[str, Killed]:
+    """One real `crm-etl run` per kill point, started together, each SIGKILLed once paused at its point."""
+    inbox, old_db, *_ = databases
+    started = {}
+    for point in KILL_POINTS:
+        folder = tmp_path_factory.mktemp(f"kill-{point}")
+        db = folder / "crm.duckdb"
+        shutil.copyfile(old_db, db)
+        cli = start_cli(_run_args(inbox, db, folder / "reports"), folder / "process", api_url, pause_at=point)
+        started[point] = (folder, db, cli, sha256(db))
+    result = {}
+    for point, (folder, db, cli, before) in started.items():
+        assert wait_until_paused(cli, point, folder / "process") == cli.process.pid
+        cli.kill()
+        result[point] = Killed(db, cli.process.pid, before)
+    return result
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_sigkill_leaves_old_or_new_tables_and_the_next_run_succeeds(databases, api_url, tmp_path, point):
-    inbox, old_db, new_db, old, new = databases
-    db = tmp_path / "crm.duckdb"
-    shutil.copyfile(old_db, db)
-    before = sha256(db)
-    work = tmp_path / "process"
-    cli = start_cli(_run_args(inbox, db, tmp_path / "reports"), work, api_url, pause_at=point)
-    assert wait_until_paused(cli, point, work) == cli.process.pid
-    cli.kill()
+def test_sigkill_leaves_old_or_new_tables_and_the_next_run_succeeds(databases, killed, tmp_path, point):
+    inbox, _, new_db, old, new = databases
+    db = killed[point].db
 
     # Published tables are the old ones or the new ones, never a mix.
-    state = contents(db)
-    assert state == (old if KILL_POINTS[point] == "old" else new)
+    assert contents(db) == (old if KILL_POINTS[point] == "old" else new)
     if KILL_POINTS[point] == "old":
-        assert sha256(db) == before
+        assert sha256(db) == killed[point].before
     # The dead run's lock is still there, naming it.
-    assert json.loads(lock_path(db).read_text())["pid"] == cli.process.pid
+    assert json.loads(lock_path(db).read_text())["pid"] == killed[point].pid
 
     summary = migrate(inbox=inbox, db=db, reports=tmp_path / "reports", as_of=dt.date.fromisoformat(AS_OF))
 
