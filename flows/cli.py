@@ -1,8 +1,9 @@
-"""The `crm-etl` command line: run the migration, rebuild reports, list runs."""
+"""The `crm-etl` command line: run or serve the migration, rebuild reports, list and restore runs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from enum import StrEnum
@@ -20,6 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = 0, 1, 2
+# Another crm-etl process is writing the same database file: nothing was done, try again later.
+EXIT_LOCKED = 3
 DEFAULT_DB = Path("data/crm.duckdb")
 DEFAULT_INBOX = Path("data/inbox")
 DEFAULT_REPORTS = Path("reports")
@@ -92,6 +95,14 @@ def _print_summary(summary: object) -> None:
             f"[yellow]warning[/]: {check['expectation']} {check['column'] or ''}: "
             f"observed {check['observed']}, expected {check['threshold']}"
         )
+    if summary.files_cached:
+        out.print(f"unchanged since the last run (read from the cache): {', '.join(summary.files_cached)}")
+    if summary.files_kept:
+        out.print(f"kept from the database (not read in this run): {', '.join(summary.files_kept)}")
+    if summary.files_moved:
+        out.print(f"moved to processed/{summary.run_id}/: {', '.join(summary.files_moved)}")
+    if summary.snapshot:
+        out.print(f"snapshot: {summary.snapshot}")
     out.print(f"database: {summary.db}")
     out.print(f"report:   {summary.report}")
 
@@ -113,13 +124,26 @@ def run(
     lang: Annotated[
         str | None, typer.Option("--lang", help="Report language: zh-CN (default) or en.")
     ] = None,
+    move_processed: Annotated[
+        bool,
+        typer.Option(
+            "--move-processed",
+            help="After publishing, move the files loaded to INBOX/processed/RUN_ID/ (their records stay).",
+        ),
+    ] = False,
+    keep_snapshots: Annotated[
+        int | None,
+        typer.Option(min=0, help="Snapshots of the database file to keep (default: schemas/runs.yaml)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
 ) -> None:
     """Run the migration flow on an inbox and publish the result into the DuckDB file.
 
-    Exit codes: 0 published; 1 a critical check failed and nothing was published;
-    2 bad usage or unreadable input (when only some files are unreadable, the rest
-    is still published and the unreadable ones are listed).
+    Files loaded by earlier runs stay loaded; a file read again under the same path
+    replaces its earlier records. Exit codes: 0 published; 1 a critical check failed
+    or the file could not be written, nothing was published; 2 bad usage or unreadable
+    input (when only some files are unreadable, the rest is still published and the
+    unreadable ones are listed); 3 another run is using the database file.
     """
     _set_verbosity(verbose)
     language = _language(lang)
@@ -134,12 +158,27 @@ def run(
             err.print(f"[red]error[/]: --as-of {as_of!r} is not a date like 2024-06-30")
             raise typer.Exit(EXIT_INPUT) from None
     from flows.load import PublishError
+    from flows.lock import DatabaseLocked, RunLock
     from flows.migrate import migrate
     from flows.tasks import RunCheckFailed
     from schemas import ConfigError
 
     try:
-        summary = migrate(inbox=inbox, db=db, reports=reports, as_of=day, schemas_dir=schemas, lang=language)
+        # Taken before Prefect starts, so a second run is refused at once; the flow takes it again.
+        with RunLock(db, "crm-etl run"):
+            summary = migrate(
+                inbox=inbox,
+                db=db,
+                reports=reports,
+                as_of=day,
+                schemas_dir=schemas,
+                move_processed_files=move_processed,
+                keep_snapshots=keep_snapshots,
+                lang=language,
+            )
+    except DatabaseLocked as exc:
+        err.print(f"[red]refused[/]: {exc}")
+        raise typer.Exit(EXIT_LOCKED) from None
     except RunCheckFailed as exc:
         err.print(f"[red]run failed, nothing published[/]: {exc}")
         if exc.report is not None:
@@ -187,42 +226,222 @@ def report(
     out.print(f"report: {path}")
 
 
+def _validation_outcome(checks: int | None, passed: int | None, critical: int | None) -> str:
+    if not checks:
+        return "not recorded"
+    failed = checks - (passed or 0)
+    if failed == 0:
+        return f"passed ({checks} checks)"
+    kind = f"{critical} critical" if critical else "warnings only"
+    return f"{passed}/{checks} passed, {failed} failed ({kind})"
+
+
+def _input_lines(input_files: str | None) -> list[str]:
+    lines = []
+    for entry in json.loads(input_files or "[]"):
+        note = {
+            "kept": f" kept from {entry.get('kept_from_run')}",
+            "failed": " unreadable",
+            "skipped": " skipped",
+        }.get(entry.get("status"), "")
+        if entry.get("used") is False and entry.get("status") == "read":
+            note = " not used"
+        lines.append(f"{entry['file']}  {(entry.get('sha256') or '')[:12]}{note}")
+    return lines
+
+
 @app.command()
 def runs(
     db: Annotated[Path, typer.Option(help="DuckDB file written by `crm-etl run`.")] = DEFAULT_DB,
     limit: Annotated[int, typer.Option(min=1, help="How many recent runs to list.")] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the runs as JSON (full hashes), for scripts.")
+    ] = False,
 ) -> None:
-    """List published runs, newest first."""
+    """List published runs, newest first: times, inputs with their SHA-256, counts, validation."""
     import duckdb
 
     if not db.is_file():
         err.print(f"[red]error[/]: {db} does not exist; run `crm-etl run` first")
         raise typer.Exit(EXIT_INPUT)
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute(
-            """SELECT run_id, started_at, finished_at, status, rows_read, rows_loaded, rows_quarantined,
-                      customers_before, customers, files_failed
-               FROM runs ORDER BY started_at DESC LIMIT ?""",
+        cursor = con.execute(
+            """SELECT r.run_id, r.started_at, r.finished_at, r.status, r.input_files, r.rows_read,
+                      r.rows_loaded, r.rows_quarantined, r.customers_before, r.customers, r.files_failed,
+                      v.checks, v.passed, v.critical_failed
+               FROM runs r LEFT JOIN (
+                   SELECT run_id, count(*) AS checks, count(*) FILTER (WHERE success) AS passed,
+                          count(*) FILTER (WHERE NOT success AND severity = 'critical') AS critical_failed
+                   FROM validation_results GROUP BY run_id) v USING (run_id)
+               ORDER BY r.started_at DESC, r.run_id DESC LIMIT ?""",
             [limit],
-        ).fetchall()
-    table = Table(title=f"Runs in {db}")
-    for column in (
-        "run",
-        "started",
-        "finished",
-        "status",
-        "read",
-        "loaded",
-        "quarantined",
-        "before",
-        "customers",
-        "bad files",
-    ):
-        # The run id is what scripts copy into `report --run` / `restore`: never truncate or wrap it.
-        table.add_column(column, no_wrap=column == "run", min_width=23 if column == "run" else None)
+        )
+        names = [d[0] for d in cursor.description or []]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if as_json:
+        for row in rows:
+            row["input_files"] = json.loads(row["input_files"] or "[]")
+        typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return
+    out.print(f"[bold]Runs in {db}[/] (newest first)")
     for row in rows:
-        table.add_row(*(f"{v:%Y-%m-%d %H:%M:%S}" if isinstance(v, dt.datetime) else str(v) for v in row))
-    out.print(table)
+        # One block per run, readable at any terminal width; the run id is never wrapped, scripts copy it.
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        status = row["status"] + (
+            f", {row['files_failed']} file(s) unreadable" if row["files_failed"] else ""
+        )
+        block.add_row("run", f"{row['run_id']}  {status}")
+        block.add_row(
+            "time (UTC)",
+            " → ".join(f"{row[k]:%Y-%m-%d %H:%M:%S}" for k in ("started_at", "finished_at") if row[k]),
+        )
+        block.add_row("inputs", "\n".join(_input_lines(row["input_files"])) or "(none)")
+        block.add_row(
+            "rows",
+            f"read {row['rows_read']} · loaded {row['rows_loaded']} · quarantined {row['rows_quarantined']}",
+        )
+        block.add_row("customers", f"before {row['customers_before']} → after {row['customers']}")
+        block.add_row("validation", _validation_outcome(row["checks"], row["passed"], row["critical_failed"]))
+        out.rule(style="dim")
+        out.print(block)
+
+
+@app.command()
+def restore(
+    run_id: Annotated[
+        str | None, typer.Argument(help="Run whose published database to bring back (see --list).")
+    ] = None,
+    db: Annotated[Path, typer.Option(help="DuckDB file to restore.")] = DEFAULT_DB,
+    list_snapshots: Annotated[
+        bool, typer.Option("--list", help="List the snapshots that can be restored.")
+    ] = False,
+    keep_snapshots: Annotated[
+        int | None,
+        typer.Option(min=0, help="Snapshots to keep afterwards (default: schemas/runs.yaml)."),
+    ] = None,
+) -> None:
+    """Bring back the database file exactly as run RUN_ID published it, from its snapshot.
+
+    The file being replaced is kept as a snapshot first, so a restore can be undone.
+    Exit codes: 0 restored (or already that run); 1 the file could not be written;
+    2 no snapshot of that run; 3 another run is using the database file.
+    """
+    from flows.load import PublishError
+    from flows.lock import DatabaseLocked, RunLock
+    from flows.snapshots import RestoreError, SnapshotStore, restore_snapshot
+    from schemas import load_config
+
+    keep = load_config().runs.snapshots_keep if keep_snapshots is None else keep_snapshots
+    store = SnapshotStore(db, keep)
+    if list_snapshots or run_id is None:
+        listing = Table(title=f"Snapshots of {db} ({store.directory})")
+        for column in ("run", "taken (UTC)", "bytes"):
+            listing.add_column(column, no_wrap=True)
+        for snapshot in store.snapshots():
+            listing.add_row(
+                snapshot.run_id, f"{snapshot.taken_at:%Y-%m-%d %H:%M:%S}", str(snapshot.size_bytes)
+            )
+        out.print(listing)
+        if run_id is None and not list_snapshots:
+            err.print("[red]error[/]: name the run to restore: crm-etl restore RUN_ID")
+            raise typer.Exit(EXIT_INPUT)
+        return
+    try:
+        with RunLock(db, f"crm-etl restore {run_id}"):
+            restored = restore_snapshot(db, run_id, store)
+            store.prune()
+    except DatabaseLocked as exc:
+        err.print(f"[red]refused[/]: {exc}")
+        raise typer.Exit(EXIT_LOCKED) from None
+    except RestoreError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
+    except PublishError as exc:
+        err.print(f"[red]cannot write the database[/]: {exc}")
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    if not restored.changed:
+        out.print(f"{db} already holds run {run_id}; nothing to do")
+        return
+    out.print(f"restored {db} to run {run_id}")
+    if restored.kept is not None:
+        out.print(f"the replaced file is kept as {restored.kept}")
+
+
+@app.command()
+def serve(
+    cron: Annotated[
+        str | None, typer.Option(help='Cron schedule, e.g. "0 2 * * *" for 02:00 every day.')
+    ] = None,
+    interval: Annotated[
+        float | None, typer.Option(min=1, help="Run every this many seconds instead of on a cron schedule.")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="IANA time zone the cron schedule is in.")] = "UTC",
+    inbox: Annotated[Path, typer.Option(help="Folder of exports to read on every run.")] = DEFAULT_INBOX,
+    db: Annotated[Path, typer.Option(help="DuckDB file to publish into.")] = DEFAULT_DB,
+    reports: Annotated[Path, typer.Option(help="Folder for the data-quality report.")] = DEFAULT_REPORTS,
+    schemas: Annotated[
+        Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
+    ] = None,
+    move_processed: Annotated[
+        bool,
+        typer.Option("--move-processed", help="Move loaded files to INBOX/processed/RUN_ID/ after each run."),
+    ] = False,
+    keep_snapshots: Annotated[
+        int | None,
+        typer.Option(min=0, help="Snapshots of the database file to keep (default: schemas/runs.yaml)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Deployment name (default: the database file's name without .duckdb).")
+    ] = None,
+    max_runs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop after this many runs have finished (default: serve until stopped)."),
+    ] = None,
+    poll: Annotated[
+        float, typer.Option(min=0.5, hidden=True, help="Seconds between polls of the Prefect API.")
+    ] = 10.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Serve the migration flow on a schedule with Prefect until stopped (Ctrl-C or SIGTERM).
+
+    Uses the Prefect server in PREFECT_API_URL when set, else Prefect's local temporary
+    API for as long as it serves. Each scheduled run is an ordinary `crm-etl run`.
+    Exit codes: 0 stopped (with --max-runs: every run completed); 1 a run did not
+    complete; 2 bad usage.
+    """
+    _set_verbosity(verbose)
+    from flows.serve import schedule_for, serve_migration
+
+    if not inbox.is_dir():
+        err.print(f"[red]error[/]: inbox {inbox} is not a directory")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        schedule = schedule_for(cron, interval, timezone)
+    except ValueError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
+    deployment = name or db.name.removesuffix(".duckdb")
+    parameters = {
+        "inbox": str(inbox.resolve()),
+        "db": str(db.resolve()),
+        "reports": str(reports.resolve()),
+        "schemas_dir": str(schemas.resolve()) if schemas else None,
+        "move_processed_files": move_processed,
+        "keep_snapshots": keep_snapshots,
+    }
+    when = f"cron {cron!r} ({timezone})" if cron else f"every {interval:g} s"
+    out.print(f"serving crm-migrate/{deployment} {when}: {inbox} -> {db} (Ctrl-C to stop)")
+    try:
+        outcome = serve_migration(parameters, schedule, deployment, max_runs=max_runs, poll_seconds=poll)
+    except KeyboardInterrupt:
+        out.print("stopped")
+        return
+    for state in outcome.finished:
+        out.print(f"run finished: {state}")
+    if any(state != "Completed" for state in outcome.finished):
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 class ExportFormat(StrEnum):

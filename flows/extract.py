@@ -65,11 +65,29 @@ class FileOutcome:
 
 
 @dataclass
+class KeptFile:
+    """A file whose rows a run takes from the database: loaded by an earlier run, not read in full now."""
+
+    source_file: str
+    sha256: str
+    size_bytes: int
+    run_id: str  # the run that read this version
+    rows: int
+    reason: str
+
+
+@dataclass
 class ExtractResult:
-    """Raw record frames per record type plus the outcome of every file and sheet."""
+    """Raw record frames per record type plus the outcome of every file and sheet.
+
+    `files` are the files read from the inbox in this run; `kept` the files whose
+    rows come from the database instead (see flows/inputs.py).
+    """
 
     records: dict[RecordType, pl.DataFrame]
     files: list[FileOutcome]
+    kept: list[KeptFile] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
 
     @property
     def sheets(self) -> list[SheetOutcome]:
@@ -81,6 +99,19 @@ class ExtractResult:
         messages = [f.error for f in self.files if f.status == "failed" and f.error and not f.sheets]
         messages += [s.error for s in self.sheets if s.status == "failed" and s.error]
         return messages
+
+
+@dataclass
+class FileExtract:
+    """One input file read: its outcome and its raw record frames per record type."""
+
+    outcome: FileOutcome
+    records: dict[RecordType, pl.DataFrame] = field(default_factory=dict)
+
+
+def input_order(source_file: str) -> tuple[str, ...]:
+    """Sort key of input files: the order `discover_inputs` reads them in."""
+    return Path(source_file).parts
 
 
 def discover_inputs(inbox: Path) -> list[Path]:
@@ -248,6 +279,68 @@ def empty_records(config: Config, record_type: RecordType) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+def extract_file(path: Path, source_file: str, config: Config) -> FileExtract:
+    """Read one input file into raw record frames; an unreadable file is an outcome, not an error."""
+    specs = config.sources
+    lookups = [s.header_lookup() for s in specs]
+    try:
+        outcome = FileOutcome(source_file, _sha256(path), path.stat().st_size, status="read")
+    except OSError as exc:
+        return FileExtract(
+            FileOutcome(source_file, "", 0, "failed", f"{source_file}: cannot open ({exc.strerror})")
+        )
+    result = FileExtract(outcome)
+    if path.name.startswith("~$"):
+        outcome.status, outcome.error = "skipped", "Excel lock file (the workbook is open in Excel)"
+        return result
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        outcome.status = "skipped"
+        outcome.error = f"unsupported file type {path.suffix or '(none)'}"
+        return result
+    try:
+        sheets = _read_file(path, source_file)
+    except InputFileError as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+        log.error("cannot read %s", exc)
+        return result
+    except OSError as exc:
+        outcome.status, outcome.error = "failed", f"{source_file}: cannot open ({exc.strerror})"
+        return result
+    frames: dict[RecordType, list[pl.DataFrame]] = {t: [] for t in RECORD_TYPES}
+    for sheet in sheets:
+        sheet_outcome, record_type, frame = _sheet_records(sheet, specs, lookups, config)
+        outcome.sheets.append(sheet_outcome)
+        if sheet_outcome.status == "failed":
+            log.error("%s", sheet_outcome.error)
+        if record_type is not None and frame is not None:
+            frames[record_type].append(frame)
+    if outcome.sheets and all(s.status == "failed" for s in outcome.sheets):
+        outcome.status = "failed"
+        outcome.error = "; ".join(s.error or "" for s in outcome.sheets)
+    result.records = {t: pl.concat(frames[t], how="vertical") for t in RECORD_TYPES if frames[t]}
+    return result
+
+
+def merge_records(
+    per_file: Iterable[dict[RecordType, pl.DataFrame]], config: Config
+) -> dict[RecordType, pl.DataFrame]:
+    """One raw record frame per record type from per-file frames, in the order of the files given."""
+    per_file = list(per_file)
+    records = {}
+    for t in RECORD_TYPES:
+        frames = [records_of_file[t] for records_of_file in per_file if t in records_of_file]
+        records[t] = pl.concat(frames, how="vertical") if frames else empty_records(config, t)
+    return records
+
+
+def merge_extracts(extracts: Iterable[FileExtract], config: Config) -> ExtractResult:
+    """One ExtractResult from per-file extracts, records in the order of the files given."""
+    extracts = list(extracts)
+    return ExtractResult(
+        records=merge_records((e.records for e in extracts), config), files=[e.outcome for e in extracts]
+    )
+
+
 def extract_inbox(
     inbox: Path,
     config: Config,
@@ -255,55 +348,27 @@ def extract_inbox(
     paths: Iterable[Path] | None = None,
 ) -> ExtractResult:
     """Read every input file of an inbox into raw record frames, one per record type."""
-    specs = config.sources
-    lookups = [s.header_lookup() for s in specs]
-    frames: dict[RecordType, list[pl.DataFrame]] = {t: [] for t in RECORD_TYPES}
-    outcomes: list[FileOutcome] = []
+    extracts = []
     for path in paths if paths is not None else discover_inputs(inbox):
         source_file = path.relative_to(inbox).as_posix()
         if on_file is not None:
             on_file(source_file)
-        outcome = FileOutcome(source_file, _sha256(path), path.stat().st_size, status="read")
-        outcomes.append(outcome)
-        if path.name.startswith("~$"):
-            outcome.status, outcome.error = "skipped", "Excel lock file (the workbook is open in Excel)"
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            outcome.status = "skipped"
-            outcome.error = f"unsupported file type {path.suffix or '(none)'}"
-            continue
-        try:
-            sheets = _read_file(path, source_file)
-        except InputFileError as exc:
-            outcome.status, outcome.error = "failed", str(exc)
-            log.error("cannot read %s", exc)
-            continue
-        except OSError as exc:
-            outcome.status, outcome.error = "failed", f"{source_file}: cannot open ({exc.strerror})"
-            continue
-        for sheet in sheets:
-            sheet_outcome, record_type, frame = _sheet_records(sheet, specs, lookups, config)
-            outcome.sheets.append(sheet_outcome)
-            if sheet_outcome.status == "failed":
-                log.error("%s", sheet_outcome.error)
-            if record_type is not None and frame is not None:
-                frames[record_type].append(frame)
-        if outcome.sheets and all(s.status == "failed" for s in outcome.sheets):
-            outcome.status = "failed"
-            outcome.error = "; ".join(s.error or "" for s in outcome.sheets)
-    records = {
-        t: pl.concat(frames[t], how="vertical") if frames[t] else empty_records(config, t)
-        for t in RECORD_TYPES
-    }
-    return ExtractResult(records=records, files=outcomes)
+        extracts.append(extract_file(path, source_file, config))
+    return merge_extracts(extracts, config)
 
 
 __all__ = [
     "LINEAGE_COLUMNS",
     "ExtractResult",
+    "FileExtract",
     "FileOutcome",
+    "KeptFile",
     "SheetOutcome",
     "discover_inputs",
+    "extract_file",
     "extract_inbox",
+    "input_order",
+    "merge_extracts",
+    "merge_records",
     "normalise_header",
 ]

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from flows.pause import pause_point
 from schemas import SCHEMAS_DIR
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,8 @@ class PublishError(RuntimeError):
     """The staged result could not be written or published; the published file is untouched."""
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file in `directory` durable (best effort where unsupported)."""
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
         try:
@@ -47,6 +50,8 @@ class StagedDatabase:
         self.path = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
         self.con: duckdb.DuckDBPyConnection | None = None
         self.existed = target.exists()
+        # The run whose result the published file holds (None: no file yet, or no run in it).
+        self.published_run_id: str | None = None
 
     def __enter__(self) -> StagedDatabase:
         try:
@@ -59,16 +64,25 @@ class StagedDatabase:
                 shutil.copy2(self.target, self.path)
         except OSError as exc:
             self._cleanup()
-            raise PublishError(f"cannot prepare {self.target}: {exc.strerror or exc}") from exc
+            raise PublishError(
+                f"cannot prepare {self.target}: {exc.strerror or exc}; nothing was published and it is unchanged"
+            ) from exc
         except duckdb.Error as exc:
             self._cleanup()
             raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc
         try:
             self.con = duckdb.connect(str(self.path))
             self.con.execute((SCHEMAS_DIR / "tables.sql").read_text(encoding="utf-8"))
+            latest = self.con.execute(
+                "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
+            ).fetchall()
+        except duckdb.IOException as exc:
+            self._cleanup()
+            raise PublishError(_write_failure(self.target, self.path, exc)) from exc
         except duckdb.Error as exc:
             self._cleanup()
             raise PublishError(f"{self.target}: cannot open as a DuckDB database: {exc}") from exc
+        self.published_run_id = latest[0][0] if latest else None
         return self
 
     @property
@@ -97,8 +111,12 @@ class StagedDatabase:
         assert isinstance(frame, pl.DataFrame)
         return frame
 
-    def publish(self) -> None:
-        """Make the staged file the published one, atomically."""
+    def publish(self, before_replace: Callable[[], object] | None = None) -> None:
+        """Make the staged file the published one, atomically.
+
+        `before_replace` runs once the staged file is complete on disk and before it
+        takes the published file's place (the snapshot of the file it replaces).
+        """
         con = self.connection
         try:
             con.execute("CHECKPOINT")
@@ -106,9 +124,16 @@ class StagedDatabase:
             self.con = None
             with self.path.open("rb+") as handle:
                 os.fsync(handle.fileno())
-            os.replace(self.path, self.target)
-            _fsync_dir(self.target.parent)
         except (OSError, duckdb.Error) as exc:
+            self._cleanup()
+            raise PublishError(_write_failure(self.target, self.path, exc)) from exc
+        if before_replace is not None:
+            before_replace()
+        pause_point("publish")
+        try:
+            os.replace(self.path, self.target)
+            fsync_dir(self.target.parent)
+        except OSError as exc:
             self._cleanup()
             raise PublishError(f"cannot publish {self.target}: {exc}") from exc
 
@@ -125,6 +150,31 @@ class StagedDatabase:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._cleanup()
+        # A full disk or a read-only folder surfaces as an I/O error in whichever write hit it first.
+        if isinstance(exc, OSError | duckdb.IOException) and not isinstance(exc, PublishError):
+            raise PublishError(_write_failure(self.target, self.path, exc)) from exc
+
+
+def _write_failure(target: Path, working: Path, exc: BaseException) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    return (
+        f"cannot write the run's working copy {working} ({reason}); "
+        f"nothing was published and {target} is unchanged"
+    )
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Delete working copies and partial files left next to `target` by runs that died.
+
+    Only call this while holding the database's lock: then no live run owns them.
+    """
+    removed = []
+    for pattern in (f".{target.name}.staging-*", f".{target.name}.*.tmp"):
+        for leftover in target.parent.glob(pattern):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
 
 
 def previous_assignments(staged: StagedDatabase) -> pl.DataFrame:

@@ -13,16 +13,20 @@ from cleaners.customers import ResolvedCustomers
 from cleaners.quality import CheckResult
 from flows.extract import ExtractResult
 from flows.handouts import handouts
-from flows.load import StagedDatabase, previous_assignments
+from flows.inputs import combine_inputs, input_entries, move_processed, store_inputs
+from flows.load import StagedDatabase, previous_assignments, remove_leftovers
+from flows.lock import RunLock
 from flows.logs import install_masking
+from flows.pause import pause_point
+from flows.reading import cache_dir_for, extract, prune_cache
 from flows.report import Language, report, report_failed_run
+from flows.snapshots import SnapshotStore
 from flows.tasks import (
     RunCheckFailed,
     RunSummary,
     clean,
     cleaning_tables,
     dedupe,
-    extract,
     measure,
     profile,
     record_run,
@@ -51,47 +55,78 @@ def migrate(
     run_id: str | None = None,
     schemas_dir: Path | None = None,
     lang: Language | None = None,
+    move_processed_files: bool = False,
+    keep_snapshots: int | None = None,
 ) -> RunSummary:
-    """Migrate every export in `inbox` into the DuckDB file `db` and write the data-quality report."""
+    """Migrate the exports in `inbox` into the DuckDB file `db` and write the data-quality report.
+
+    Builds on every file the database already holds (flows/inputs.py); holds the
+    database's lock for the whole run; with `move_processed_files`, moves the files
+    it loaded to `inbox/processed/<run_id>/` once the result is published.
+    """
     install_masking()
+    # A scheduled (deployment) run passes its parameters as JSON: paths and dates arrive as text.
+    inbox, db, reports = Path(inbox), Path(db), Path(reports)
+    schemas_dir = Path(schemas_dir) if schemas_dir else None
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or new_run_id(started)
-    as_of = as_of or dt.date.today()
+    as_of = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of or dt.date.today()
     config = load_config(schemas_dir)
     rules = load_tag_rules(config.directory / "tag_rules.yaml")
     segments = load_segments(config.directory / "segments.yaml")
     settings = load_report_settings(config.directory)
     lang = lang or settings.default_language
     suites = build_suites(load_suites(config), config)
-    extracted = extract(inbox, config)
-    cleaned = clean(extracted, cleaning_tables(config, as_of))
-    with StagedDatabase(db) as staged:
-        previous = previous_assignments(staged)
-        customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
-        resolved = dedupe(cleaned, previous, config, as_of)
-        counts = stage(staged, run_id, resolved, cleaned, extracted)
-        profile(staged, segments, config, as_of)
-        tag(staged, rules)
-        validation = validate(
-            staged,
-            run_id,
-            suites,
-            extracted,
-            suite_parameters(config, as_of),
-            reports / run_id / "gx-data-docs",
-            settings.sample_rows,
-        )
-        measure(staged, run_id, config, settings, as_of)
-        failed = validation.critical_failures
-        summary = _summary(
-            run_id, db, started, extracted, resolved, counts, customers_before, validation.checks, failed
-        )
-        record_run(staged, summary, extracted, validation.checks, inbox, as_of)
-        if failed:
-            _refuse_to_publish(staged, reports, run_id, config, lang, validation)
-        staged.publish()
-    summary.report = str(report(db, reports, run_id, config, lang))
-    handouts(db, reports, run_id, config)
+    snapshots = SnapshotStore(db, config.runs.snapshots_keep if keep_snapshots is None else keep_snapshots)
+    with RunLock(db, f"run {run_id}"):
+        remove_leftovers(db)
+        snapshots.remove_leftovers()
+        read = extract(inbox, config, cache_dir_for(db))
+        with StagedDatabase(db) as staged:
+            extracted, versions = combine_inputs(staged, read.extracts, config, run_id)
+            extracted.cached = read.cached
+            cleaned = clean(extracted, cleaning_tables(config, as_of))
+            previous = previous_assignments(staged)
+            customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
+            resolved = dedupe(cleaned, previous, config, as_of)
+            counts = stage(staged, run_id, resolved, cleaned, extracted)
+            store_inputs(staged, extracted, versions, config)
+            profile(staged, segments, config, as_of)
+            tag(staged, rules)
+            validation = validate(
+                staged,
+                run_id,
+                suites,
+                extracted,
+                suite_parameters(config, as_of),
+                reports / run_id / "gx-data-docs",
+                settings.sample_rows,
+            )
+            measure(staged, run_id, config, settings, as_of)
+            failed = validation.critical_failures
+            summary = _summary(
+                run_id, db, started, extracted, resolved, counts, customers_before, validation.checks, failed
+            )
+            record_run(
+                staged,
+                summary,
+                extracted,
+                validation.checks,
+                inbox,
+                as_of,
+                input_entries(extracted, versions),
+            )
+            if failed:
+                _refuse_to_publish(staged, reports, run_id, config, lang, validation)
+            published = staged.published_run_id
+            staged.publish(before_replace=lambda: _keep_snapshot(snapshots, summary, db, published))
+        pause_point("published")
+        snapshots.prune()
+        prune_cache(cache_dir_for(db), read.cache_keys)
+        if move_processed_files:
+            summary.files_moved = move_processed(inbox, run_id, extracted, versions)
+        summary.report = str(report(db, reports, run_id, config, lang))
+        handouts(db, reports, run_id, config)
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
 
@@ -115,6 +150,12 @@ def _refuse_to_publish(
         validation.checks,
         path,
     )
+
+
+def _keep_snapshot(snapshots: SnapshotStore, summary: RunSummary, db: Path, published: str | None) -> None:
+    if db.exists():
+        taken = snapshots.take(db, published or f"before-{summary.run_id}")
+        summary.snapshot = str(taken) if taken else None
 
 
 def _summary(
@@ -167,9 +208,22 @@ def _summary(
             }
             for f in extracted.files
             if not f.sheets
+        ]
+        + [
+            {
+                "file": k.source_file,
+                "sheet": "",
+                "status": f"kept ({k.reason}; read by {k.run_id})",
+                "kind": None,
+                "rows": k.rows,
+                "error": None,
+            }
+            for k in extracted.kept
         ],
         failed_inputs=extracted.failed,
         checks=[c.__dict__ for c in checks],
+        files_cached=list(extracted.cached),
+        files_kept=[k.source_file for k in extracted.kept],
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,13 @@ from typing import Any
 import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
 from cleaners.kpis import follow_up_status, run_kpis
 from cleaners.linking import link_to_customers
 from cleaners.quality import CheckResult
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
-from flows.extract import ExtractResult, discover_inputs, extract_inbox
+from flows.extract import ExtractResult
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
 from flows.validation import BuiltSuite, ValidationRun, run_suites
@@ -72,6 +70,12 @@ class RunSummary:
     sheets: list[dict[str, Any]]
     failed_inputs: list[str]
     checks: list[dict[str, Any]] = field(default_factory=list)
+    # Incremental runs (flows/inputs.py): inputs taken from the Prefect cache or kept from the
+    # database, files moved to processed/, the snapshot taken before publishing.
+    files_cached: list[str] = field(default_factory=list)
+    files_kept: list[str] = field(default_factory=list)
+    files_moved: list[str] = field(default_factory=list)
+    snapshot: str | None = None
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)
@@ -89,37 +93,6 @@ def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
         phone_region=config.pipeline.phone_region,
         first_contact_min_date=config.pipeline.first_contact_min_date,
     )
-
-
-@task(name="extract", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def extract(inbox: Path, config: Config) -> ExtractResult:
-    """Read every file in the inbox; unreadable files are recorded, not fatal."""
-    logger = get_run_logger()
-    paths = discover_inputs(inbox)
-    with Progress(
-        TextColumn("[bold]extract[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        disable=not sys.stderr.isatty(),
-        transient=True,
-    ) as progress:
-        bar = progress.add_task("", total=len(paths))
-
-        def advance(name: str) -> None:
-            progress.update(bar, advance=1, description=name)
-
-        result = extract_inbox(inbox, config, on_file=advance, paths=paths)
-    for message in result.failed:
-        logger.error("input not readable: %s", message)
-    logger.info(
-        "read %d files, %d sheets, %d customer / %d order / %d interaction rows",
-        len(result.files),
-        len(result.sheets),
-        *(result.records[t].height for t in result.records),
-    )
-    return result
 
 
 @task(name="clean", cache_policy=NO_CACHE)
@@ -392,9 +365,10 @@ def record_run(
     checks: list[CheckResult],
     inbox: Path,
     as_of: dt.date,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> None:
     """Append this run to `runs`, `run_files` and `validation_results`, then commit the transaction."""
-    inputs = [
+    inputs = inputs or [
         {
             "file": f.source_file,
             "sha256": f.sha256,

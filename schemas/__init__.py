@@ -6,6 +6,7 @@ from schemas.config import (
     Config,
     ConfigError,
     PipelineSettings,
+    RunSettings,
     SourceSpec,
     load_config,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "PipelineSettings",
+    "RunSettings",
     "SourceSpec",
     "load_config",
 ]

@@ -101,6 +101,16 @@ class PipelineSettings(BaseModel):
         return value
 
 
+class RunSettings(BaseModel):
+    """How runs read the inbox and look after the database file (schemas/runs.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    settle_seconds: float = Field(ge=0)
+    read_retries: int = Field(ge=0, le=50)
+    read_retry_delay_seconds: float = Field(ge=0)
+    snapshots_keep: int = Field(ge=0)
+
+
 class Config(BaseModel):
     """Everything the pipeline reads from schemas/."""
 
@@ -109,6 +119,7 @@ class Config(BaseModel):
     sources: list[SourceSpec]
     pipeline: PipelineSettings
     dedupe: LinkageSettings
+    runs: RunSettings
 
 
 def _read_yaml(path: Path) -> Any:
@@ -191,7 +202,10 @@ def load_config(directory: Path | None = None) -> Config:
             )
     sources = load_sources(root / "sources", canonical)
     dedupe = load_linkage_settings(root / "dedupe.yaml")
-    return Config(directory=root, canonical=canonical, sources=sources, pipeline=pipeline, dedupe=dedupe)
+    runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
+    return Config(
+        directory=root, canonical=canonical, sources=sources, pipeline=pipeline, dedupe=dedupe, runs=runs
+    )
 
 
 def load_linkage_settings(path: Path) -> LinkageSettings:

@@ -177,6 +177,39 @@ CREATE TABLE IF NOT EXISTS run_kpis (
     value     DOUBLE
 );
 
+-- Incremental input (flows/inputs.py): one version of every file the database has
+-- loaded, and that version's extracted rows. Each run rebuilds the current-state
+-- tables from these plus what it reads from the inbox.
+CREATE TABLE IF NOT EXISTS input_files (
+    source_file VARCHAR PRIMARY KEY,
+    sha256      VARCHAR,
+    size_bytes  BIGINT,
+    run_id      VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS input_rows (
+    source_file    VARCHAR,
+    record_type    VARCHAR,
+    row_order      BIGINT,
+    source_system  VARCHAR,
+    source_spec    VARCHAR,
+    source_sheet   VARCHAR,
+    source_row     BIGINT,
+    excel_1904     BOOLEAN,
+    day_first      BOOLEAN,
+    fields         VARCHAR,
+    extra          VARCHAR,
+    raw            VARCHAR,
+    extract_reason VARCHAR,
+    extract_detail VARCHAR
+);
+
+COMMENT ON TABLE input_files IS 'One version of every input file the database holds: the current state is built from these';
+COMMENT ON COLUMN input_files.source_file IS 'File identity: path relative to the inbox; a file read again under the same path supersedes this version';
+COMMENT ON COLUMN input_files.run_id IS 'The run that first read this version (same SHA-256)';
+COMMENT ON TABLE input_rows IS 'The extracted rows of each version in input_files, exactly as a run would read them again';
+COMMENT ON COLUMN input_rows.fields IS 'JSON text: canonical field -> raw cell text';
+COMMENT ON COLUMN input_rows.row_order IS 'Position of the row among its file''s rows of this record type, as read';
 COMMENT ON TABLE customers IS 'One golden record per real-world customer (a company), deduplicated across all sources';
 COMMENT ON TABLE contacts IS 'Distinct people met at each customer; is_primary marks the one on the customer row';
 COMMENT ON TABLE customer_sources IS 'Every input customer record that was loaded, with the customer it went to and why';

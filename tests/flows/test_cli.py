@@ -19,7 +19,9 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["run"], ["report"], ["runs"], ["export"]], ids=["top", "run", "report", "runs", "export"]
+    "command",
+    [[], ["run"], ["report"], ["runs"], ["export"], ["serve"], ["restore"]],
+    ids=["top", "run", "report", "runs", "export", "serve", "restore"],
 )
 def test_help_for_every_subcommand(command):
     result = runner.invoke(app, [*command, "--help"])

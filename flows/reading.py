@@ -1,0 +1,201 @@
+"""Reading the inbox: one Prefect task per file, retried while the file is still being copied in,
+and cached on the file's content so an unchanged file is not read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, get_run_logger, task
+from prefect.context import TaskRunContext
+from prefect.transactions import get_transaction
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import cleaners.headers
+import cleaners.rows
+import flows.extract
+import flows.readers
+from flows.extract import FileExtract, FileOutcome, _sha256, discover_inputs, extract_file
+from flows.pause import pause_point
+from schemas import Config
+
+CACHE_KEY_PREFIX = "extract-"
+# Libraries whose behaviour shapes what a file reads as: a new version invalidates the cache.
+_READER_LIBRARIES = ("python-calamine", "charset-normalizer", "polars", "openpyxl")
+
+
+class InputNotReady(RuntimeError):
+    """The file is probably still being copied into the inbox: read it again later."""
+
+
+def cache_dir_for(db: Path) -> Path:
+    """Where extraction results are cached: `<db>.cache/` next to the database file."""
+    return db.with_name(db.name + ".cache")
+
+
+def extraction_fingerprint(config: Config) -> str:
+    """Everything besides a file's bytes that decides what it extracts to: source specs, fields, code, libraries."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([s.model_dump(mode="json", exclude={"path"}) for s in config.sources]).encode())
+    digest.update(json.dumps(config.canonical.model_dump(mode="json")).encode())
+    for module in (flows.extract, flows.readers, cleaners.headers, cleaners.rows):
+        digest.update(inspect.getsource(module).encode())
+    for library in _READER_LIBRARIES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{library}=={importlib.metadata.version(library)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def input_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
+    """Cache key of a file's extraction: extraction fingerprint + file identity + SHA-256 of its bytes."""
+    try:
+        content = _sha256(Path(parameters["path"]))
+    except OSError:
+        return None
+    identity = hashlib.sha256(parameters["source_file"].encode("utf-8")).hexdigest()[:16]
+    return f"{CACHE_KEY_PREFIX}{parameters['fingerprint']}-{identity}-{content}"
+
+
+def _retry_while_not_ready(task: Task[..., Any], task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except InputNotReady:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="read-input",
+    cache_key_fn=input_cache_key,
+    persist_result=True,
+    result_serializer="pickle",
+    retry_condition_fn=_retry_while_not_ready,
+)
+def read_input(
+    path: Path, source_file: str, config: Config, fingerprint: str, settle_seconds: float
+) -> FileExtract:
+    """Extract one file; raise InputNotReady while it is still being copied in (Prefect retries)."""
+    context = TaskRunContext.get()
+    attempt = context.task_run.run_count if context else 1
+    pause_point("read.retry" if attempt > 1 else "read")
+    before = path.stat()
+    result = extract_file(path, source_file, config)
+    after = path.stat()
+    transaction = get_transaction()
+    key = transaction.key if transaction else None
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
+        key and not key.endswith(result.outcome.sha256)
+    ):
+        raise InputNotReady(f"{source_file}: changed while it was being read, probably still being copied")
+    age = time.time() - after.st_mtime
+    if result.outcome.status == "failed" and age < settle_seconds:
+        raise InputNotReady(
+            f"{result.outcome.error} (modified {age:.0f} s before it was read: probably still being copied)"
+        )
+    pause_point("extract")
+    return result
+
+
+@dataclass
+class InboxRead:
+    """Every file of the inbox, extracted, and which of them came from the cache."""
+
+    extracts: list[FileExtract]
+    cached: list[str]
+    cache_keys: list[str]
+
+
+def extract(inbox: Path, config: Config, cache_dir: Path) -> InboxRead:
+    """Read every file in the inbox, one cached and retried task per file; unreadable files are outcomes."""
+    logger = get_run_logger()
+    settings = config.runs
+    reader = read_input.with_options(
+        retries=settings.read_retries,
+        retry_delay_seconds=settings.read_retry_delay_seconds,
+        result_storage=cache_dir,
+    )
+    fingerprint = extraction_fingerprint(config)
+    paths = discover_inputs(inbox)
+    extracts: list[FileExtract] = []
+    cached: list[str] = []
+    keys: list[str] = []
+    with Progress(
+        TextColumn("[bold]extract[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        disable=not sys.stderr.isatty(),
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("", total=len(paths))
+        for path in paths:
+            source_file = path.relative_to(inbox).as_posix()
+            progress.update(bar, description=source_file)
+            state = reader(path, source_file, config, fingerprint, settings.settle_seconds, return_state=True)
+            if state.is_completed():
+                result: FileExtract = state.result()
+                if state.name == "Cached":
+                    cached.append(source_file)
+                key = input_cache_key(
+                    None, {"path": path, "source_file": source_file, "fingerprint": fingerprint}
+                )
+                if key:
+                    keys.append(key)
+            else:
+                try:
+                    state.result()
+                except InputNotReady as exc:
+                    result = _not_ready(path, source_file, settings.read_retries, exc)
+                else:
+                    raise RuntimeError(f"reading {source_file} ended in state {state.name}")
+            extracts.append(result)
+            progress.update(bar, advance=1)
+    for e in extracts:
+        if e.outcome.status == "failed" and e.outcome.error:
+            logger.error("input not readable: %s", e.outcome.error)
+    logger.info(
+        "read %d files (%d unchanged, from the cache), %d sheets",
+        len(extracts),
+        len(cached),
+        sum(len(e.outcome.sheets) for e in extracts),
+    )
+    return InboxRead(extracts, cached, keys)
+
+
+def _not_ready(path: Path, source_file: str, retries: int, exc: InputNotReady) -> FileExtract:
+    try:
+        sha256, size = _sha256(path), path.stat().st_size
+    except OSError:
+        sha256, size = "", 0
+    return FileExtract(
+        FileOutcome(
+            source_file,
+            sha256,
+            size,
+            "failed",
+            f"{exc}; tried {retries + 1} times, it is read again by the next run",
+        )
+    )
+
+
+def prune_cache(cache_dir: Path, keep: list[str]) -> None:
+    """Delete cached extractions other than `keep` (the files of the inbox just read)."""
+    if not cache_dir.is_dir():
+        return
+    wanted = set(keep)
+    for entry in cache_dir.glob(f"{CACHE_KEY_PREFIX}*"):
+        if entry.name not in wanted:
+            with contextlib.suppress(OSError):
+                entry.unlink()
