@@ -359,3 +359,17 @@ COMMENT ON COLUMN run_kpis.value IS 'The figure itself (a share 0-1 or a count)'
 COMMENT ON COLUMN validation_results.unexpected_count IS 'Rows that failed the expectation';
 COMMENT ON COLUMN validation_results.element_count IS 'Rows the expectation looked at';
 COMMENT ON COLUMN validation_results.notes IS 'Why the expectation could not be evaluated, or what else the engineer should know';
+COMMENT ON COLUMN input_files.sha256 IS 'Content hash of the file as last loaded (an unchanged file is not read again)';
+COMMENT ON COLUMN input_files.size_bytes IS 'Size of the file as last loaded';
+COMMENT ON COLUMN input_rows.source_file IS 'Path relative to the inbox: the file identity a re-export supersedes';
+COMMENT ON COLUMN input_rows.record_type IS 'customers, orders or interactions';
+COMMENT ON COLUMN input_rows.source_system IS 'Source system the row came from (legacy_crm, excel_ledger, web_form …)';
+COMMENT ON COLUMN input_rows.source_spec IS 'Source spec in schemas/sources/ that recognised the sheet';
+COMMENT ON COLUMN input_rows.source_sheet IS 'Sheet name, empty for CSV and JSON Lines';
+COMMENT ON COLUMN input_rows.source_row IS 'Row a person sees: spreadsheet row or file line';
+COMMENT ON COLUMN input_rows.excel_1904 IS 'Whether the workbook uses the 1904 date system';
+COMMENT ON COLUMN input_rows.day_first IS 'Day-first date setting of the source spec, if any';
+COMMENT ON COLUMN input_rows.extra IS 'JSON: cells of columns that map to no canonical field';
+COMMENT ON COLUMN input_rows.raw IS 'JSON: the original cells, keyed by the source header';
+COMMENT ON COLUMN input_rows.extract_reason IS 'Why extraction rejected the row (blank, totals, note …), else null';
+COMMENT ON COLUMN input_rows.extract_detail IS 'Human-readable detail of extract_reason';
