@@ -114,22 +114,8 @@ def report_data(
             "status": "info",
             "alarm": False,
         },
-        {
-            "key": "phones_invalid",
-            "label": t("kpi_phones"),
-            "value": _count(headline.get("phones_invalid")),
-            "note": t("kpi_phones_note", missing=_count(headline.get("phones_missing"))),
-            "status": "warn" if headline.get("phones_invalid") or headline.get("phones_missing") else "ok",
-            "alarm": False,
-        },
-        {
-            "key": "dates_invalid",
-            "label": t("kpi_dates"),
-            "value": _count(headline.get("dates_invalid")),
-            "note": t("kpi_dates_note", missing=_count(headline.get("dates_missing"))),
-            "status": "warn" if headline.get("dates_invalid") or headline.get("dates_missing") else "ok",
-            "alarm": False,
-        },
+        _invalid_or_missing_kpi("phones", t("kpi_phones"), headline, t),
+        _invalid_or_missing_kpi("dates", t("kpi_dates"), headline, t),
         {
             "key": "quarantined",
             "label": t("kpi_quarantined"),
@@ -378,3 +364,16 @@ __all__ = [
     "write_report",
     "write_report_from",
 ]
+
+
+def _invalid_or_missing_kpi(field: str, label: str, headline: dict[str, Any], t: Any) -> dict[str, Any]:
+    """Headline card for a field whose values can be invalid or missing (phones, dates)."""
+    invalid, missing = headline.get(f"{field}_invalid"), headline.get(f"{field}_missing")
+    return {
+        "key": f"{field}_invalid",
+        "label": label,
+        "value": _count(invalid),
+        "note": t(f"kpi_{field}_note", missing=_count(missing)),
+        "status": "warn" if invalid or missing else "ok",
+        "alarm": False,
+    }
