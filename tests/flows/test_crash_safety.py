@@ -26,6 +26,7 @@ from tests.flows.conftest import write_ledger
 from tests.flows.processes import (
     HISTORY_TABLES,
     contents,
+    kill_leftovers,
     release,
     run_ids,
     sha256,
@@ -45,6 +46,12 @@ def _settled(path: Path) -> Path:
 
 def _current_state(tables: dict) -> dict:
     return {t: rows for t, rows in tables.items() if t not in HISTORY_TABLES}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_process_left_behind():
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture(scope="module")
