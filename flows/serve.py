@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 import anyio
+import httpx
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
@@ -151,35 +152,36 @@ async def _keep_scheduled(
     enough_started = False
     async with get_client() as client:
         while True:
-            if not enough_started:
-                response = await client.request(
-                    "POST",
-                    "/deployments/{id}/schedule",
-                    path_params={"id": outcome.deployment_id},
-                    json={"max_runs": 3},
-                )
-                if response.status_code >= 400:
-                    log.warning(
-                        "Prefect API refused to schedule runs: %s %s",
-                        response.status_code,
-                        response.text[:200],
+            try:
+                if not enough_started:
+                    await _schedule_upcoming(client, outcome.deployment_id)
+                if max_runs is not None:
+                    runs = await client.read_flow_runs(
+                        deployment_filter=deployment,
+                        flow_run_filter=FlowRunFilter(expected_start_time=this_session),
+                        sort=FlowRunSort.EXPECTED_START_TIME_ASC,
                     )
-            if max_runs is not None:
-                runs = await client.read_flow_runs(
-                    deployment_filter=deployment,
-                    flow_run_filter=FlowRunFilter(expected_start_time=this_session),
-                    sort=FlowRunSort.EXPECTED_START_TIME_ASC,
-                )
-                started = [r for r in runs if r.state_type not in (None, StateType.SCHEDULED)]
-                if len(started) >= max_runs and not enough_started:
-                    enough_started = True
-                    await _pause_dropping_scheduled_runs(client, outcome.deployment_id)
-                finished = [r for r in started[:max_runs] if r.state_type in FINISHED]
-                if len(finished) >= max_runs:
-                    outcome.finished = [r.state_name or "" for r in finished]
-                    await runner.astop()
-                    return
+                    started = [r for r in runs if r.state_type not in (None, StateType.SCHEDULED)]
+                    if len(started) >= max_runs and not enough_started:
+                        enough_started = True
+                        await _pause_dropping_scheduled_runs(client, outcome.deployment_id)
+                    finished = [r for r in started[:max_runs] if r.state_type in FINISHED]
+                    if len(finished) >= max_runs:
+                        outcome.finished = [r.state_name or "" for r in finished]
+                        await runner.astop()
+                        return
+            except httpx.HTTPError as exc:
+                # A busy or restarting API: serving goes on, the next poll tries again.
+                log.warning("Prefect API call failed, trying again in %g s: %s", poll_seconds, exc)
             await asyncio.sleep(poll_seconds)
+
+
+async def _schedule_upcoming(client: PrefectClient, deployment_id: UUID) -> None:
+    """Ask the API to create the deployment's next scheduled runs (idempotent)."""
+    response = await client.request(
+        "POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json={"max_runs": 3}
+    )
+    response.raise_for_status()
 
 
 async def _pause_dropping_scheduled_runs(client: PrefectClient, deployment_id: UUID) -> None:
