@@ -151,7 +151,9 @@ class StagedDatabase:
     ) -> None:
         self._cleanup()
         # A full disk or a read-only folder surfaces as an I/O error in whichever write hit it first.
-        if isinstance(exc, OSError | duckdb.IOException) and not isinstance(exc, PublishError):
+        if isinstance(exc, OSError | duckdb.IOException | duckdb.FatalException) and not isinstance(
+            exc, PublishError
+        ):
             raise PublishError(_write_failure(self.target, self.path, exc)) from exc
 
 

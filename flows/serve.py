@@ -21,14 +21,13 @@ from typing import Any
 from uuid import UUID
 
 import anyio
-from prefect.client.orchestration import get_client
+import httpx
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
-    FlowRunFilterStartTime,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
+    FlowRunFilterExpectedStartTime,
 )
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.schedules import CronSchedule
@@ -127,6 +126,11 @@ async def _serve(
         parameters=parameters,
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    async with get_client() as client:
+        # Drop runs an earlier serve session scheduled but never started, rather than run them
+        # all at once now, late: the next run reads everything new anyway.
+        await _pause_dropping_scheduled_runs(client, outcome.deployment_id)
+        await client.resume_deployment(outcome.deployment_id)
     log.info("serving deployment crm-migrate/%s against %s", name, outcome.api_url)
     async with anyio.create_task_group() as group:
         group.start_soon(runner.start)
@@ -136,32 +140,56 @@ async def _serve(
 async def _keep_scheduled(
     runner: Runner, outcome: ServeOutcome, max_runs: int | None, poll_seconds: float
 ) -> None:
-    """Materialise upcoming runs on every poll; stop the runner once `max_runs` runs have finished."""
+    """Materialise upcoming runs on every poll; with `max_runs`, stop once that many have run.
+
+    Once `max_runs` runs have started, the deployment is paused (which drops its
+    remaining scheduled runs), so the Runner starts no other run that stopping it
+    would then have to cancel.
+    """
     assert outcome.deployment_id is not None
-    serving_since = dt.datetime.now(dt.UTC)
+    this_session = FlowRunFilterExpectedStartTime.model_validate({"after_": dt.datetime.now(dt.UTC)})
+    deployment = DeploymentFilter(id=DeploymentFilterId(any_=[outcome.deployment_id]))
+    enough_started = False
     async with get_client() as client:
         while True:
-            response = await client.request(
-                "POST",
-                "/deployments/{id}/schedule",
-                path_params={"id": outcome.deployment_id},
-                json={"max_runs": 3},
-            )
-            if response.status_code >= 400:
-                log.warning(
-                    "Prefect API refused to schedule runs: %s %s", response.status_code, response.text[:200]
-                )
-            if max_runs is not None:
-                finished = await client.read_flow_runs(
-                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[outcome.deployment_id])),
-                    flow_run_filter=FlowRunFilter(
-                        start_time=FlowRunFilterStartTime.model_validate({"after_": serving_since}),
-                        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=FINISHED)),
-                    ),
-                    sort=FlowRunSort.START_TIME_ASC,
-                )
-                if len(finished) >= max_runs:
-                    outcome.finished = [r.state_name or "" for r in finished[:max_runs]]
-                    await runner.astop()
-                    return
+            try:
+                if not enough_started:
+                    await _schedule_upcoming(client, outcome.deployment_id)
+                if max_runs is not None:
+                    runs = await client.read_flow_runs(
+                        deployment_filter=deployment,
+                        flow_run_filter=FlowRunFilter(expected_start_time=this_session),
+                        sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+                    )
+                    started = [r for r in runs if r.state_type not in (None, StateType.SCHEDULED)]
+                    if len(started) >= max_runs and not enough_started:
+                        enough_started = True
+                        await _pause_dropping_scheduled_runs(client, outcome.deployment_id)
+                    finished = [r for r in started[:max_runs] if r.state_type in FINISHED]
+                    if len(finished) >= max_runs:
+                        outcome.finished = [r.state_name or "" for r in finished]
+                        await runner.astop()
+                        return
+            except httpx.HTTPError as exc:
+                # A busy or restarting API: serving goes on, the next poll tries again.
+                log.warning("Prefect API call failed, trying again in %g s: %s", poll_seconds, exc)
             await asyncio.sleep(poll_seconds)
+
+
+async def _schedule_upcoming(client: PrefectClient, deployment_id: UUID) -> None:
+    """Ask the API to create the deployment's next scheduled runs (idempotent)."""
+    response = await client.request(
+        "POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json={"max_runs": 3}
+    )
+    response.raise_for_status()
+
+
+async def _pause_dropping_scheduled_runs(client: PrefectClient, deployment_id: UUID) -> None:
+    """Pause a deployment through the API route that also deletes its not-yet-started scheduled runs.
+
+    (`PrefectClient.pause_deployment` only sets the flag, which leaves them to run later.)
+    """
+    response = await client.request(
+        "POST", "/deployments/{id}/pause_deployment", path_params={"id": deployment_id}
+    )
+    response.raise_for_status()

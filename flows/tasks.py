@@ -435,7 +435,8 @@ def record_run(
                     "error": s.error,
                 }
             )
-    staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
+    if file_rows:  # an empty inbox is a normal run once files are moved to processed/
+        staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
     if checks:
         staged.insert(
             "validation_results",

@@ -116,7 +116,20 @@ def start_cli(
     stdout, stderr = workdir / "stdout.txt", workdir / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen([str(CLI), *args], stdout=out, stderr=err, env=environment)
-    return CliProcess(process, stdout, stderr)
+    started = CliProcess(process, stdout, stderr)
+    _STARTED.append(started)
+    return started
+
+
+_STARTED: list[CliProcess] = []
+
+
+def kill_leftovers() -> None:
+    """Kill every subprocess a test started that is still running (a failed test may leave one paused)."""
+    while _STARTED:
+        cli = _STARTED.pop()
+        if cli.process.poll() is None:
+            cli.kill()
 
 
 def wait_until_paused(cli: CliProcess, point: str, workdir: Path) -> int:

@@ -14,6 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -26,6 +27,7 @@ from tests.flows.conftest import write_ledger
 from tests.flows.processes import (
     HISTORY_TABLES,
     contents,
+    kill_leftovers,
     release,
     run_ids,
     sha256,
@@ -45,6 +47,12 @@ def _settled(path: Path) -> Path:
 
 def _current_state(tables: dict) -> dict:
     return {t: rows for t, rows in tables.items() if t not in HISTORY_TABLES}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_process_left_behind():
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +126,24 @@ class Killed:
     before: str
 
 
+@dataclass
+class Refused:
+    """What a second run and a restore said while another run held the database."""
+
+    holder_pid: int
+    run: Any
+    restore: Any
+    before: str
+    after: str
+
+
 @pytest.fixture(scope="module")
-def killed(databases, api_url, tmp_path_factory) -> dict[str, Killed]:
-    """One real `crm-etl run` per kill point, started together, each SIGKILLed once paused at its point."""
+def killed(databases, api_url, tmp_path_factory) -> tuple[dict[str, Killed], Refused]:
+    """One real `crm-etl run` per kill point, started together, each SIGKILLed once paused at its point.
+
+    While they are paused, a second run and a restore are tried against the run paused
+    in the middle of loading (its lock held, its transaction open).
+    """
     inbox, old_db, *_ = databases
     started = {}
     for point in KILL_POINTS:
@@ -129,26 +152,36 @@ def killed(databases, api_url, tmp_path_factory) -> dict[str, Killed]:
         shutil.copyfile(old_db, db)
         cli = start_cli(_run_args(inbox, db, folder / "reports"), folder / "process", api_url, pause_at=point)
         started[point] = (folder, db, cli, sha256(db))
-    result = {}
-    for point, (folder, db, cli, before) in started.items():
+    for point, (folder, _, cli, _) in started.items():
         assert wait_until_paused(cli, point, folder / "process") == cli.process.pid
+    folder, db, holder, before = started["load"]
+    refused = Refused(
+        holder.process.pid,
+        CliRunner().invoke(app, _run_args(inbox, db, folder / "reports2")),
+        CliRunner().invoke(app, ["restore", "R0", "--db", str(db)]),
+        before,
+        sha256(db),
+    )
+    result = {}
+    for point, (_, db, cli, before) in started.items():
         cli.kill()
         result[point] = Killed(db, cli.process.pid, before)
-    return result
+    return result, refused
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_sigkill_leaves_old_or_new_tables_and_the_next_run_succeeds(databases, killed, tmp_path, point):
     inbox, _, new_db, old, new = databases
-    db = killed[point].db
+    killed_runs, _ = killed
+    db = killed_runs[point].db
 
     # Published tables are the old ones or the new ones, never a mix.
     assert contents(db) == (old if KILL_POINTS[point] == "old" else new)
     if KILL_POINTS[point] == "old":
-        assert sha256(db) == killed[point].before
+        assert sha256(db) == killed_runs[point].before
     # The dead run's lock is still there, naming it.
-    assert json.loads(lock_path(db).read_text())["pid"] == killed[point].pid
+    assert json.loads(lock_path(db).read_text())["pid"] == killed_runs[point].pid
 
     summary = migrate(inbox=inbox, db=db, reports=tmp_path / "reports", as_of=dt.date.fromisoformat(AS_OF))
 
@@ -161,28 +194,15 @@ def test_sigkill_leaves_old_or_new_tables_and_the_next_run_succeeds(databases, k
 
 
 @pytest.mark.slow
-def test_second_run_is_refused_at_once_while_one_is_running(databases, api_url, tmp_path):
-    inbox, old_db, _, _, new = databases
-    db = tmp_path / "crm.duckdb"
-    shutil.copyfile(old_db, db)
-    before = sha256(db)
-    work = tmp_path / "process"
-    cli = start_cli(_run_args(inbox, db, tmp_path / "reports"), work, api_url, pause_at="extract")
-    pid = wait_until_paused(cli, "extract", work)
-
-    refused = CliRunner().invoke(app, _run_args(inbox, db, tmp_path / "reports2"))
-    assert refused.exit_code == EXIT_LOCKED, refused.output
-    message = " ".join(refused.output.split())
-    assert f"in use by another crm-etl process: PID {pid}" in message
+def test_second_run_is_refused_at_once_while_one_is_running(killed):
+    _, refused = killed
+    assert refused.run.exit_code == EXIT_LOCKED, refused.run.output
+    message = " ".join(refused.run.output.split())
+    assert f"in use by another crm-etl process: PID {refused.holder_pid}, started " in message
     assert "(crm-etl run)" in message and "nothing was changed" in message
-    restore = CliRunner().invoke(app, ["restore", "R0", "--db", str(db)])
-    assert restore.exit_code == EXIT_LOCKED
-    assert sha256(db) == before
-
-    release("extract", work)
-    assert cli.wait() == 0, cli.output()
-    assert _current_state(contents(db)) == _current_state(new)
-    assert not lock_path(db).exists()
+    assert refused.restore.exit_code == EXIT_LOCKED, refused.restore.output
+    # Refused before touching anything: the database is as the paused run found it.
+    assert refused.after == refused.before
 
 
 @pytest.mark.slow

@@ -129,18 +129,13 @@ echo "left=$(ls -A "$DIR" | grep -c staging)"
 
 
 @needs_namespaces
-@pytest.mark.parametrize(
-    ("copies", "failing_step"),
-    # 2 copies: the working copy fits, but not what DuckDB writes into it (every table gets new blocks).
-    [(1.5, "cannot prepare"), (2.0, "cannot write the run's working copy")],
-    ids=["no-room-for-the-working-copy", "no-room-to-write-the-run"],
-)
-def test_a_full_disk_is_a_clear_error_and_the_published_file_stays(published, tmp_path, copies, failing_step):
+def test_a_full_disk_is_a_clear_error_and_the_published_file_stays(published, tmp_path):
     inbox, db = published
     full = tmp_path / "full"
     full.mkdir()
-    # A disk with room for `copies` copies of the published file (and the small extraction cache).
-    size_k = int(db.stat().st_size * copies) // 1024 + 256
+    # Room for the published file and the run's working copy (and the small extraction cache), not
+    # for what DuckDB then writes into the copy: every table gets new blocks.
+    size_k = db.stat().st_size * 2 // 1024 + 256
     done = _in_namespace(
         DISK_FULL,
         _api_url(),
@@ -154,7 +149,7 @@ def test_a_full_disk_is_a_clear_error_and_the_published_file_stays(published, tm
     output = done.stdout + done.stderr
     assert int(done.stdout.split("exit=", 1)[1].split()[0]) == EXIT_CHECK_FAILED, output
     message = " ".join(output.split())
-    assert f"cannot write the database: {failing_step}" in message
+    assert "cannot write the database: cannot write the run's working copy" in message
     assert "No space left on device" in message and "is unchanged" in message
     assert done.stdout.split("after=", 1)[1].split()[0] == sha256(db)
     assert done.stdout.split("left=", 1)[1].split()[0] == "0"
