@@ -31,8 +31,9 @@ RUN_SPECIFIC: dict[str, set[str]] = {
     "runs": {"run_id", "started_at", "finished_at", "customers_before"},
     "run_files": {"run_id"},
     "validation_results": {"run_id"},
+    "run_kpis": {"run_id"},
 }
-HISTORY_TABLES = ("runs", "run_files", "validation_results")
+HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis")
 
 
 def sha256(path: Path) -> str:

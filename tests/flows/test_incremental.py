@@ -95,13 +95,21 @@ def test_a_changed_file_is_extracted_again_and_the_others_come_from_the_cache(
     ]
 
 
-def _new_export(path: Path, existing_mobile: str) -> Path:
-    """A web-form-like ledger from another rep: one known customer (by mobile), one new one."""
-    local = existing_mobile.removeprefix("+86")
+def _new_export(path: Path, known: tuple[str, str, str]) -> Path:
+    """A ledger from another rep: one known customer (same contact and mobile, its name written
+    with a different legal suffix), one new one."""
+    name, contact, mobile = known
     return write_ledger(
         path,
         [
-            ["", "某某公司（新名称）", "赵六", local, dt.date(2024, 6, 1), "王芳"],
+            [
+                "",
+                f"{name.removesuffix('有限公司')}股份有限公司",
+                contact,
+                mobile.removeprefix("+86"),
+                dt.date(2024, 6, 1),
+                "王芳",
+            ],
             ["", "鲲鹏试验数据有限公司", "钱七", "15999990001", dt.date(2024, 6, 2), "王芳"],
         ],
         header=LEDGER_HEADER,
@@ -132,11 +140,13 @@ def test_new_export_merges_into_existing_customers_with_stable_ids(prefect_harne
     assert {t: rows for t, rows in contents(db).items() if t not in HISTORY_TABLES} == {
         t: rows for t, rows in before.items() if t not in HISTORY_TABLES
     }
-    known_id, known_mobile = _query(
-        db, "SELECT customer_id, mobile FROM customers WHERE mobile IS NOT NULL ORDER BY customer_id LIMIT 1"
+    known_id, *known = _query(
+        db,
+        """SELECT customer_id, customer_name, contact_name, mobile FROM customers
+           WHERE mobile IS NOT NULL AND contact_name IS NOT NULL ORDER BY customer_id LIMIT 1""",
     )[0]
 
-    _new_export(inbox / "rep_wang.xlsx", known_mobile)
+    _new_export(inbox / "rep_wang.xlsx", tuple(known))
     second = _run(inbox, db, move_processed_files=True)
 
     assert sorted(second.files_kept) == sorted(first.files_moved)
