@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -55,6 +57,34 @@ def _language(lang: str | None) -> Literal["zh-CN", "en"] | None:
         return "en"
     err.print(f"[red]error[/]: --lang {lang!r}: the report speaks zh-CN or en")
     raise typer.Exit(EXIT_INPUT)
+
+
+@contextmanager
+def _exit_codes() -> Iterator[None]:
+    """Turn the errors of a run or a restore into a message on stderr and the documented exit code."""
+    from flows.load import PublishError
+    from flows.lock import DatabaseLocked
+    from flows.snapshots import RestoreError
+    from flows.tasks import RunCheckFailed
+    from schemas import ConfigError
+
+    try:
+        yield
+    except DatabaseLocked as exc:
+        err.print(f"[red]refused[/]: {exc}")
+        raise typer.Exit(EXIT_LOCKED) from None
+    except RunCheckFailed as exc:
+        err.print(f"[red]run failed, nothing published[/]: {exc}")
+        if exc.report is not None:
+            err.print(f"report of the failed run: {exc.report}")
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    except PublishError as exc:
+        err.print(f"[red]cannot write the database[/]: {exc}")
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    except (ConfigError, RestoreError) as exc:
+        label = "configuration error" if isinstance(exc, ConfigError) else "error"
+        err.print(f"[red]{label}[/]: {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _print_summary(summary: object) -> None:
@@ -157,39 +187,21 @@ def run(
         except ValueError:
             err.print(f"[red]error[/]: --as-of {as_of!r} is not a date like 2024-06-30")
             raise typer.Exit(EXIT_INPUT) from None
-    from flows.load import PublishError
-    from flows.lock import DatabaseLocked, RunLock
+    from flows.lock import RunLock
     from flows.migrate import migrate
-    from flows.tasks import RunCheckFailed
-    from schemas import ConfigError
 
-    try:
-        # Taken before Prefect starts, so a second run is refused at once; the flow takes it again.
-        with RunLock(db, "crm-etl run"):
-            summary = migrate(
-                inbox=inbox,
-                db=db,
-                reports=reports,
-                as_of=day,
-                schemas_dir=schemas,
-                move_processed_files=move_processed,
-                keep_snapshots=keep_snapshots,
-                lang=language,
-            )
-    except DatabaseLocked as exc:
-        err.print(f"[red]refused[/]: {exc}")
-        raise typer.Exit(EXIT_LOCKED) from None
-    except RunCheckFailed as exc:
-        err.print(f"[red]run failed, nothing published[/]: {exc}")
-        if exc.report is not None:
-            err.print(f"report of the failed run: {exc.report}")
-        raise typer.Exit(EXIT_CHECK_FAILED) from None
-    except ConfigError as exc:
-        err.print(f"[red]configuration error[/]: {exc}")
-        raise typer.Exit(EXIT_INPUT) from None
-    except PublishError as exc:
-        err.print(f"[red]cannot write the database[/]: {exc}")
-        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    # The lock is taken before Prefect starts, so a second run is refused at once; the flow takes it again.
+    with _exit_codes(), RunLock(db, "crm-etl run"):
+        summary = migrate(
+            inbox=inbox,
+            db=db,
+            reports=reports,
+            as_of=day,
+            schemas_dir=schemas,
+            move_processed_files=move_processed,
+            keep_snapshots=keep_snapshots,
+            lang=language,
+        )
     _print_summary(summary)
     if summary.failed_inputs:
         for message in summary.failed_inputs:
@@ -328,9 +340,8 @@ def restore(
     Exit codes: 0 restored (or already that run); 1 the file could not be written;
     2 no snapshot of that run; 3 another run is using the database file.
     """
-    from flows.load import PublishError
-    from flows.lock import DatabaseLocked, RunLock
-    from flows.snapshots import RestoreError, SnapshotStore, restore_snapshot
+    from flows.lock import RunLock
+    from flows.snapshots import SnapshotStore, restore_snapshot
     from schemas import load_config
 
     keep = load_config().runs.snapshots_keep if keep_snapshots is None else keep_snapshots
@@ -348,19 +359,9 @@ def restore(
             err.print("[red]error[/]: name the run to restore: crm-etl restore RUN_ID")
             raise typer.Exit(EXIT_INPUT)
         return
-    try:
-        with RunLock(db, f"crm-etl restore {run_id}"):
-            restored = restore_snapshot(db, run_id, store)
-            store.prune()
-    except DatabaseLocked as exc:
-        err.print(f"[red]refused[/]: {exc}")
-        raise typer.Exit(EXIT_LOCKED) from None
-    except RestoreError as exc:
-        err.print(f"[red]error[/]: {exc}")
-        raise typer.Exit(EXIT_INPUT) from None
-    except PublishError as exc:
-        err.print(f"[red]cannot write the database[/]: {exc}")
-        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    with _exit_codes(), RunLock(db, f"crm-etl restore {run_id}"):
+        restored = restore_snapshot(db, run_id, store)
+        store.prune()
     if not restored.changed:
         out.print(f"{db} already holds run {run_id}; nothing to do")
         return
