@@ -28,6 +28,19 @@ def test_ledger_below_a_title_row_is_recognised_and_unmapped_columns_kept(inbox)
     assert json.loads(row["raw"])["手机"] == 13800138000
 
 
+def test_trade_show_sign_up_sheet_dates_the_first_contact_by_its_sign_up_time(inbox):
+    write_ledger(
+        inbox / "展会登记.xlsx",
+        [["甲公司", "张三", "13800138000", dt.datetime(2024, 6, 20, 10, 30), "制造业"]],
+        header=["公司名称", "联系人", "手机", "登记时间", "所属行业"],
+        title=None,
+    )
+    result = extract_inbox(inbox, CONFIG)
+    (sheet,) = result.sheets
+    assert (sheet.spec, sheet.unmapped_headers) == ("excel_ledger", [])
+    assert result.records["customers"]["first_contact_date"].to_list() == ["2024-06-20 10:30:00"]
+
+
 def test_each_sheet_is_recognised_by_its_own_headers(inbox):
     workbook = openpyxl.Workbook()
     customers = workbook.active
