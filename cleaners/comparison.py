@@ -1,4 +1,10 @@
-"""Compare candidate pairs field by field with rapidfuzz's batch scorers, into comparison levels."""
+"""Compare candidate pairs field by field with rapidfuzz's batch scorers, into comparison levels.
+
+Values are compared as codes: each column's distinct values are numbered once, equal codes are
+equal values, and the string metric runs once per distinct pair of different values. Candidate
+pairs repeat values a lot (a common contact name, a company with several records), so this
+scores about half as many pairs as there are, and no pair's strings are ever copied.
+"""
 
 from __future__ import annotations
 
@@ -17,52 +23,76 @@ _SCORERS: dict[str, Any] = {
     "ratio": Indel.normalized_similarity,
     "levenshtein": Levenshtein.distance,
 }
+_MISSING = -1
 
 
-def _scores(a: pl.Series, b: pl.Series, metric: str) -> np.ndarray:
-    """The metric for aligned non-null string pairs, in C++ on all cores."""
-    if metric == "exact" or a.is_empty():
-        return (a == b).cast(pl.Float32).to_numpy()
-    result = process.cpdist(a.to_list(), b.to_list(), scorer=_SCORERS[metric], workers=-1)
-    return np.asarray(result, dtype=np.float32)
-
-
-def comparison_levels(a: pl.Series, b: pl.Series, comparison: Comparison) -> tuple[pl.Series, pl.Series]:
-    """(level, similarity) for aligned values: -1 when either is null, top level when equal."""
-    a, b = a.cast(pl.String), b.cast(pl.String)
-    present = (a.is_not_null() & b.is_not_null() & (a != "") & (b != "")).fill_null(value=False)
-    sim = np.full(len(a), np.nan, dtype=np.float32)
-    mask = present.to_numpy()
-    sim[mask] = _scores(a.filter(present), b.filter(present), comparison.metric)
-    similarity = pl.Series(f"{comparison.name}_sim", sim, dtype=pl.Float32).fill_nan(None)
-    satisfied = [
-        (similarity <= t) if comparison.metric == "levenshtein" else (similarity >= t)
-        for t in comparison.thresholds
-    ]
-    level = pl.select(
-        pl.when(~present)
-        .then(-1)
-        .when(a == b)
-        .then(comparison.levels - 1)
-        .otherwise(pl.sum_horizontal([s.cast(pl.Int8) for s in satisfied]) if satisfied else 0)
-        .cast(pl.Int8)
-        .alias(f"{comparison.name}_level")
-    ).to_series()
-    return level, similarity
-
-
-def term_frequencies(records: pl.DataFrame, column: str, minimum_population: int = 0) -> pl.DataFrame:
-    """Share of non-null records carrying each value of a column (value, tf), over at least
-    `minimum_population` records."""
-    values = records.get_column(column).cast(pl.String).drop_nulls()
-    values = values.filter(values != "")
-    if values.is_empty():
-        return pl.DataFrame(schema={"value": pl.String, "tf": pl.Float64})
-    return (
-        values.value_counts(name="n")
-        .rename({column: "value"})
-        .select("value", (pl.col("n") / max(values.len(), minimum_population)).alias("tf"))
+def value_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Per row, the code of its value (-1 when null or empty), and the distinct values by code."""
+    text = values.cast(pl.String)
+    # Unordered: a code only has to name its value, and scores do not depend on the numbering.
+    distinct = text.filter(text.is_not_null() & (text != "")).unique()
+    lookup = pl.DataFrame({"value": distinct, "code": np.arange(len(distinct), dtype=np.int32)})
+    codes = (
+        pl.DataFrame({"value": text})
+        .join(lookup, on="value", how="left", maintain_order="left")
+        .get_column("code")
+        .fill_null(_MISSING)
     )
+    return codes.to_numpy(), distinct.to_list()
+
+
+CodedColumns = dict[str, tuple[np.ndarray, list[str]]]
+
+
+def code_columns(records: pl.DataFrame, comparisons: Sequence[Comparison]) -> CodedColumns:
+    """Value codes of every compared column, computed once and shared by every comparison of the run."""
+    return {c: value_codes(records.get_column(c)) for c in dict.fromkeys(c.column for c in comparisons)}
+
+
+def _similarity(left: np.ndarray, right: np.ndarray, values: list[str], metric: str) -> np.ndarray:
+    """The metric for pairs of different value codes, computed once per distinct pair, on all cores."""
+    if metric == "exact" or left.size == 0:
+        return np.zeros(left.size, dtype=np.float32)
+    packed = (left.astype(np.int64) << 32) | right.astype(np.int64)
+    distinct, inverse = np.unique(packed, return_inverse=True)
+    a = [values[i] for i in (distinct >> 32).tolist()]
+    b = [values[i] for i in (distinct & 0xFFFFFFFF).tolist()]
+    scores = np.asarray(process.cpdist(a, b, scorer=_SCORERS[metric], workers=-1), dtype=np.float32)
+    return scores[inverse.ravel()]
+
+
+def comparison_levels(
+    left: np.ndarray, right: np.ndarray, values: list[str], comparison: Comparison
+) -> tuple[pl.Series, pl.Series]:
+    """(level, similarity) of aligned value codes: level -1 when either is missing, top when equal."""
+    present = (left != _MISSING) & (right != _MISSING)
+    equal = present & (left == right)
+    differ = present & ~equal
+    similarity = np.full(left.size, np.nan, dtype=np.float32)
+    similarity[equal] = 0.0 if comparison.metric == "levenshtein" else 1.0
+    similarity[differ] = _similarity(left[differ], right[differ], values, comparison.metric)
+    level = np.full(left.size, -1, dtype=np.int8)
+    level[equal] = comparison.levels - 1
+    satisfied = np.zeros(int(differ.sum()), dtype=np.int8)
+    for threshold in comparison.thresholds:
+        close = (
+            similarity[differ] <= threshold
+            if comparison.metric == "levenshtein"
+            else similarity[differ] >= threshold
+        )
+        satisfied += close
+    level[differ] = satisfied
+    return (
+        pl.Series(f"{comparison.name}_level", level, dtype=pl.Int8),
+        pl.Series(f"{comparison.name}_sim", similarity, dtype=pl.Float32).fill_nan(None),
+    )
+
+
+def term_frequencies(codes: np.ndarray, minimum_population: int = 0) -> np.ndarray:
+    """Share of the non-missing rows carrying each value code, over at least `minimum_population` rows."""
+    known = codes[codes != _MISSING]
+    counts = np.bincount(known, minlength=int(codes.max(initial=-1)) + 1)
+    return counts / max(known.size, minimum_population, 1)
 
 
 def compare_pairs(
@@ -72,10 +102,15 @@ def compare_pairs(
     extra_columns: Sequence[str] = (),
     id_column: str = "record_idx",
     tf_minimum_population: int = 0,
+    coded: CodedColumns | None = None,
 ) -> pl.DataFrame:
-    """Pairs with `l_<col>`/`r_<col>`, `<name>_level`, `<name>_sim` and, where asked, `<name>_tf`."""
+    """Pairs with `<name>_level`, `<name>_sim`, where asked `<name>_tf` (of the left value), and
+    `l_<col>`/`r_<col>` of the columns the rules and `only_when` conditions read.
+
+    `coded`: `code_columns(records, comparisons)` when the caller compares several sets of pairs.
+    """
     conditions = [m for c in comparisons if c.only_when for m in SIDE_COLUMN.findall(c.only_when)]
-    columns = list(dict.fromkeys([*(c.column for c in comparisons), *extra_columns, *conditions]))
+    read = list(dict.fromkeys([*extra_columns, *conditions]))
     # Row positions of both ends, then gathers: far cheaper than joining every column twice.
     position = records.select(pl.col(id_column).cast(pl.Int64).alias("id")).with_row_index("pos")
     located = pairs.join(position.rename({"id": "l", "pos": "l_pos"}), on="l").join(
@@ -83,31 +118,24 @@ def compare_pairs(
     )
     left, right = located["l_pos"], located["r_pos"]
     frame = located.drop("l_pos", "r_pos").with_columns(
-        *(records.get_column(c).gather(left).alias(f"l_{c}") for c in columns),
-        *(records.get_column(c).gather(right).alias(f"r_{c}") for c in columns),
+        *(records.get_column(c).gather(left).alias(f"l_{c}") for c in read),
+        *(records.get_column(c).gather(right).alias(f"r_{c}") for c in read),
     )
+    left_at, right_at = left.to_numpy(), right.to_numpy()
+    coded = code_columns(records, comparisons) if coded is None else coded
     results = []
     for comparison in comparisons:
-        level, similarity = comparison_levels(
-            frame[f"l_{comparison.column}"], frame[f"r_{comparison.column}"], comparison
-        )
+        codes, values = coded[comparison.column]
+        level, similarity = comparison_levels(codes[left_at], codes[right_at], values, comparison)
         if comparison.only_when:
             comparable = frame.select(pl.sql_expr(comparison.only_when).fill_null(value=False)).to_series()
             level = level.zip_with(comparable, pl.Series([-1] * len(level), dtype=pl.Int8))
         results += [level, similarity]
-    frame = frame.with_columns(results)
-    for comparison in comparisons:
         if comparison.term_frequency:
-            tf = term_frequencies(records, comparison.column, tf_minimum_population)
-            tf = tf.rename({"tf": f"{comparison.name}_tf"})
-            frame = frame.join(
-                tf,
-                left_on=pl.col(f"l_{comparison.column}").cast(pl.String),
-                right_on="value",
-                how="left",
-                maintain_order="left",
-            ).drop("value", strict=False)
-    # Compared values are no longer needed, only those the rules read: a million pairs of strings
-    # are most of the memory.
-    done = [c for c in columns if c not in set(extra_columns) | set(conditions)]
-    return frame.drop([f"{side}_{c}" for c in done for side in ("l", "r")])
+            tf = term_frequencies(codes, tf_minimum_population)
+            left_codes = codes[left_at]
+            known = left_codes != _MISSING
+            values_tf = np.full(left_codes.size, np.nan)
+            values_tf[known] = tf[left_codes[known]]
+            results.append(pl.Series(f"{comparison.name}_tf", values_tf).fill_nan(None))
+    return frame.with_columns(results)

@@ -42,7 +42,17 @@ def _branches(keys: pl.Series) -> pl.Series:
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     """Columns the customer linkage settings read, derived from the cleaned record columns."""
     key = pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key"))
+    # Variants once per distinct key: many records share one.
+    variants = (
+        records.select(key.alias("_key"))
+        .unique()
+        .drop_nulls()
+        .with_columns(_deletion_variants(pl.col("_key")).alias("company_variants"))
+    )
     return records.with_columns(
+        records.select(key.alias("_key"))
+        .join(variants, on="_key", how="left", maintain_order="left")
+        .get_column("company_variants"),
         key.alias("company_key"),
         pl.when(pl.col("legacy_id").is_not_null())
         .then(pl.col("source_system") + pl.lit(":") + pl.col("legacy_id"))
@@ -50,7 +60,6 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         _branches(records.get_column("company_key")),
         pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
-        _deletion_variants(key).alias("company_variants"),
         pl.col("email").str.split("@").list.get(1, null_on_oob=True).alias("email_domain"),
     )
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from cleaners.comparison import compare_pairs
+from cleaners.comparison import CodedColumns, compare_pairs
 from cleaners.linkage_settings import Comparison, ModelSettings
 
 _FLOOR = 1e-6
@@ -57,6 +57,7 @@ def estimate_u(
     comparisons: Sequence[Comparison],
     settings: ModelSettings,
     id_column: str = "record_idx",
+    coded: CodedColumns | None = None,
 ) -> tuple[list[np.ndarray], int]:
     """Level frequencies among random record pairs (all pairs when there are few), smoothed."""
     n = records.height
@@ -70,7 +71,7 @@ def estimate_u(
         keep = left != right
         left, right = left[keep], right[keep]
     pairs = pl.DataFrame({"l": ids[left], "r": ids[right]}, schema={"l": pl.Int64, "r": pl.Int64})
-    compared = compare_pairs(pairs, records, comparisons, id_column=id_column)
+    compared = compare_pairs(pairs, records, comparisons, id_column=id_column, coded=coded)
     levels = (
         _level_matrix(compared, comparisons)
         if pairs.height
@@ -182,9 +183,10 @@ def fit(
     comparisons: Sequence[Comparison],
     settings: ModelSettings,
     id_column: str = "record_idx",
+    coded: CodedColumns | None = None,
 ) -> MatchModel:
     """Estimate u on random pairs of `records`, then m and the prior on the candidate pairs."""
-    u, u_pairs = estimate_u(records, comparisons, settings, id_column)
+    u, u_pairs = estimate_u(records, comparisons, settings, id_column, coded)
     if compared.is_empty():
         m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
         share = settings.match_share_prior

@@ -8,7 +8,7 @@ import polars as pl
 
 from cleaners.blocking import candidate_pairs
 from cleaners.clustering import split_chained_clusters
-from cleaners.comparison import compare_pairs
+from cleaners.comparison import code_columns, compare_pairs
 from cleaners.fellegi_sunter import MatchModel, fit, match_weights, probability
 from cleaners.linkage_settings import LinkageSettings, PairRule
 
@@ -53,6 +53,7 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
     """Resolve records into clusters of one entity each; pure, deterministic for a given seed."""
     ids = records.get_column(id_column).cast(pl.Int64)
     pairs = candidate_pairs(records, settings.blocking, id_column)
+    coded = code_columns(records, settings.comparisons)
     compared = compare_pairs(
         pairs,
         records,
@@ -60,8 +61,10 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         settings.rule_columns,
         id_column,
         tf_minimum_population=settings.model.tf_minimum_population,
+        coded=coded,
     )
-    model = fit(records, compared, settings.comparisons, settings.model, id_column)
+    model = fit(records, compared, settings.comparisons, settings.model, id_column, coded)
+    del coded  # every distinct value as a Python string: hundreds of MB on a million records
     must, must_name = _any_rule(settings.must_link)
     cannot, cannot_name = _any_rule(settings.cannot_link)
     insufficient, insufficient_name = _any_rule(settings.insufficient)
