@@ -13,7 +13,6 @@ import contextlib
 import datetime
 import multiprocessing
 import random
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -21,8 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import polars as pl
+from peak_rss import peak_rss_mb
 
 PHONENUMBERS_SAMPLE = 100_000
 WARM_UP = 1_000
@@ -36,17 +37,6 @@ class Result(NamedTuple):
     peak_rss_mb: float
     data_rss_mb: float
     note: str
-
-
-def _rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB. VmHWM, unlike ru_maxrss, is reset by
-    exec, so a spawned worker does not report its parent's peak."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _column(make_cell: Callable[[], str], n: int, distinct: float, rng: random.Random) -> list[str | None]:
@@ -144,14 +134,14 @@ def make_date_cells(n: int, distinct: float, seed: int = 11) -> list[str | None]
 
 def _time_cleaner(clean: Callable[[pl.Series], pl.DataFrame], cells: pl.Series) -> Result:
     """Time one call over all cells, after a small warm-up call that pays the one-off start-up costs."""
-    data_rss = _rss_mb()
+    data_rss = peak_rss_mb()
     started = time.perf_counter()
     clean(cells.slice(0, WARM_UP))
     warm_up = time.perf_counter() - started
     started = time.perf_counter()
     clean(cells)
     note = f"after a {WARM_UP:,}-cell warm-up call ({warm_up:.2f} s)"
-    return Result(len(cells), time.perf_counter() - started, _rss_mb(), data_rss, note)
+    return Result(len(cells), time.perf_counter() - started, peak_rss_mb(), data_rss, note)
 
 
 def bench_phones(n: int, distinct: float, seed: int) -> Result:
@@ -174,14 +164,14 @@ def bench_phonenumbers_loop(n: int, distinct: float, seed: int) -> Result:
 
     cells = make_phone_cells(n, distinct, seed)
     sample = cells[:PHONENUMBERS_SAMPLE]
-    data_rss = _rss_mb()
+    data_rss = peak_rss_mb()
     started = time.perf_counter()
     for cell in sample:
         with contextlib.suppress(phonenumbers.NumberParseException):
             phonenumbers.parse(cell or "", "CN")
     seconds = (time.perf_counter() - started) * n / len(sample)
     note = f"timed on {len(sample):,} cells, extrapolated to {n:,}" if len(sample) < n else ""
-    return Result(n, seconds, _rss_mb(), data_rss, note)
+    return Result(n, seconds, peak_rss_mb(), data_rss, note)
 
 
 BENCHMARKS: dict[str, Callable[[int, float, int], Result]] = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import polars as pl
+from peak_rss import peak_rss_mb
 
 FEBRL_SETTINGS = Path(__file__).with_name("febrl_dedupe.yaml")
 THRESHOLD = {"febrl": 0.95, "chinese": 0.9}  # the match_probability of each engine config
@@ -37,17 +37,6 @@ class Outcome(NamedTuple):
     peak_rss_mb: float
     clusters: pl.DataFrame  # record_idx, cluster
     pairs_per_record: float | None
-
-
-def _rss_mb() -> float:
-    """Peak RSS of this process since it started (VmHWM: unlike ru_maxrss, exec resets it, so a
-    spawned worker does not inherit its parent's peak)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -91,7 +80,7 @@ def run_ours(path: str, kind: str) -> Outcome:
         clusters = result.clusters.rename({"id": "record_idx"})
     seconds = time.perf_counter() - start
     return Outcome(
-        seconds, _rss_mb(), clusters.select("record_idx", "cluster"), result.stats["pairs_per_record"]
+        seconds, peak_rss_mb(), clusters.select("record_idx", "cluster"), result.stats["pairs_per_record"]
     )
 
 
@@ -175,7 +164,7 @@ def run_splink(path: str, kind: str) -> Outcome:
     seconds = time.perf_counter() - start
     assert isinstance(clusters, pl.DataFrame)
     clusters = clusters.select(pl.col("record_idx").cast(pl.Int64), pl.col("cluster_id").alias("cluster"))
-    return Outcome(seconds, _rss_mb(), clusters, None)
+    return Outcome(seconds, peak_rss_mb(), clusters, None)
 
 
 def _in_subprocess(engine: str, path: str, kind: str) -> Outcome:
