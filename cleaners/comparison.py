@@ -26,8 +26,9 @@ _SCORERS: dict[str, Any] = {
 _MISSING = -1
 
 
-def value_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Per row, the code of its value (-1 when null or empty), and the distinct values by code."""
+def value_codes(values: pl.Series, keep_values: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the code of its value (-1 when null or empty), and the distinct values by code
+    (as Python strings, which the string metrics read; empty when `keep_values` is off)."""
     text = values.cast(pl.String)
     # Unordered: a code only has to name its value, and scores do not depend on the numbering.
     distinct = text.filter(text.is_not_null() & (text != "")).unique()
@@ -38,31 +39,35 @@ def value_codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
         .get_column("code")
         .fill_null(_MISSING)
     )
-    return codes.to_numpy(), distinct.to_list()
+    strings = np.array(distinct.to_list() if keep_values else [], dtype=object)
+    return codes.to_numpy(), strings
 
 
-CodedColumns = dict[str, tuple[np.ndarray, list[str]]]
+CodedColumns = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def code_columns(records: pl.DataFrame, comparisons: Sequence[Comparison]) -> CodedColumns:
     """Value codes of every compared column, computed once and shared by every comparison of the run."""
-    return {c: value_codes(records.get_column(c)) for c in dict.fromkeys(c.column for c in comparisons)}
+    scored = {c.column for c in comparisons if c.metric != "exact"}
+    columns = dict.fromkeys(c.column for c in comparisons)
+    return {c: value_codes(records.get_column(c), keep_values=c in scored) for c in columns}
 
 
-def _similarity(left: np.ndarray, right: np.ndarray, values: list[str], metric: str) -> np.ndarray:
+def _similarity(left: np.ndarray, right: np.ndarray, values: np.ndarray, metric: str) -> np.ndarray:
     """The metric for pairs of different value codes, computed once per distinct pair, on all cores."""
     if metric == "exact" or left.size == 0:
         return np.zeros(left.size, dtype=np.float32)
-    packed = (left.astype(np.int64) << 32) | right.astype(np.int64)
-    distinct, inverse = np.unique(packed, return_inverse=True)
-    a = [values[i] for i in (distinct >> 32).tolist()]
-    b = [values[i] for i in (distinct & 0xFFFFFFFF).tolist()]
+    pairs = pl.DataFrame({"pair": (left.astype(np.int64) << 32) | right.astype(np.int64)})
+    distinct = pairs.unique().get_column("pair").to_numpy()
+    a = values[distinct >> 32].tolist()
+    b = values[distinct & 0xFFFFFFFF].tolist()
     scores = np.asarray(process.cpdist(a, b, scorer=_SCORERS[metric], workers=-1), dtype=np.float32)
-    return scores[inverse.ravel()]
+    scored = pl.DataFrame({"pair": distinct, "score": scores})
+    return pairs.join(scored, on="pair", how="left", maintain_order="left").get_column("score").to_numpy()
 
 
 def comparison_levels(
-    left: np.ndarray, right: np.ndarray, values: list[str], comparison: Comparison
+    left: np.ndarray, right: np.ndarray, values: np.ndarray, comparison: Comparison
 ) -> tuple[pl.Series, pl.Series]:
     """(level, similarity) of aligned value codes: level -1 when either is missing, top when equal."""
     present = (left != _MISSING) & (right != _MISSING)
