@@ -13,21 +13,24 @@ _MAX_VARIANT_KEY = 12
 _BRANCH_TAIL = rf"((?:{'|'.join(PLACES)})?(?:省|市|区|县)?(?:{'|'.join(sorted(BRANCH_MARKERS, key=len, reverse=True))}))$"
 
 
-def _deletion_variants(key: pl.Expr) -> pl.Expr:
-    """The key with one character left out, for every position (list column)."""
-    length = key.str.len_chars()
-    positions = pl.int_ranges(0, length)
-    return (
-        pl.when((length >= 3) & (length <= _MAX_VARIANT_KEY))
-        .then(
-            pl.concat_list(
-                [
-                    pl.when(pl.lit(i) < length).then(key.str.slice(0, i) + key.str.slice(i + 1))
-                    for i in range(_MAX_VARIANT_KEY)
-                ]
-            ).list.drop_nulls()
+def _deletion_variants(keys: pl.DataFrame) -> pl.DataFrame:
+    """Per distinct `key`: `company_variants`, the key with one character left out at each position
+    (empty for keys shorter than 3 or longer than _MAX_VARIANT_KEY characters)."""
+    length = pl.col("key").str.len_chars()
+    position = pl.col("position")
+    variants = (
+        keys.filter((length >= 3) & (length <= _MAX_VARIANT_KEY))
+        .with_columns(pl.int_ranges(0, length).alias("position"))
+        .explode("position")
+        .select(
+            "key",
+            (pl.col("key").str.slice(0, position) + pl.col("key").str.slice(position + 1)).alias("variant"),
         )
-        .otherwise(positions.list.head(0).cast(pl.List(pl.String)))
+        .group_by("key", maintain_order=True)
+        .agg(pl.col("variant").alias("company_variants"))
+    )
+    return keys.join(variants, on="key", how="left").with_columns(
+        pl.col("company_variants").fill_null(pl.lit([], pl.List(pl.String)))
     )
 
 
@@ -43,15 +46,10 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     """Columns the customer linkage settings read, derived from the cleaned record columns."""
     key = pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key"))
     # Variants once per distinct key: many records share one.
-    variants = (
-        records.select(key.alias("_key"))
-        .unique()
-        .drop_nulls()
-        .with_columns(_deletion_variants(pl.col("_key")).alias("company_variants"))
-    )
+    variants = _deletion_variants(records.select(key.alias("key")).unique().drop_nulls())
     return records.with_columns(
-        records.select(key.alias("_key"))
-        .join(variants, on="_key", how="left", maintain_order="left")
+        records.select(key.alias("key"))
+        .join(variants, on="key", how="left", maintain_order="left")
         .get_column("company_variants"),
         key.alias("company_key"),
         pl.when(pl.col("legacy_id").is_not_null())
