@@ -49,7 +49,11 @@ class MatchModel:
 
 
 def _level_matrix(compared: pl.DataFrame, comparisons: Sequence[Comparison]) -> np.ndarray:
-    return np.stack([compared[f"{c.name}_level"].to_numpy().astype(np.int16) for c in comparisons], axis=1)
+    """Pairs × comparisons, column by column in memory (every use reads one comparison at a time)."""
+    levels = np.empty((compared.height, len(comparisons)), dtype=np.int16, order="F")
+    for index, comparison in enumerate(comparisons):
+        levels[:, index] = compared[f"{comparison.name}_level"].to_numpy()
+    return levels
 
 
 def estimate_u(
@@ -171,9 +175,9 @@ def _log_table(levels: np.ndarray, probabilities: Sequence[np.ndarray]) -> np.nd
     """Sum over comparisons of log2 p[level], skipping nulls (level -1)."""
     total = np.zeros(levels.shape[0], dtype=np.float64)
     for index, table in enumerate(probabilities):
-        column = levels[:, index]
-        observed = column >= 0
-        total[observed] += np.log2(np.maximum(table[column[observed]], _FLOOR))
+        # Level -1 reads the appended 0 at the end of the table: a missing value is no evidence.
+        logs = np.append(np.log2(np.maximum(table, _FLOOR)), 0.0)
+        total += logs[levels[:, index]]
     return total
 
 
