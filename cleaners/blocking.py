@@ -39,8 +39,10 @@ def _rule_pairs(records: pl.DataFrame, rule: BlockingRule, id_column: str) -> pl
     keys = (
         keys.filter(has_key).select("group", "n", hashed.hash(seed=0).alias("key")).unique(["group", "key"])
     )
-    size = pl.col("n").sum().over("key")
-    keys = keys.filter((size > 1) & (size <= rule.max_block_size)).select("group", "key")
+    blocks = (
+        keys.group_by("key").agg(pl.col("n").sum()).filter(pl.col("n").is_between(2, rule.max_block_size))
+    )
+    keys = keys.join(blocks, on="key", how="semi").select("group", "key")
     linked = (
         keys.join(keys, on="key", suffix="_r")
         .filter(pl.col("group") <= pl.col("group_r"))

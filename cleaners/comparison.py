@@ -117,10 +117,16 @@ def compare_pairs(
     conditions = [m for c in comparisons if c.only_when for m in SIDE_COLUMN.findall(c.only_when)]
     read = list(dict.fromkeys([*extra_columns, *conditions]))
     # Row positions of both ends, then gathers: far cheaper than joining every column twice.
-    position = records.select(pl.col(id_column).cast(pl.Int64).alias("id")).with_row_index("pos")
-    located = pairs.join(position.rename({"id": "l", "pos": "l_pos"}), on="l").join(
-        position.rename({"id": "r", "pos": "r_pos"}), on="r"
-    )
+    ids = records.get_column(id_column).cast(pl.Int64)
+    if ids.equals(pl.int_range(0, ids.len(), dtype=pl.Int64, eager=True).alias(ids.name)):
+        located = pairs.with_columns(
+            pl.col("l").alias("l_pos"), pl.col("r").alias("r_pos")
+        )  # ids are positions
+    else:
+        position = ids.to_frame("id").with_row_index("pos")
+        located = pairs.join(position.rename({"id": "l", "pos": "l_pos"}), on="l").join(
+            position.rename({"id": "r", "pos": "r_pos"}), on="r"
+        )
     left, right = located["l_pos"], located["r_pos"]
     frame = located.drop("l_pos", "r_pos").with_columns(
         *(records.get_column(c).gather(left).alias(f"l_{c}") for c in read),
