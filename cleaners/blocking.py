@@ -21,11 +21,7 @@ def _rule_pairs(records: pl.DataFrame, rule: BlockingRule, id_column: str) -> pl
     their records. A key's block size counts records.
     """
     frame = records.select(pl.col(id_column).cast(pl.Int64).alias("id"), *rule.columns)
-    groups = (
-        frame.with_columns(pl.struct(rule.columns).hash(seed=0).alias("group"))
-        .group_by("group")
-        .agg(pl.col("id"), *(pl.col(c).first() for c in rule.columns))
-    )
+    groups = frame.group_by(rule.columns).agg(pl.col("id")).with_row_index("group")
     keys = groups.select("group", pl.col("id").list.len().alias("n"), *rule.columns)
     for column in rule.columns:
         if isinstance(keys.schema[column], pl.List):
