@@ -236,7 +236,10 @@ def formatted_numbers(draw: st.DrawFn) -> str:
             st.builds(
                 str.__add__,
                 st.sampled_from(["010", "021", "020", "022", "025", "027", "028", "0755", "0571", "0512"]),
-                st.from_regex(r"[2-8][0-9]{7}", fullmatch=True),
+                # 400/800 after an area code are reserved for service numbers, not assigned to landlines.
+                st.from_regex(r"[2-8][0-9]{7}", fullmatch=True).filter(
+                    lambda n: not n.startswith(("400", "800"))
+                ),
             ),
             st.from_regex(r"[48]00[0-9]{7}", fullmatch=True),
         )
