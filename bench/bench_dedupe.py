@@ -192,6 +192,22 @@ def pairwise(truth: pl.DataFrame, clusters: pl.DataFrame) -> tuple[float, float,
     return precision, recall, f1
 
 
+def _measure(name: str, kind: str, frame: pl.DataFrame, folder: Path, engines: tuple[str, ...]) -> None:
+    """Run each engine on one data set in a fresh subprocess and print its row of the table."""
+    path = str(folder / f"{name.replace(' ', '_')}.parquet")
+    frame.write_parquet(path)
+    for engine in engines:
+        try:
+            outcome = _in_subprocess(engine, path, kind)
+        except Exception as exc:  # a peer's failure is a figure too
+            print(f"{name:<18}{engine:<8}{frame.height:>10,}  failed: {exc}", flush=True)
+            continue
+        p, r, f1 = pairwise(frame, outcome.clusters)
+        per = f"{outcome.pairs_per_record:.2f}" if outcome.pairs_per_record is not None else "-"
+        print(f"{name:<18}{engine:<8}{frame.height:>10,}{p:>8.4f}{r:>8.4f}{f1:>8.4f}"
+              f"{outcome.seconds:>9.1f}{outcome.peak_rss_mb:>10.0f}{per:>10}", flush=True)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chinese", type=int, default=20_000, help="generated records for accuracy")
@@ -209,34 +225,13 @@ def main(argv: list[str] | None = None) -> None:
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as folder:
         for name, kind, frame in jobs:
-            path = str(Path(folder) / f"{name.replace(' ', '_')}.parquet")
-            frame.write_parquet(path)
-            for engine in ("ours", "splink"):
-                try:
-                    outcome = _in_subprocess(engine, path, kind)
-                except Exception as exc:  # a peer's failure is a figure too
-                    print(f"{name:<18}{engine:<8}{frame.height:>10,}  failed: {exc}", flush=True)
-                    continue
-                p, r, f1 = pairwise(frame, outcome.clusters)
-                per = f"{outcome.pairs_per_record:.2f}" if outcome.pairs_per_record is not None else "-"
-                print(f"{name:<18}{engine:<8}{frame.height:>10,}{p:>8.4f}{r:>8.4f}{f1:>8.4f}"
-                      f"{outcome.seconds:>9.1f}{outcome.peak_rss_mb:>10.0f}{per:>10}", flush=True)  # fmt: skip
+            _measure(name, kind, frame, Path(folder), ("ours", "splink"))
         if args.scale:
             start = time.perf_counter()
             frame = chinese(args.scale, seed=11)
             print(f"(generated and cleaned {frame.height:,} records in {time.perf_counter() - start:.0f} s)")
-            path = str(Path(folder) / "scale.parquet")
-            frame.write_parquet(path)
-            for engine in ("ours",) if args.skip_splink_scale else ("ours", "splink"):
-                try:
-                    outcome = _in_subprocess(engine, path, "chinese")
-                except Exception as exc:
-                    print(f"{'scale':<18}{engine:<8}{frame.height:>10,}  failed: {exc}", flush=True)
-                    continue
-                p, r, f1 = pairwise(frame, outcome.clusters)
-                per = f"{outcome.pairs_per_record:.2f}" if outcome.pairs_per_record is not None else "-"
-                print(f"{'scale':<18}{engine:<8}{frame.height:>10,}{p:>8.4f}{r:>8.4f}{f1:>8.4f}"
-                      f"{outcome.seconds:>9.1f}{outcome.peak_rss_mb:>10.0f}{per:>10}", flush=True)  # fmt: skip
+            engines = ("ours",) if args.skip_splink_scale else ("ours", "splink")
+            _measure("scale", "chinese", frame, Path(folder), engines)
 
 
 if __name__ == "__main__":
