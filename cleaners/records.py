@@ -14,7 +14,7 @@ from cleaners.codes import map_customer_type, map_industry
 from cleaners.company import company_display_name, company_match_key
 from cleaners.dates import parse_dates
 from cleaners.emails import normalise_emails
-from cleaners.headers import normalise_header
+from cleaners.mapping.headers import normalise_header
 from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
 from cleaners.rows import garbage_reason
@@ -242,7 +242,10 @@ def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     ]
     garbage = garbage_reason(raw, value_columns)
     dates = parse_dates_by_source(raw, "order_date", tables, None)
-    amounts = parse_amounts(raw["amount_cny"])
+    # A unit in the amount header (金额(万元)) scales plain numbers; a cell's own unit wins (cleaners/amounts.py).
+    amounts = parse_amounts(
+        raw["amount_cny"], scale=raw["amount_scale"] if "amount_scale" in raw.columns else None
+    )
     frame = pl.DataFrame(
         {
             **{c: raw[c] for c in LINEAGE},

@@ -47,3 +47,16 @@ def garbage_reason(frame: pl.DataFrame, value_columns: Sequence[str]) -> pl.Seri
         .otherwise(pl.lit(None, dtype=pl.String))
     )
     return frame.select(reason.alias("garbage_reason")).to_series()
+
+
+def repeated_header(rows: Sequence[Sequence[object]], header: Sequence[object]) -> list[bool]:
+    """Per row: whether it is the header row again (most filled cells equal their column's header)."""
+    from cleaners.mapping.headers import normalise_header
+
+    keys = [normalise_header(h) for h in header]
+    flags = []
+    for row in rows:
+        filled = [(i, normalise_header(c)) for i, c in enumerate(row) if c is not None and str(c).strip()]
+        same = sum(1 for i, k in filled if i < len(keys) and k and k == keys[i])
+        flags.append(same >= 2 and same >= 0.6 * len(filled))
+    return flags

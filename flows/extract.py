@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import logging
@@ -12,7 +13,10 @@ from typing import Any
 
 import polars as pl
 
-from cleaners.headers import find_header, normalise_header
+from cleaners.mapping import AmbiguousSheet, ColumnDecision, SheetMapping, SpecInfo, map_sheet
+from cleaners.mapping.composite import compose_field
+from cleaners.mapping.headers import normalise_header, parse_header
+from cleaners.rows import repeated_header
 from flows.readers import (
     EXCEL_SUFFIXES,
     JSONL_SUFFIXES,
@@ -25,8 +29,8 @@ from flows.readers import (
     read_jsonl,
     read_workbook,
 )
-from schemas import Config, SourceSpec
-from schemas.config import RecordType
+from schemas import Config
+from schemas.config import MappingOverride, RecordType
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,20 @@ LINEAGE_COLUMNS = ["source_file", "source_sheet", "source_row"]
 RECORD_TYPES: tuple[RecordType, ...] = ("customers", "orders", "interactions")
 # Sub-folders of the inbox that hold files already dealt with, not new input.
 IGNORED_DIRS = {"processed", "archive", "rejected"}
+# Rows searched for the header under title banners and export notes.
+HEADER_SCAN_ROWS = 30
+# The one date field of each record type, which a header's date-order hint applies to.
+DATE_FIELDS: dict[str, str] = {
+    "customers": "first_contact_date",
+    "orders": "order_date",
+    "interactions": "date",
+}
+KIND_LABELS = {
+    "customers": "a customer list",
+    "contacts": "a contacts export",
+    "orders": "orders",
+    "interactions": "follow-ups",
+}
 
 
 @dataclass
@@ -50,6 +68,10 @@ class SheetOutcome:
     encoding: str | None = None
     unmapped_headers: list[str] = field(default_factory=list)
     error: str | None = None
+    kind: str | None = None  # customers | contacts | orders | interactions
+    # Every column's mapping decision (field, method, confidence, runner-up, hints).
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    header_fingerprint: str | None = None
 
 
 @dataclass
@@ -158,49 +180,174 @@ def _is_empty(row: list[Any]) -> bool:
     return all(raw_text(c) is None for c in row)
 
 
+def _sheet_text(rows: list[list[Any]]) -> list[list[str | None]]:
+    return [[raw_text(c) for c in row] for row in rows]
+
+
+def header_fingerprint(header: list[Any]) -> str:
+    """A short hash of a header row's normalised cells: the identity of an export's layout."""
+    keys = [normalise_header(c) for c in header]
+    while keys and not keys[-1]:
+        keys.pop()
+    return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:16]
+
+
+def _override_for(sheet: RawSheet, config: Config) -> MappingOverride | None:
+    """A confirmed mapping of this file and sheet whose header row still has the fingerprint it had."""
+    for override in config.overrides:
+        if not fnmatch.fnmatchcase(sheet.source_file, override.file_pattern):
+            continue
+        if not fnmatch.fnmatchcase(sheet.source_sheet, override.sheet):
+            continue
+        if sheet.header is not None:
+            header: list[Any] = list(sheet.header)
+        elif override.header_row in sheet.row_numbers:
+            header = sheet.rows[sheet.row_numbers.index(override.header_row)]
+        else:
+            continue
+        if header_fingerprint(header) == override.header_fingerprint:
+            return override
+    return None
+
+
+def _apply_override(
+    override: MappingOverride, rows: list[list[str | None]], row_index: int, config: Config
+) -> SheetMapping:
+    spec_index = next(i for i, s in enumerate(config.sources) if s.name == override.spec)
+    spec = config.sources[spec_index]
+    by_key = {normalise_header(h): f for h, f in override.columns.items()}
+    columns = []
+    for index, cell in enumerate(rows[row_index]):
+        parsed = parse_header(cell)
+        target = by_key.get(normalise_header(cell)) if cell else None
+        columns.append(ColumnDecision(index, parsed.text, target, "override", 1.0, hints=parsed.hints))
+    return SheetMapping(row_index, spec_index, spec.record_type, spec.record_type, 0.0, None, 0.0, columns)
+
+
+def _where(sheet: RawSheet) -> str:
+    return sheet.source_file + (f" [sheet {sheet.source_sheet}]" if sheet.source_sheet else "")
+
+
+def map_raw_sheet(sheet: RawSheet, config: Config) -> tuple[SheetMapping | None, str | None, int]:
+    """The mapping of one read sheet (override, else the engine), or an error saying why there is none.
+
+    Returns (mapping, error, row offset of `mapping.row_index` in sheet.rows; -1 for JSON Lines keys).
+    """
+    sample = config.mapping.thresholds.sample_rows
+    if sheet.header is not None:
+        rows: list[list[str | None]] = [list(sheet.header), *_sheet_text(sheet.rows[:sample])]
+        offset, fixed_row = -1, 0
+    else:
+        rows = _sheet_text(sheet.rows[: HEADER_SCAN_ROWS + sample])
+        offset, fixed_row = 0, None
+    override = _override_for(sheet, config)
+    if override is not None:
+        row_index = 0 if fixed_row == 0 else sheet.row_numbers.index(override.header_row)
+        return _apply_override(override, rows, row_index, config), None, offset
+    specs = [SpecInfo(s.name, s.record_type, s.min_matched_fields) for s in config.sources]
+    found = map_sheet(rows, specs, config.vocabularies(), HEADER_SCAN_ROWS, header_row=fixed_row)
+    if isinstance(found, AmbiguousSheet):
+        return (
+            None,
+            f"{_where(sheet)}: the header row (row {_row_number(sheet, found.row_index, offset)}) fits "
+            f"{KIND_LABELS[found.kind]} (score {found.score}) and {KIND_LABELS[found.runner_up_kind]} "
+            f"(score {found.runner_up_score}) about equally; not guessed. Confirm it with "
+            "`crm-etl map --inbox DIR --write` and edit the kind in the file it writes",
+            offset,
+        )
+    if found is None:
+        known = "、".join(
+            dict.fromkeys(
+                s.aliases["customer_name"][0] for s in config.sources if "customer_name" in s.aliases
+            )
+        )
+        return (
+            None,
+            f"{_where(sheet)}: no recognisable header row in the first {HEADER_SCAN_ROWS} rows (expected headers "
+            f"such as {known}; preview it with `crm-etl map`, or add this export's headers to schemas/sources/*.yaml)",
+            offset,
+        )
+    return found, None, offset
+
+
+def _row_number(sheet: RawSheet, row_index: int, offset: int) -> str:
+    if offset < 0:
+        return "keys"
+    return str(sheet.row_numbers[row_index]) if row_index < len(sheet.row_numbers) else "?"
+
+
+def _column_outcomes(
+    mapping: SheetMapping, names: list[str], vocab_fields: list[str]
+) -> list[dict[str, Any]]:
+    result = []
+    for decision in mapping.columns:
+        result.append(
+            {
+                "column": decision.index + 1,
+                "header": names[decision.index] if decision.index < len(names) else decision.header,
+                "field": decision.field,
+                "part": decision.part,
+                "method": decision.method,
+                "confidence": decision.confidence,
+                "runner_up": decision.runner_up,
+                "runner_up_score": decision.runner_up_score,
+                "suggestion": decision.suggestion,
+                "hints": decision.hints.as_dict() or None,
+                "note": decision.note,
+            }
+        )
+    del vocab_fields
+    return result
+
+
+def _compose(target: str, cells: list[Any], parts: list[tuple[int, str]]) -> str | None:
+    values = [(part, raw_text(cells[i])) for i, part in parts if i < len(cells)]
+    return compose_field(target, [(part, v.strip()) for part, v in values if v is not None and v.strip()])
+
+
 def _sheet_records(
-    sheet: RawSheet, specs: list[SourceSpec], lookups: list[dict[str, str]], config: Config
+    sheet: RawSheet, config: Config
 ) -> tuple[SheetOutcome, RecordType | None, pl.DataFrame | None]:
     outcome = SheetOutcome(sheet.source_file, sheet.source_sheet, status="empty", encoding=sheet.encoding)
-    if sheet.header is not None:
-        header_rows: list[list[Any]] = [list(sheet.header)]
-        data_start, data_rows, data_numbers = 0, sheet.rows, sheet.row_numbers
-    else:
-        header_rows = sheet.rows
-        data_start, data_rows, data_numbers = -1, [], []
     if not any(not _is_empty(r) for r in sheet.rows) and not sheet.row_errors:
         return outcome, None, None
-    match = find_header(header_rows, lookups, [s.min_matched_fields for s in specs])
-    if match is None:
-        known = "、".join(
-            dict.fromkeys(s.aliases["customer_name"][0] for s in specs if "customer_name" in s.aliases)
-        )
-        outcome.status = "failed"
-        outcome.error = (
-            f"{sheet.source_file}"
-            + (f" [sheet {sheet.source_sheet}]" if sheet.source_sheet else "")
-            + f": no recognisable header row in the first 30 rows (expected headers such as {known}; "
-            "add this export's headers to schemas/sources/*.yaml)"
-        )
+    mapping, error, keys_offset = map_raw_sheet(sheet, config)
+    if mapping is None:
+        outcome.status, outcome.error = "failed", error
         return outcome, None, None
-    spec = specs[match.spec_index]
-    header = header_rows[match.row_index]
-    if data_start < 0:
-        data_rows = sheet.rows[match.row_index + 1 :]
-        data_numbers = sheet.row_numbers[match.row_index + 1 :]
-        outcome.header_row = sheet.row_numbers[match.row_index]
+    spec = config.sources[mapping.spec_index]
+    if keys_offset < 0:
+        header: list[Any] = list(sheet.header or [])
+        data_rows, data_numbers = sheet.rows, sheet.row_numbers
+        first_data = 0
+    else:
+        header = sheet.rows[mapping.row_index]
+        first_data = mapping.row_index + 1
+        data_rows = sheet.rows[first_data:]
+        data_numbers = sheet.row_numbers[first_data:]
+        outcome.header_row = sheet.row_numbers[mapping.row_index]
     last = len(data_rows)
-    while last > 0 and _is_empty(data_rows[last - 1]) and (last - 1) not in sheet.row_errors:
+    while last > 0 and _is_empty(data_rows[last - 1]) and (first_data + last - 1) not in sheet.row_errors:
         last -= 1
     data_rows, data_numbers = data_rows[:last], data_numbers[:last]
     names = _column_names(header)
-    unmapped = [i for i in range(len(names)) if i not in match.field_by_column]
+    field_by_column = mapping.field_by_column
+    in_use = set(field_by_column) | {i for parts in mapping.composites.values() for i, _ in parts}
+    unmapped = [i for i in range(len(names)) if i not in in_use]
     outcome.status = "loaded"
     outcome.spec = spec.name
     outcome.record_type = spec.record_type
+    outcome.kind = mapping.kind
     outcome.rows_read = len(data_rows)
+    outcome.columns = _column_outcomes(mapping, names, config.canonical.fields(spec.record_type))
     outcome.unmapped_headers = [names[i] for i in unmapped if raw_text(header[i]) is not None]
-
+    outcome.header_fingerprint = header_fingerprint(header)
+    date_field = DATE_FIELDS[spec.record_type]
+    order = mapping.hints(date_field).get("date_order")
+    day_first = {"DMY": True, "MDY": False}.get(str(order), spec.day_first) if order else spec.day_first
+    scale_hint = mapping.hints("amount_cny").get("scale") if spec.record_type == "orders" else None
+    amount_scale = float(scale_hint) if isinstance(scale_hint, int | float) else None
+    repeated = repeated_header(data_rows, header)
     fields = config.canonical.fields(spec.record_type)
     columns: dict[str, list[Any]] = {f: [] for f in fields}
     raws: list[str] = []
@@ -212,17 +359,19 @@ def _sheet_records(
         cells = list(row) + [None] * (width - len(row))
         for f in fields:
             columns[f].append(None)
-        for index, f in match.field_by_column.items():
+        for index, f in field_by_column.items():
             columns[f][-1] = raw_text(cells[index])
-        error = sheet.row_errors.get(offset + (0 if data_start >= 0 else match.row_index + 1))
-        if error is not None:
-            reasons.append(error[0])
-            details.append(error[1])
-            raws.append(json.dumps({"line": error[1]}, ensure_ascii=False))
+        for f, parts in mapping.composites.items():
+            columns[f][-1] = _compose(f, cells, parts)
+        row_error = sheet.row_errors.get(first_data + offset)
+        if row_error is not None:
+            reasons.append(row_error[0])
+            details.append(row_error[1])
+            raws.append(json.dumps({"line": row_error[1]}, ensure_ascii=False))
             extras.append(None)
             continue
-        reasons.append(None)
-        details.append(None)
+        reasons.append("repeated_header" if repeated[offset] else None)
+        details.append("the header row again, inside the data" if repeated[offset] else None)
         raw = {names[i]: json_cell(cells[i]) for i in range(width) if cells[i] not in (None, "")}
         overflow = [json_cell(c) for c in cells[width:] if c not in (None, "")]
         if overflow:
@@ -239,7 +388,8 @@ def _sheet_records(
             "source_sheet": [sheet.source_sheet] * n,
             "source_row": data_numbers,
             "excel_1904": [sheet.excel_1904] * n,
-            "day_first": pl.Series([spec.day_first] * n, dtype=pl.Boolean),
+            "day_first": pl.Series([day_first] * n, dtype=pl.Boolean),
+            "amount_scale": pl.Series([amount_scale] * n, dtype=pl.Float64),
             **{f: pl.Series(columns[f], dtype=pl.String) for f in fields},
             "extra": pl.Series(extras, dtype=pl.String),
             "raw": pl.Series(raws, dtype=pl.String),
@@ -270,6 +420,7 @@ def empty_records(config: Config, record_type: RecordType) -> pl.DataFrame:
         "source_row": pl.Int64,
         "excel_1904": pl.Boolean,
         "day_first": pl.Boolean,
+        "amount_scale": pl.Float64,
         **{f: pl.String for f in config.canonical.fields(record_type)},
         "extra": pl.String,
         "raw": pl.String,
@@ -281,8 +432,6 @@ def empty_records(config: Config, record_type: RecordType) -> pl.DataFrame:
 
 def extract_file(path: Path, source_file: str, config: Config) -> FileExtract:
     """Read one input file into raw record frames; an unreadable file is an outcome, not an error."""
-    specs = config.sources
-    lookups = [s.header_lookup() for s in specs]
     try:
         outcome = FileOutcome(source_file, _sha256(path), path.stat().st_size, status="read")
     except OSError as exc:
@@ -308,7 +457,7 @@ def extract_file(path: Path, source_file: str, config: Config) -> FileExtract:
         return result
     frames: dict[RecordType, list[pl.DataFrame]] = {t: [] for t in RECORD_TYPES}
     for sheet in sheets:
-        sheet_outcome, record_type, frame = _sheet_records(sheet, specs, lookups, config)
+        sheet_outcome, record_type, frame = _sheet_records(sheet, config)
         outcome.sheets.append(sheet_outcome)
         if sheet_outcome.status == "failed":
             log.error("%s", sheet_outcome.error)

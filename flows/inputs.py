@@ -43,6 +43,7 @@ _STORED_COLUMNS = [
     "source_row",
     "excel_1904",
     "day_first",
+    "amount_scale",
     "extra",
     "raw",
     "extract_reason",

@@ -20,7 +20,11 @@ from prefect.context import TaskRunContext
 from prefect.transactions import get_transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-import cleaners.headers
+import cleaners.mapping.columns
+import cleaners.mapping.content
+import cleaners.mapping.headers
+import cleaners.mapping.sheets
+import cleaners.mapping.vocabulary
 import cleaners.rows
 import flows.extract
 import flows.readers
@@ -47,7 +51,16 @@ def extraction_fingerprint(config: Config) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([s.model_dump(mode="json", exclude={"path"}) for s in config.sources]).encode())
     digest.update(json.dumps(config.canonical.model_dump(mode="json")).encode())
-    for module in (flows.extract, flows.readers, cleaners.headers, cleaners.rows):
+    for module in (
+        flows.extract,
+        flows.readers,
+        cleaners.mapping.columns,
+        cleaners.mapping.content,
+        cleaners.mapping.headers,
+        cleaners.mapping.sheets,
+        cleaners.mapping.vocabulary,
+        cleaners.rows,
+    ):
         digest.update(inspect.getsource(module).encode())
     for library in _READER_LIBRARIES:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):

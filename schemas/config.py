@@ -10,8 +10,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cleaners.headers import normalise_header
 from cleaners.linkage_settings import LinkageSettings
+from cleaners.mapping.headers import normalise_header
+from cleaners.mapping.settings import MappingRules
+from cleaners.mapping.vocabulary import Vocabulary, build_vocabularies
 from cleaners.survivorship import TRUSTED_FIELDS
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
@@ -111,15 +113,49 @@ class RunSettings(BaseModel):
     snapshots_keep: int = Field(ge=0)
 
 
+class MappingOverride(BaseModel):
+    """A confirmed mapping of one export's sheet (schemas/mappings/*.yaml, written by `crm-etl map --write`).
+
+    It applies to files whose path (relative to the inbox) matches `file_pattern` (a glob) and
+    whose header row has the same fingerprint, so a changed export is mapped afresh, not wrongly.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    file_pattern: str = Field(min_length=1)
+    sheet: str = "*"
+    header_fingerprint: str = Field(pattern=r"^[0-9a-f]{16}$")
+    header_row: int = Field(ge=1)
+    spec: str
+    # Header text as written -> canonical field, or null for a column that holds none.
+    columns: dict[str, str | None]
+    path: Path | None = None
+
+
 class Config(BaseModel):
     """Everything the pipeline reads from schemas/."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
     directory: Path
     canonical: CanonicalSchema
     sources: list[SourceSpec]
     pipeline: PipelineSettings
     dedupe: LinkageSettings
     runs: RunSettings
+    mapping: MappingRules
+    overrides: list[MappingOverride] = Field(default_factory=list)
+
+    def vocabularies(self) -> dict[RecordType, Vocabulary]:
+        """The mapping engine's alias index per record type (built once per Config)."""
+        cached: dict[RecordType, Vocabulary] | None = getattr(self, "_vocabularies", None)
+        if cached is None:
+            record_types: tuple[RecordType, ...] = ("customers", "orders", "interactions")
+            cached = build_vocabularies(
+                ((s.name, s.record_type, s.aliases) for s in self.sources),
+                {t: self.canonical.fields(t) for t in record_types},
+                self.mapping,
+            )
+            object.__setattr__(self, "_vocabularies", cached)
+        return cached
 
 
 def _read_yaml(path: Path) -> Any:
@@ -203,9 +239,71 @@ def load_config(directory: Path | None = None) -> Config:
     sources = load_sources(root / "sources", canonical)
     dedupe = load_linkage_settings(root / "dedupe.yaml")
     runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
+    mapping = load_mapping_rules(root / "mapping.yaml", canonical)
+    overrides = load_overrides(root / "mappings", canonical, sources)
     return Config(
-        directory=root, canonical=canonical, sources=sources, pipeline=pipeline, dedupe=dedupe, runs=runs
+        directory=root,
+        canonical=canonical,
+        sources=sources,
+        pipeline=pipeline,
+        dedupe=dedupe,
+        runs=runs,
+        mapping=mapping,
+        overrides=overrides,
     )
+
+
+def load_mapping_rules(path: Path, canonical: CanonicalSchema) -> MappingRules:
+    """The mapping engine's rules (schemas/mapping.yaml), every field they name checked."""
+    rules: MappingRules = _load_model(MappingRules, path)
+    for section in ("conventions", "content_fields"):
+        for record_type, fields in getattr(rules, section).items():
+            known = set(canonical.fields(record_type))
+            for name in fields:
+                if name not in known:
+                    raise ConfigError(
+                        f"{path}: {section}.{record_type}.{name}: not a canonical {record_type} field"
+                    )
+    return rules
+
+
+def load_overrides(
+    directory: Path, canonical: CanonicalSchema, sources: list[SourceSpec]
+) -> list[MappingOverride]:
+    """Confirmed mappings of known exports (schemas/mappings/*.yaml); a missing folder means none."""
+    if not directory.is_dir():
+        return []
+    by_name = {s.name: s for s in sources}
+    overrides: list[MappingOverride] = []
+    for path in sorted(directory.glob("*.yaml")):
+        data = _read_yaml(path)
+        entries = data.get("sheets") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise ConfigError(f"{path}: expected a mapping with a list `sheets:`")
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{path}: sheets.{position}: expected a mapping")
+            try:
+                override = MappingOverride.model_validate({**entry, "path": path})
+            except ValidationError as exc:
+                raise ConfigError(
+                    _validation_message(path, exc).replace(": ", f": sheets.{position}.", 1)
+                ) from exc
+            spec = by_name.get(override.spec)
+            if spec is None:
+                raise ConfigError(
+                    f"{path}: sheets.{position}.spec: {override.spec!r} is not a source spec "
+                    f"(one of {', '.join(by_name)})"
+                )
+            known = set(canonical.fields(spec.record_type))
+            for header, field in override.columns.items():
+                if field is not None and field not in known:
+                    raise ConfigError(
+                        f"{path}: sheets.{position}.columns.{header}: {field!r} is not a canonical "
+                        f"{spec.record_type} field"
+                    )
+            overrides.append(override)
+    return overrides
 
 
 def load_linkage_settings(path: Path) -> LinkageSettings:

@@ -203,6 +203,8 @@ CREATE TABLE IF NOT EXISTS input_rows (
     extract_reason VARCHAR,
     extract_detail VARCHAR
 );
+-- Added with the column-mapping engine; ALTER keeps files written before it usable.
+ALTER TABLE input_rows ADD COLUMN IF NOT EXISTS amount_scale DOUBLE;
 
 COMMENT ON TABLE input_files IS 'One version of every input file the database holds: the current state is built from these';
 COMMENT ON COLUMN input_files.source_file IS 'File identity: path relative to the inbox; a file read again under the same path supersedes this version';
@@ -368,7 +370,8 @@ COMMENT ON COLUMN input_rows.source_spec IS 'Source spec in schemas/sources/ tha
 COMMENT ON COLUMN input_rows.source_sheet IS 'Sheet name, empty for CSV and JSON Lines';
 COMMENT ON COLUMN input_rows.source_row IS 'Row a person sees: spreadsheet row or file line';
 COMMENT ON COLUMN input_rows.excel_1904 IS 'Whether the workbook uses the 1904 date system';
-COMMENT ON COLUMN input_rows.day_first IS 'Day-first date setting of the source spec, if any';
+COMMENT ON COLUMN input_rows.day_first IS 'Day-first date setting of the sheet: the date column''s header hint (日/月/年, MM/DD/YYYY), else the source spec''s';
+COMMENT ON COLUMN input_rows.amount_scale IS 'Multiplier to CNY that the amount column''s header states (万元 -> 10000), null when none';
 COMMENT ON COLUMN input_rows.extra IS 'JSON: cells of columns that map to no canonical field';
 COMMENT ON COLUMN input_rows.raw IS 'JSON: the original cells, keyed by the source header';
 COMMENT ON COLUMN input_rows.extract_reason IS 'Why extraction rejected the row (blank, totals, note …), else null';

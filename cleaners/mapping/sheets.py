@@ -1,0 +1,281 @@
+"""Find a sheet's header row and its kind (customers, contacts, orders, follow-ups) by evidence.
+
+Each row near the top is read as a possible header against every source spec;
+the spec whose aliases and rules explain the most columns, weighted by how sure
+each match is, wins. A sheet whose best kind is not clearly ahead of the
+runner-up kind is reported as ambiguous rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cleaners.mapping.columns import (
+    Candidate,
+    ColumnDecision,
+    apply_content_fallback,
+    composite_part,
+    decide_column,
+    for_spec,
+    is_ignored,
+    name_candidates,
+)
+from cleaners.mapping.content import EMPTY_PROFILE, profile_column
+from cleaners.mapping.headers import ParsedHeader, parse_header
+from cleaners.mapping.settings import COMPOSITE_PARTS, RecordTypeName
+from cleaners.mapping.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class SpecInfo:
+    """What the sheet mapper needs of a source spec."""
+
+    name: str
+    record_type: RecordTypeName
+    min_matched_fields: int = 2
+
+
+@dataclass
+class SheetMapping:
+    """A sheet's header row, its spec and kind, and the decision for every column."""
+
+    row_index: int  # 0-based index into the rows given
+    spec_index: int
+    record_type: RecordTypeName
+    kind: str  # customers | contacts | orders | interactions
+    score: float
+    runner_up_kind: str | None
+    runner_up_score: float
+    columns: list[ColumnDecision]
+    # field -> [(column index, part)] for fields built from several columns (姓 + 名, 省 + 市 + 区 + 地址).
+    composites: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    @property
+    def field_by_column(self) -> dict[int, str]:
+        """Column index -> field, for columns that map one-to-one."""
+        return {c.index: c.field for c in self.columns if c.field is not None and c.part is None}
+
+    @property
+    def matched_fields(self) -> int:
+        return len({c.field for c in self.columns if c.field is not None})
+
+    def hints(self, target: str) -> dict[str, object]:
+        """The hints of the column that fills a field (date order, unit), empty when none."""
+        for c in self.columns:
+            if c.field == target and c.part is None:
+                return c.hints.as_dict()
+        return {}
+
+
+@dataclass
+class AmbiguousSheet:
+    """A header row that two kinds explain about equally well: reported, not guessed."""
+
+    row_index: int
+    kind: str
+    score: float
+    runner_up_kind: str
+    runner_up_score: float
+
+
+class _Scorer:
+    """Header-only scores of rows, with candidates cached per header text and record type."""
+
+    def __init__(self, vocabularies: Mapping[RecordTypeName, Vocabulary]) -> None:
+        self.vocabularies = vocabularies
+        self._parsed: dict[str, ParsedHeader] = {}
+        self._candidates: dict[tuple[str, RecordTypeName], list[Candidate]] = {}
+
+    def parsed(self, text: str | None) -> ParsedHeader:
+        key = text or ""
+        if key not in self._parsed:
+            self._parsed[key] = parse_header(text)
+        return self._parsed[key]
+
+    def candidates(self, text: str | None, record_type: RecordTypeName) -> list[Candidate]:
+        cache_key = (text or "", record_type)
+        if cache_key not in self._candidates:
+            parsed = self.parsed(text)
+            vocab = self.vocabularies[record_type]
+            self._candidates[cache_key] = (
+                []
+                if is_ignored(parsed, vocab) and not vocab.exact.get(parsed.key)
+                else name_candidates(parsed, vocab)
+            )
+        return self._candidates[cache_key]
+
+    def row_score(self, cells: Sequence[str | None], spec: SpecInfo) -> tuple[float, int]:
+        """Sum of the best distinct-field scores of a row for one spec, and how many fields matched."""
+        accept = self.vocabularies[spec.record_type].rules.thresholds.accept
+        tops: list[tuple[float, int, list[Candidate]]] = []
+        for index, cell in enumerate(cells):
+            if cell is None or not cell.strip():
+                continue
+            found = for_spec(self.candidates(cell, spec.record_type), spec.name)
+            if found and found[0].score >= accept:
+                tops.append((found[0].score, index, found))
+        taken: set[str] = set()
+        total = 0.0
+        for _, _, found in sorted(tops, key=lambda t: (-t[0], t[1])):
+            for candidate in found:
+                if candidate.score < accept:
+                    break
+                if candidate.field not in taken:
+                    taken.add(candidate.field)
+                    total += candidate.score
+                    break
+        return total, len(taken)
+
+
+def _kind_name(record_type: RecordTypeName) -> str:
+    return record_type
+
+
+def map_sheet(
+    rows: Sequence[Sequence[str | None]],
+    specs: Sequence[SpecInfo],
+    vocabularies: Mapping[RecordTypeName, Vocabulary],
+    scan_rows: int = 30,
+    header_row: int | None = None,
+) -> SheetMapping | AmbiguousSheet | None:
+    """Map a sheet given as text cells (its first rows, header candidates and a sample of data rows).
+
+    Returns None when no row looks like a header of any spec. `header_row` fixes the
+    header row (JSON Lines: the keys; an override file) instead of searching for it.
+    """
+    scorer = _Scorer(vocabularies)
+    rules = next(iter(vocabularies.values())).rules
+    best: tuple[float, int, int] | None = None  # score, row, spec
+    per_type_at: dict[int, dict[RecordTypeName, float]] = {}
+    candidate_rows = [header_row] if header_row is not None else range(min(scan_rows, len(rows)))
+    for row_index in candidate_rows:
+        cells = rows[row_index]
+        if not any(c is not None and c.strip() for c in cells):
+            continue
+        by_type: dict[RecordTypeName, float] = {}
+        for spec_index, spec in enumerate(specs):
+            score, matched = scorer.row_score(cells, spec)
+            if matched < spec.min_matched_fields:
+                continue
+            by_type[spec.record_type] = max(by_type.get(spec.record_type, 0.0), score)
+            if score >= rules.sheets.min_score and (best is None or score > best[0] + 1e-9):
+                best = (score, row_index, spec_index)
+        per_type_at[row_index] = by_type
+    if best is None:
+        return None
+    score, row_index, spec_index = best
+    spec = specs[spec_index]
+    others = {t: s for t, s in per_type_at[row_index].items() if t != spec.record_type}
+    runner_up_type: RecordTypeName | None = max(others, key=lambda t: others[t]) if others else None
+    runner_up_score = others.get(runner_up_type, 0.0) if runner_up_type is not None else 0.0
+    if runner_up_type is not None and (score - runner_up_score) / score < rules.sheets.margin:
+        return AmbiguousSheet(
+            row_index,
+            _kind_name(spec.record_type),
+            round(score, 2),
+            _kind_name(runner_up_type),
+            round(runner_up_score, 2),
+        )
+    columns, composites = decide_columns(rows, row_index, spec, vocabularies[spec.record_type], scorer)
+    kind = _kind_name(spec.record_type)
+    if spec.record_type == "customers" and _is_contacts_export(
+        rows[row_index], columns, composites, scorer, rules.contacts_evidence
+    ):
+        kind = "contacts"
+    return SheetMapping(
+        row_index,
+        spec_index,
+        spec.record_type,
+        kind,
+        round(score, 3),
+        _kind_name(runner_up_type) if runner_up_type else None,
+        round(runner_up_score, 3),
+        columns,
+        composites,
+    )
+
+
+def _is_contacts_export(
+    header: Sequence[str | None],
+    columns: Sequence[ColumnDecision],
+    composites: Mapping[str, list[tuple[int, str]]],
+    scorer: _Scorer,
+    evidence: Sequence[str],
+) -> bool:
+    """A customers sheet whose rows are persons with the company they work for (a CRM contacts export)."""
+    import re
+
+    has_person = "contact_name" in composites or any(c.field == "contact_name" for c in columns)
+    if not has_person or not evidence:
+        return False
+    patterns = [re.compile(p) for p in evidence]
+    for cell in header:
+        if cell is None:
+            continue
+        parsed = scorer.parsed(cell)
+        if any(p.search(parsed.words) or p.search(parsed.key) for p in patterns):
+            return True
+    return False
+
+
+def decide_columns(
+    rows: Sequence[Sequence[str | None]],
+    row_index: int,
+    spec: SpecInfo,
+    vocab: Vocabulary,
+    scorer: _Scorer | None = None,
+) -> tuple[list[ColumnDecision], dict[str, list[tuple[int, str]]]]:
+    """The decision for every column under the header row, using the rows below it as content."""
+    scorer = scorer or _Scorer({vocab.record_type: vocab})
+    header = rows[row_index]
+    sample = rows[row_index + 1 : row_index + 1 + vocab.rules.thresholds.sample_rows]
+    width = max([len(header), *(len(r) for r in sample)]) if sample else len(header)
+    decisions: list[ColumnDecision] = []
+    profiles = []
+    parts: dict[str, dict[str, int]] = {}
+    for index in range(len(header)):
+        text = header[index]
+        parsed = scorer.parsed(text)
+        values = [r[index] if index < len(r) else None for r in sample]
+        profile = profile_column(values) if any(v is not None for v in values) else EMPTY_PROFILE
+        profiles.append(profile)
+        candidates = for_spec(scorer.candidates(text, vocab.record_type), spec.name) if text else []
+        decision = decide_column(index, parsed, candidates, vocab, profile)
+        decisions.append(decision)
+        named = composite_part(parsed, vocab) if text else None
+        if named is not None:
+            parts.setdefault(named[0], {}).setdefault(named[1], index)
+    composites: dict[str, list[tuple[int, str]]] = {}
+    for target, found in parts.items():
+        if len(found) < 2:
+            continue
+        order = COMPOSITE_PARTS[target]
+        composites[target] = [(found[p], p) for p in order if p in found]
+        for column, part in composites[target]:
+            d = decisions[column]
+            d.runner_up, d.runner_up_score = d.field, d.confidence or None
+            d.field, d.part, d.method, d.confidence = target, part, "composite", 0.95
+    # Each field is filled by one column: the surest claim wins, ties go to the leftmost column.
+    taken: dict[str, int] = {t: cols[0][0] for t, cols in composites.items()}
+    for d in sorted(
+        (d for d in decisions if d.field and d.part is None), key=lambda d: (-d.confidence, d.index)
+    ):
+        assert d.field is not None
+        if d.field in taken:
+            d.note = f"{d.field} is already filled from column {taken[d.field] + 1}"
+            d.suggestion, d.field, d.method = d.field, None, "duplicate"
+        else:
+            taken[d.field] = d.index
+    if "address" in composites and "city" not in taken and "city" in vocab.fields:
+        found = parts["address"]
+        source = found.get("city", found.get("province"))
+        if source is not None:
+            composites["city"] = [(source, "city")]
+            taken["city"] = source
+    taken_fields = set(taken)
+    for d, profile in zip(decisions, profiles, strict=True):
+        if d.part is None:
+            apply_content_fallback(d, profile, vocab, taken_fields)
+    del width
+    return decisions, composites
