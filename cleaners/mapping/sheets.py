@@ -167,8 +167,9 @@ def map_sheet(
     score, row_index, spec_index = best
     spec = specs[spec_index]
     others = {t: s for t, s in per_type_at[row_index].items() if t != spec.record_type}
-    runner_up_type: RecordTypeName | None = max(others, key=lambda t: others[t]) if others else None
-    runner_up_score = others.get(runner_up_type, 0.0) if runner_up_type is not None else 0.0
+    ranked = sorted(others.items(), key=lambda item: -item[1])
+    runner_up_type: RecordTypeName | None = ranked[0][0] if ranked else None
+    runner_up_score = ranked[0][1] if ranked else 0.0
     if runner_up_type is not None and (score - runner_up_score) / score < rules.sheets.margin:
         return AmbiguousSheet(
             row_index,

@@ -66,7 +66,7 @@ def test_worklist_customers_are_those_missing_a_field_with_types_in_reps_words()
 
 
 def test_worklist_headers_are_the_worklist_source_aliases():
-    from cleaners.headers import normalise_header
+    from cleaners.mapping.headers import normalise_header
     from cleaners.worklists import WORKLIST_COLUMNS
 
     spec = next(s for s in load_config().sources if s.name == "worklist")
