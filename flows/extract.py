@@ -16,6 +16,7 @@ import polars as pl
 from cleaners.mapping import AmbiguousSheet, ColumnDecision, SheetMapping, SpecInfo, map_sheet
 from cleaners.mapping.composite import compose_field
 from cleaners.mapping.headers import normalise_header, parse_header
+from cleaners.mapping.sheets import missing_link, nearest_column
 from cleaners.rows import repeated_header
 from flows.readers import (
     EXCEL_SUFFIXES,
@@ -45,6 +46,23 @@ DATE_FIELDS: dict[str, str] = {
     "customers": "first_contact_date",
     "orders": "order_date",
     "interactions": "date",
+}
+COLUMN_MAPPING_SCHEMA: dict[str, Any] = {
+    "source_file": pl.String,
+    "source_sheet": pl.String,
+    "kind": pl.String,
+    "source_spec": pl.String,
+    "column": pl.Int64,
+    "header": pl.String,
+    "field": pl.String,
+    "part": pl.String,
+    "method": pl.String,
+    "confidence": pl.Float64,
+    "runner_up": pl.String,
+    "runner_up_score": pl.Float64,
+    "suggestion": pl.String,
+    "hints": pl.String,
+    "note": pl.String,
 }
 KIND_LABELS = {
     "customers": "a customer list",
@@ -115,12 +133,58 @@ class ExtractResult:
     def sheets(self) -> list[SheetOutcome]:
         return [s for f in self.files for s in f.sheets]
 
+    def fail_files(self, failing: list[dict[str, Any]]) -> None:
+        """Mark files that yielded nothing useful (most rows quarantined for one reason) as failed."""
+        by_file = {f.source_file: f for f in self.files}
+        for entry in failing:
+            outcome = by_file.get(entry["source_file"])
+            if outcome is None:
+                continue
+            hints = [
+                f"'{c['header']}' (nearest: {c['suggestion']})" if c.get("suggestion") else f"'{c['header']}'"
+                for s in outcome.sheets
+                for c in s.columns
+                if c["field"] is None and c["method"] != "ignored" and c["header"]
+            ]
+            message = (
+                f"{outcome.source_file}: {entry['quarantined']} of {entry['rows']} data rows "
+                f"({entry['share']:.0%}) were quarantined as {entry['reason']}: the file yields nothing "
+                "useful and is failed (its rows are in quarantine with their cells)"
+                + (f"; unmapped columns: {', '.join(hints)}" if hints else "")
+            )
+            for sheet in outcome.sheets:
+                if sheet.status == "loaded":
+                    sheet.status, sheet.error = "failed", message
+            if not outcome.sheets:
+                outcome.status, outcome.error = "failed", message
+
     @property
     def failed(self) -> list[str]:
         """Messages for every file or sheet that could not be read."""
         messages = [f.error for f in self.files if f.status == "failed" and f.error and not f.sheets]
         messages += [s.error for s in self.sheets if s.status == "failed" and s.error]
-        return messages
+        return list(dict.fromkeys(messages))
+
+    def column_mappings(self) -> pl.DataFrame:
+        """Every mapping decision of the sheets read: one row per source column."""
+        rows = [
+            {
+                "source_file": s.source_file,
+                "source_sheet": s.source_sheet,
+                "kind": s.kind,
+                "source_spec": s.spec,
+                **c,
+            }
+            for s in self.sheets
+            for c in s.columns
+        ]
+        return pl.DataFrame(
+            [
+                {**r, "hints": json.dumps(r["hints"], ensure_ascii=False) if r.get("hints") else None}
+                for r in rows
+            ],
+            schema=COLUMN_MAPPING_SCHEMA,
+        )
 
 
 @dataclass
@@ -270,21 +334,38 @@ def map_raw_sheet(sheet: RawSheet, config: Config) -> tuple[SheetMapping | None,
     return found, None, offset
 
 
+def _missing_link_message(
+    sheet: RawSheet, mapping: SheetMapping, missing: list[str], header: list[str | None], config: Config
+) -> str:
+    vocab = config.vocabularies()[mapping.record_type]
+    labels = config.canonical.record_types[mapping.record_type]
+    needed = " or ".join(f"{f} ({labels[f].label})" for f in missing if f in labels)
+    nearest = nearest_column(header, mapping, missing, vocab)
+    hint = (
+        f"; nearest column: {nearest[0] + 1} '{nearest[1]}' (looks like {nearest[2]}, score {nearest[3]})"
+        if nearest is not None
+        else f"; unmapped columns: {', '.join(repr(h) for h in header if h) or 'none'}"
+    )
+    return (
+        f"{_where(sheet)}: {KIND_LABELS[mapping.kind]} with no column that names the customer: needs {needed}"
+        f"{hint}. Nothing of this sheet was loaded; confirm the column with `crm-etl map --write` "
+        "or add its header to schemas/sources/*.yaml"
+    )
+
+
 def _row_number(sheet: RawSheet, row_index: int, offset: int) -> str:
     if offset < 0:
         return "keys"
     return str(sheet.row_numbers[row_index]) if row_index < len(sheet.row_numbers) else "?"
 
 
-def _column_outcomes(
-    mapping: SheetMapping, names: list[str], vocab_fields: list[str]
-) -> list[dict[str, Any]]:
+def _column_outcomes(mapping: SheetMapping) -> list[dict[str, Any]]:
     result = []
     for decision in mapping.columns:
         result.append(
             {
                 "column": decision.index + 1,
-                "header": names[decision.index] if decision.index < len(names) else decision.header,
+                "header": decision.header,
                 "field": decision.field,
                 "part": decision.part,
                 "method": decision.method,
@@ -296,7 +377,6 @@ def _column_outcomes(
                 "note": decision.note,
             }
         )
-    del vocab_fields
     return result
 
 
@@ -316,6 +396,20 @@ def _sheet_records(
         outcome.status, outcome.error = "failed", error
         return outcome, None, None
     spec = config.sources[mapping.spec_index]
+    vocab = config.vocabularies()[spec.record_type]
+    missing = missing_link(mapping, vocab)
+    if missing is not None:
+        header_cells = (sheet.header or []) if keys_offset < 0 else sheet.rows[mapping.row_index]
+        header_text = [raw_text(c) for c in header_cells]
+        outcome.status, outcome.spec, outcome.record_type, outcome.kind = (
+            "failed",
+            spec.name,
+            spec.record_type,
+            mapping.kind,
+        )
+        outcome.error = _missing_link_message(sheet, mapping, missing, header_text, config)
+        outcome.columns = _column_outcomes(mapping)
+        return outcome, None, None
     if keys_offset < 0:
         header: list[Any] = list(sheet.header or [])
         data_rows, data_numbers = sheet.rows, sheet.row_numbers
@@ -339,7 +433,7 @@ def _sheet_records(
     outcome.record_type = spec.record_type
     outcome.kind = mapping.kind
     outcome.rows_read = len(data_rows)
-    outcome.columns = _column_outcomes(mapping, names, config.canonical.fields(spec.record_type))
+    outcome.columns = _column_outcomes(mapping)
     outcome.unmapped_headers = [names[i] for i in unmapped if raw_text(header[i]) is not None]
     outcome.header_fingerprint = header_fingerprint(header)
     date_field = DATE_FIELDS[spec.record_type]

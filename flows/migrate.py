@@ -27,6 +27,7 @@ from flows.tasks import (
     clean,
     cleaning_tables,
     dedupe,
+    drift_since_last_run,
     measure,
     profile,
     record_run,
@@ -89,7 +90,9 @@ def migrate(
             previous = previous_assignments(staged)
             customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
             resolved = dedupe(cleaned, previous, config, as_of)
-            counts = stage(staged, run_id, resolved, cleaned, extracted)
+            counts = stage(staged, run_id, resolved, cleaned, extracted, config.pipeline.failed_file_share)
+            extracted.fail_files(counts["failing_files"])
+            drift = drift_since_last_run(staged, extracted)
             store_inputs(staged, extracted, versions, config)
             profile(staged, segments, config, as_of)
             tag(staged, rules)
@@ -107,6 +110,7 @@ def migrate(
             summary = _summary(
                 run_id, db, started, extracted, resolved, counts, customers_before, validation.checks, failed
             )
+            summary.schema_drift = drift.to_dicts()
             record_run(
                 staged,
                 summary,
@@ -224,6 +228,19 @@ def _summary(
         checks=[c.__dict__ for c in checks],
         files_cached=list(extracted.cached),
         files_kept=[k.source_file for k in extracted.kept],
+        unmapped=[
+            {
+                "file": s.source_file,
+                "sheet": s.source_sheet,
+                "header": c["header"],
+                "method": c["method"],
+                "suggestion": c["suggestion"],
+                "note": c["note"],
+            }
+            for s in extracted.sheets
+            for c in s.columns
+            if c["field"] is None and c["method"] != "ignored" and c["header"]
+        ],
     )
 
 

@@ -13,8 +13,10 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
+from cleaners.file_yield import failing_files
 from cleaners.kpis import follow_up_status, run_kpis
 from cleaners.linking import link_to_customers
+from cleaners.mapping.drift import schema_drift
 from cleaners.quality import CheckResult
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult
@@ -76,6 +78,9 @@ class RunSummary:
     files_kept: list[str] = field(default_factory=list)
     files_moved: list[str] = field(default_factory=list)
     snapshot: str | None = None
+    # Columns no field took, with the nearest field; headers a known file gained or lost since the last run.
+    unmapped: list[dict[str, Any]] = field(default_factory=list)
+    schema_drift: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)
@@ -133,14 +138,28 @@ def _lineage_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @task(name="stage", cache_policy=NO_CACHE)
+def drift_since_last_run(staged: StagedDatabase, extracted: ExtractResult) -> pl.DataFrame:
+    """Headers each file read now gained or lost against the last published run's mapping of it."""
+    previous = staged.query(
+        """SELECT source_file, source_sheet, header FROM column_mappings
+           WHERE run_id = (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1)"""
+    )
+    current = extracted.column_mappings().select("source_file", "source_sheet", "header")
+    return schema_drift(previous, current)
+
+
 def stage(
     staged: StagedDatabase,
     run_id: str,
     resolved: ResolvedCustomers,
     cleaned: Cleaned,
     extracted: ExtractResult,
+    failed_file_share: float = 0.5,
 ) -> dict[str, Any]:
-    """Write this run's current-state tables into the staging copy, replacing the previous run's."""
+    """Write this run's current-state tables into the staging copy, replacing the previous run's.
+
+    `failing_files` in the result: files read now most of whose rows were quarantined for one reason.
+    """
     con = staged.connection
     con.execute("BEGIN TRANSACTION")
     for table in CURRENT_STATE_TABLES:
@@ -215,7 +234,14 @@ def stage(
     staged.insert("quarantine", quarantine)
     rows_read = pl.concat([_lineage_rows(f) for f in extracted.records.values()])
     con.register("_rows_read", rows_read.to_arrow())
+    failing = failing_files(
+        rows_read,
+        quarantine,
+        failed_file_share,
+        [f.source_file for f in extracted.files if f.status == "read"],
+    )
     return {
+        "failing_files": failing.to_dicts(),
         "rows_read": rows_read.height,
         "orders": orders.filter(pl.col("reject_reason").is_null()).height,
         "interactions": interactions.filter(pl.col("reject_reason").is_null()).height,
@@ -437,6 +463,9 @@ def record_run(
             )
     if file_rows:  # an empty inbox is a normal run once files are moved to processed/
         staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
+    mappings = extracted.column_mappings()
+    if not mappings.is_empty():
+        staged.insert("column_mappings", mappings.with_columns(pl.lit(summary.run_id).alias("run_id")))
     if checks:
         staged.insert(
             "validation_results",

@@ -94,6 +94,8 @@ class PipelineSettings(BaseModel):
     completeness_target: float = Field(ge=0, le=1)
     completeness_alarm: float = Field(ge=0, le=1)
     phone_region: str = "CN"
+    # A file is failed when more than this share of its data rows are quarantined for one reason.
+    failed_file_share: float = Field(default=0.5, gt=0, le=1)
     survivorship: Survivorship = Field(default_factory=Survivorship)
 
     @field_validator("customer_id_pattern")
@@ -256,6 +258,13 @@ def load_config(directory: Path | None = None) -> Config:
 def load_mapping_rules(path: Path, canonical: CanonicalSchema) -> MappingRules:
     """The mapping engine's rules (schemas/mapping.yaml), every field they name checked."""
     rules: MappingRules = _load_model(MappingRules, path)
+    for record_type, groups in rules.link_fields.items():
+        known = set(canonical.fields(record_type))
+        for name in (n for group in groups for n in group):
+            if name not in known:
+                raise ConfigError(
+                    f"{path}: link_fields.{record_type}: {name!r} is not a canonical {record_type} field"
+                )
     for section in ("conventions", "content_fields"):
         for record_type, fields in getattr(rules, section).items():
             known = set(canonical.fields(record_type))

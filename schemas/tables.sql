@@ -376,3 +376,40 @@ COMMENT ON COLUMN input_rows.extra IS 'JSON: cells of columns that map to no can
 COMMENT ON COLUMN input_rows.raw IS 'JSON: the original cells, keyed by the source header';
 COMMENT ON COLUMN input_rows.extract_reason IS 'Why extraction rejected the row (blank, totals, note …), else null';
 COMMENT ON COLUMN input_rows.extract_detail IS 'Human-readable detail of extract_reason';
+
+-- Added with the column-mapping engine (cleaners/mapping/): every decision of every run.
+CREATE TABLE IF NOT EXISTS column_mappings (
+    run_id          VARCHAR,
+    source_file     VARCHAR,
+    source_sheet    VARCHAR,
+    kind            VARCHAR,
+    source_spec     VARCHAR,
+    "column"        BIGINT,
+    header          VARCHAR,
+    field           VARCHAR,
+    part            VARCHAR,
+    method          VARCHAR,
+    confidence      DOUBLE,
+    runner_up       VARCHAR,
+    runner_up_score DOUBLE,
+    suggestion      VARCHAR,
+    hints           JSON,
+    note            VARCHAR
+);
+COMMENT ON TABLE column_mappings IS 'How each run mapped every source column to a canonical field: method, confidence, runner-up';
+COMMENT ON COLUMN column_mappings.run_id IS 'The run that made the decision';
+COMMENT ON COLUMN column_mappings.source_file IS 'Path relative to the inbox';
+COMMENT ON COLUMN column_mappings.source_sheet IS 'Sheet name, empty for CSV and JSON Lines';
+COMMENT ON COLUMN column_mappings.kind IS 'What the sheet was recognised as: customers, contacts, orders or interactions';
+COMMENT ON COLUMN column_mappings.source_spec IS 'Source spec in schemas/sources/ the sheet was read with';
+COMMENT ON COLUMN column_mappings."column" IS '1-based column position in the sheet';
+COMMENT ON COLUMN column_mappings.header IS 'The header as written';
+COMMENT ON COLUMN column_mappings.field IS 'Canonical field the column fills, null when none';
+COMMENT ON COLUMN column_mappings.part IS 'For a composite field (姓 + 名, 省 + 市 + 区 + 地址): which part this column is';
+COMMENT ON COLUMN column_mappings.method IS 'alias, alias+hint, convention, alternative, alias-core, core, contains, shorter, fuzzy, content, composite, override; for none: ambiguous, refused, duplicate, ignored, none';
+COMMENT ON COLUMN column_mappings.confidence IS 'How sure the decision is (0-1); below 0.9 the report lists it for a look';
+COMMENT ON COLUMN column_mappings.runner_up IS 'The next most likely field, if any';
+COMMENT ON COLUMN column_mappings.runner_up_score IS 'The runner-up field''s score (0-1)';
+COMMENT ON COLUMN column_mappings.suggestion IS 'For an unmapped column: the nearest field';
+COMMENT ON COLUMN column_mappings.hints IS 'JSON: what the header says besides the field (date_order, unit, scale, required, system, notes)';
+COMMENT ON COLUMN column_mappings.note IS 'Why a match was refused or a column left out';

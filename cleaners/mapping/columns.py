@@ -89,8 +89,13 @@ def _containment(key: str, words: str, vocab: Vocabulary) -> list[Candidate]:
     return found
 
 
-def name_candidates(parsed: ParsedHeader, vocab: Vocabulary) -> list[Candidate]:
-    """Fields a header may name by its text alone, best first, one candidate per field."""
+def name_candidates(
+    parsed: ParsedHeader, vocab: Vocabulary, with_floor: float | None = None
+) -> list[Candidate]:
+    """Fields a header may name by its text alone, best first, one candidate per field.
+
+    `with_floor` lowers the fuzzy floor, to find the nearest field of a header that maps to none.
+    """
     key, words = parsed.key, parsed.words
     if not key:
         return []
@@ -119,8 +124,11 @@ def name_candidates(parsed: ParsedHeader, vocab: Vocabulary) -> list[Candidate]:
         for text in dict.fromkeys((key, core)):
             if len(text) < 2:
                 continue
-            for alias_key, ratio, _ in process.extract(text, list(choices), scorer=fuzz.ratio, limit=8):
-                if ratio / 100 >= vocab.rules.thresholds.fuzzy_min and not vocab.is_generic(alias_key):
+            floor = vocab.rules.thresholds.fuzzy_min if with_floor is None else with_floor
+            for alias_key, ratio, _ in process.extract(
+                text, list(choices), scorer=fuzz.partial_ratio if with_floor else fuzz.ratio, limit=8
+            ):
+                if ratio / 100 >= floor and not vocab.is_generic(alias_key):
                     found.append(Candidate(choices[alias_key], FUZZY * ratio / 100, "fuzzy"))
     best: dict[str, Candidate] = {}
     for candidate in found:

@@ -69,6 +69,9 @@ class MappingRules(BaseModel):
     # Sheet kinds beyond the record type: evidence (regexes over header words) that a customers sheet
     # is a contacts export (persons with the company they work for).
     contacts_evidence: list[str] = Field(default_factory=list)
+    # Per record type, groups of fields of which a sheet must map at least one, else the file is failed:
+    # orders and follow-ups that name no customer cannot be linked to anyone.
+    link_fields: dict[RecordTypeName, list[list[str]]] = Field(default_factory=dict)
 
     @field_validator("ignore", "contacts_evidence")
     @classmethod

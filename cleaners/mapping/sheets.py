@@ -280,3 +280,27 @@ def decide_columns(
             apply_content_fallback(d, profile, vocab, taken_fields)
     del width
     return decisions, composites
+
+
+def missing_link(mapping: SheetMapping, vocab: Vocabulary) -> list[str] | None:
+    """The first group of link fields (customer_ref or customer_name) the sheet maps none of, else None."""
+    mapped = {c.field for c in mapping.columns if c.field is not None}
+    for group in vocab.rules.link_fields.get(mapping.record_type, []):
+        if not mapped.intersection(group):
+            return group
+    return None
+
+
+def nearest_column(
+    header: Sequence[str | None], mapping: SheetMapping, fields: Sequence[str], vocab: Vocabulary
+) -> tuple[int, str, str, float] | None:
+    """The unmapped column whose header comes nearest to one of `fields`: (index, header, field, score)."""
+    best: tuple[int, str, str, float] | None = None
+    for decision in mapping.columns:
+        text = header[decision.index] if decision.index < len(header) else None
+        if decision.field is not None or not text:
+            continue
+        for candidate in name_candidates(parse_header(text), vocab, with_floor=0.4):
+            if candidate.field in fields and (best is None or candidate.score > best[3]):
+                best = (decision.index, text, candidate.field, round(candidate.score, 2))
+    return best
