@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 # Prefect's local mode starts a temporary API server; on a 2-core machine its
 # first start (database migrations) can take longer than Prefect's 20 s default.
@@ -20,6 +20,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = 0, 1, 2
@@ -91,6 +92,9 @@ def _print_summary(summary: object) -> None:
     from flows.tasks import RunSummary
 
     assert isinstance(summary, RunSummary)
+    # A file that yielded nothing useful comes first, before any table: it is what needs a person.
+    for message in summary.failed_inputs:
+        err.print(f"[red]failed input[/]: {escape(message)}")
     files = Table(title=f"Run {summary.run_id}: input", show_lines=False)
     for column in ("file", "sheet", "kind", "rows", "status"):
         files.add_column(column, justify="right" if column == "rows" else "left")
@@ -119,6 +123,24 @@ def _print_summary(summary: object) -> None:
         for reason, count in summary.quarantined_by_reason.items():
             reasons.add_row(reason, str(count))
         out.print(reasons)
+    if summary.unmapped:
+        unmapped = Table(title="Columns not mapped to any field (cells kept in `extra`)")
+        for column in ("file", "sheet", "header", "why", "nearest field"):
+            unmapped.add_column(column)
+        for u in summary.unmapped:
+            unmapped.add_row(
+                escape(u["file"]), escape(u["sheet"]), escape(u["header"]), u["method"], u["suggestion"] or ""
+            )
+        out.print(unmapped)
+    if summary.schema_drift:
+        drift = Table(title="Schema drift since the last run")
+        for column in ("file", "sheet", "header", "change"):
+            drift.add_column(column)
+        for d in summary.schema_drift:
+            drift.add_row(
+                escape(d["source_file"]), escape(d["source_sheet"]), escape(d["header"]), d["change"]
+            )
+        out.print(drift)
     warnings = [c for c in summary.checks if not c["success"]]
     for check in warnings:
         out.print(
@@ -204,12 +226,134 @@ def run(
         )
     _print_summary(summary)
     if summary.failed_inputs:
-        for message in summary.failed_inputs:
-            err.print(f"[red]unreadable input[/]: {message}")
+        err.print(
+            f"[red]{len(summary.failed_inputs)} input(s) failed[/] (listed above); the other files were published"
+        )
         raise typer.Exit(EXIT_INPUT)
     if summary.rows_read == 0:
         err.print(f"[red]error[/]: no data rows found in {inbox}")
         raise typer.Exit(EXIT_INPUT)
+
+
+@app.command("map")
+def map_inbox(
+    inbox: Annotated[
+        Path, typer.Option(help="Folder of exports to preview (xlsx, csv, jsonl), recursively.")
+    ] = (DEFAULT_INBOX),
+    schemas: Annotated[
+        Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
+    ] = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Save the decisions as editable override files in SCHEMAS/mappings/ that later runs honour.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preview as JSON.")] = False,
+) -> None:
+    """Preview how every file of an inbox would be read and mapped; writes nothing to the database.
+
+    Per file and sheet: kind, encoding, header row, and every column with its field, method,
+    confidence and three masked sample values; the nearest field of each unmapped column;
+    how many rows cleaning would quarantine and why (before linking to customers).
+    Exit codes: 0 every file maps; 2 a file or sheet would fail, or bad usage.
+    """
+    from flows.preview import preview_inbox, write_overrides
+    from schemas import ConfigError, load_config
+
+    if not inbox.is_dir():
+        err.print(f"[red]error[/]: inbox {escape(str(inbox))} is not a directory")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        config = load_config(schemas)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error[/]: {escape(str(exc))}")
+        raise typer.Exit(EXIT_INPUT) from None
+    previews = preview_inbox(inbox, config)
+    failed = [p for p in previews if p.status == "failed"] + [
+        s for p in previews for s in p.sheets if s.outcome.status == "failed"
+    ]
+    if as_json:
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "file": p.source_file,
+                        "status": p.status,
+                        "error": p.error,
+                        "sheets": [
+                            {**_sheet_json(s.outcome), "samples": s.samples, "quarantine": s.quarantine}
+                            for s in p.sheets
+                        ],
+                    }
+                    for p in previews
+                ],
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    else:
+        _print_preview(previews)
+    if write:
+        directory = (schemas or config.directory) / "mappings"
+        for path in write_overrides(previews, directory):
+            out.print(f"wrote {escape(str(path))}")
+    if failed:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _sheet_json(outcome: object) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return asdict(outcome)  # type: ignore[call-overload]
+
+
+def _print_preview(previews: list[Any]) -> None:
+    for file in previews:
+        if not file.sheets:
+            colour = "red" if file.status == "failed" else "yellow"
+            out.print(
+                f"[bold]{escape(file.source_file)}[/]: [{colour}]{file.status}[/] {escape(file.error or '')}"
+            )
+            continue
+        for preview in file.sheets:
+            s = preview.outcome
+            where = escape(s.source_file + (f" [{s.source_sheet}]" if s.source_sheet else ""))
+            status = "[red]failed[/]" if s.status == "failed" else s.status
+            out.print(
+                f"\n[bold]{where}[/]: {status} · kind {s.kind or '?'} · spec {s.spec or '?'} · "
+                f"encoding {s.encoding or '-'} · header row {s.header_row or '-'} · {s.rows_read} rows"
+            )
+            if s.error:
+                out.print(f"  [red]{escape(s.error)}[/]")
+            table = Table(show_edge=False, pad_edge=False)
+            for column in ("#", "header", "field", "method", "conf.", "runner-up", "hints", "samples"):
+                table.add_column(column, justify="right" if column in {"#", "conf."} else "left")
+            for c in s.columns:
+                field = c["field"] or (
+                    f"[dim]— (nearest: {c['suggestion']})[/]" if c["suggestion"] else "[dim]—[/]"
+                )
+                if c["part"]:
+                    field += f" ({c['part']})"
+                hints = ", ".join(f"{k}={v}" for k, v in (c["hints"] or {}).items())
+                samples = " | ".join(str(v) for v in preview.samples.get(c["column"], []))
+                table.add_row(
+                    str(c["column"]),
+                    escape(c["header"] or ""),
+                    field,
+                    c["method"],
+                    f"{c['confidence']:.2f}",
+                    c["runner_up"] or "",
+                    escape(hints),
+                    escape(samples),
+                )
+            out.print(table)
+            if preview.quarantine:
+                reasons = ", ".join(
+                    f"{r} {n}" for r, n in sorted(preview.quarantine.items(), key=lambda i: -i[1])
+                )
+                out.print(f"  would quarantine: {reasons}")
 
 
 @app.command()

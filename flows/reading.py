@@ -21,6 +21,7 @@ from prefect.transactions import get_transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import cleaners.mapping.columns
+import cleaners.mapping.composite
 import cleaners.mapping.content
 import cleaners.mapping.headers
 import cleaners.mapping.sheets
@@ -51,10 +52,15 @@ def extraction_fingerprint(config: Config) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([s.model_dump(mode="json", exclude={"path"}) for s in config.sources]).encode())
     digest.update(json.dumps(config.canonical.model_dump(mode="json")).encode())
+    digest.update(json.dumps(config.mapping.model_dump(mode="json")).encode())
+    digest.update(
+        json.dumps([o.model_dump(mode="json", exclude={"path"}) for o in config.overrides]).encode()
+    )
     for module in (
         flows.extract,
         flows.readers,
         cleaners.mapping.columns,
+        cleaners.mapping.composite,
         cleaners.mapping.content,
         cleaners.mapping.headers,
         cleaners.mapping.sheets,
