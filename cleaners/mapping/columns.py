@@ -27,7 +27,8 @@ ALTERNATIVE = 0.92  # one of `手机/微信`
 CORE_EXACT = 0.92  # an alias once entity prefixes and generic words are stripped: 联系人邮箱 -> 邮箱
 CORE_SHARED = 0.88  # both stripped to the same core: Create Date ~ Created Time
 CONTAINS = 0.82  # an alias is the head (end) of the header, or the header a shorter form of an alias
-FUZZY = 0.95  # times rapidfuzz's ratio: a typo or a small variant
+FUZZY = 0.95  # times rapidfuzz's ratio: a typo or a small variant ...
+FUZZY_CAP = 0.88  # ... never as sure as a rule
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def name_candidates(
     for target, specs in vocab.exact.get(key, {}).items():
         found.append(Candidate(target, EXACT_OTHER, "alias", frozenset(specs)))
     for pattern, target in vocab.conventions:
-        if pattern.search(words):
+        if pattern.search(words) or pattern.search(key):
             found.append(Candidate(target, CONVENTION, "convention"))
     for position, alternative in enumerate(parsed.alternatives):
         for target in vocab.exact.get(alternative, {}):
@@ -120,16 +121,14 @@ def name_candidates(
             found.append(Candidate(target, CORE_SHARED, "core"))
     if not vocab.is_generic(core):
         found += _containment(key, words, vocab)
-        choices = {a.key: a.field for a in vocab.aliases}
-        for text in dict.fromkeys((key, core)):
-            if len(text) < 2:
-                continue
-            floor = vocab.rules.thresholds.fuzzy_min if with_floor is None else with_floor
-            for alias_key, ratio, _ in process.extract(
-                text, list(choices), scorer=fuzz.partial_ratio if with_floor else fuzz.ratio, limit=8
-            ):
-                if ratio / 100 >= floor and not vocab.is_generic(alias_key):
-                    found.append(Candidate(choices[alias_key], FUZZY * ratio / 100, "fuzzy"))
+    choices = {a.key: a.field for a in vocab.aliases}
+    floor = vocab.rules.thresholds.fuzzy_min if with_floor is None else with_floor
+    scorer = fuzz.partial_ratio if with_floor else fuzz.ratio
+    for text in dict.fromkeys(t for t in (key, core) if len(t) >= 2 and not vocab.is_generic(t)):
+        for alias_key, ratio, _ in process.extract(text, list(choices), scorer=scorer, limit=8):
+            # Equal keys were matched above; a fuzzy match never outranks a rule.
+            if floor <= ratio / 100 < 1 and not vocab.is_generic(alias_key):
+                found.append(Candidate(choices[alias_key], min(FUZZY_CAP, FUZZY * ratio / 100), "fuzzy"))
     best: dict[str, Candidate] = {}
     for candidate in found:
         if candidate.field not in best or candidate.score > best[candidate.field].score:

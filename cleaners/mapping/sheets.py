@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cleaners.mapping.columns import (
+    EXACT_OTHER,
     Candidate,
     ColumnDecision,
     apply_content_fallback,
@@ -98,11 +99,9 @@ class _Scorer:
         if cache_key not in self._candidates:
             parsed = self.parsed(text)
             vocab = self.vocabularies[record_type]
-            self._candidates[cache_key] = (
-                []
-                if is_ignored(parsed, vocab) and not vocab.exact.get(parsed.key)
-                else name_candidates(parsed, vocab)
-            )
+            found = name_candidates(parsed, vocab)
+            ignored = is_ignored(parsed, vocab) and not (found and found[0].score >= EXACT_OTHER)
+            self._candidates[cache_key] = [] if ignored else found
         return self._candidates[cache_key]
 
     def row_score(self, cells: Sequence[str | None], spec: SpecInfo) -> tuple[float, int]:
