@@ -69,8 +69,10 @@ def profile_column(values: Sequence[str | None]) -> ContentProfile:
     compact = text.str.replace_all(r"[\s\-()（）]", "")
     kinds = counts.select(
         "n",
-        compact.str.contains(_MOBILE).alias("mobile"),
-        (compact.str.contains(_LANDLINE) & ~compact.str.contains(_MOBILE)).alias("landline"),
+        (compact.str.contains(_MOBILE) & ~text.str.contains(_DATE)).alias("mobile"),
+        (compact.str.contains(_LANDLINE) & ~compact.str.contains(_MOBILE) & ~text.str.contains(_DATE)).alias(
+            "landline"
+        ),
         text.str.contains(_EMAIL).alias("email"),
         text.str.contains(_DATE).alias("date"),
         (
