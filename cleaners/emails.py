@@ -62,11 +62,21 @@ PLACEHOLDER_DOMAINS: frozenset[str] = frozenset(
      "123.com", "email.com", "mail.com", "domain.com", "none.com", "noemail.com"}
 )  # fmt: skip
 
-# Several addresses in one cell are split on these.
-_SEPARATORS = re.compile(r"[\s,;，；、|/]+")
+# Several addresses in one cell are split on these. Brackets, quotes and colons split too, so that
+# what mail clients paste unwraps to the address: `Name <x@y>`, `"Name" <x@y>`, `x@y (Name)`,
+# `张三<x@y>`, `张三：x@y`.
+_SEPARATORS = re.compile(r"[\s,;，；、|/:<>()\"“”‘’《》〈〉「」『』【】〔〕]+")
 # Labels pasted in front of an address: mailto:, e-mail:, 邮箱：
-_LABELS = r"(?:mailto|e-?mail|电子邮箱|电子邮件|邮箱|邮件)\s*:\s*"
-_WRAPPERS = "<>\"'()[]{}.。"
+_LABELS = r"(?:mailto|e-?mail|电子邮箱|电子邮件|邮箱地址|邮箱|邮件)\s*:\s*"
+# The query of a mailto link (mailto:x@y?subject=…) is no part of the address.
+_MAILTO_QUERY = r"(mailto\s*:\s*[^\s?]*)\?\S*"
+# Trailing sentence punctuation and leftover brackets around one address.
+_WRAPPERS = "<>\"'()[]{}.。!?…"
+# Obfuscated addresses are not rewritten: `x#y.com` (请把#换成@), `x[at]y.com`, `x at y dot com` and
+# Cloudflare's `[email protected]` stay email_invalid_syntax. They are common on scraped web pages,
+# rare in the ledgers, CRM exports and sign-up forms this pipeline reads, where `#` is as likely a
+# slip of the shift key as a disguise; `#` is also legal in a local part (a#b@c.com), so turning
+# it into `@` is a guess, and a guessed address is worse than a flagged one.
 # A cell with more candidate addresses than this is a pasted list: the rest are not checked.
 _MAX_CANDIDATES = 20
 # One edit away from a short provider name (qq, 163, sina, live) are real other domains (life.com):
@@ -122,11 +132,12 @@ def _email_cell(cell: str) -> EmailCell:
 
 
 def _prepared(s: pl.Series) -> pl.Series:
-    """NFKC (＠ → @), lower-cased, 。 as dot, labels such as mailto: removed, trimmed."""
+    """NFKC (＠ → @), lower-cased, 。 as dot, labels such as mailto: (and its ?query) removed, trimmed."""
     text = (
         normalise_text(pl.col("v"))
         .str.to_lowercase()
         .str.replace_all("。", ".", literal=True)
+        .str.replace_all(_MAILTO_QUERY, "${1}")
         .str.replace_all(_LABELS, " ")
         .str.strip_chars(" ")
         .replace("", None)

@@ -14,6 +14,7 @@ from cleaners.codes import map_customer_type, map_industry
 from cleaners.company import company_display_name, company_match_key
 from cleaners.dates import parse_dates
 from cleaners.emails import normalise_emails
+from cleaners.lead_sources import LeadSourceVocabulary, normalise_lead_source
 from cleaners.mapping.headers import normalise_header
 from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
@@ -31,6 +32,7 @@ class CleaningTables:
     industry_names: Mapping[str, str]
     customer_types: Any
     channels: Mapping[str, str]
+    lead_sources: LeadSourceVocabulary
     as_of: dt.date
     phone_region: str = "CN"
     first_contact_min_date: dt.date = dt.date(1980, 1, 1)
@@ -119,6 +121,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         normalise_phones(raw["phone"], tables.phone_region),
     )
     emails = normalise_emails(raw["email"])
+    lead_source = normalise_lead_source(raw["source_channel"], tables.lead_sources)
     industry_text = clean_text(raw["industry"])
     industry = map_industry(raw["industry"], tables.industry_synonyms)
     ctype = map_customer_type(raw["customer_type"], tables.customer_types)
@@ -127,7 +130,6 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         c: clean_text(raw[c])
         for c in [
             "contact_title",
-            "source_channel",
             "owner",
             "city",
             "address",
@@ -162,7 +164,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "customer_type": ctype["customer_type"],
             "customer_stage": ctype["customer_stage"],
             "first_contact_date": dates["date"],
-            "source_channel": text["source_channel"],
+            "source_channel": lead_source["source_channel"],
             "owner": text["owner"],
             "city": text["city"],
             "address": text["address"],
@@ -187,6 +189,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "industry": industry["industry_reason"],
             "customer_type": ctype["customer_type_reason"],
             "first_contact_date": dates["date_reason"],
+            "source_channel": lead_source["source_channel_reason"],
         }
     )
     frame = frame.with_columns(_issues(reasons, {c: c for c in reasons.columns}))

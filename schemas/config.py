@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cleaners.lead_sources import LeadSourceVocabulary, lead_source_keys
 from cleaners.linkage_settings import LinkageSettings
 from cleaners.mapping.headers import normalise_header
 from cleaners.mapping.settings import MappingRules
@@ -385,3 +387,66 @@ def load_channels(path: Path | None = None) -> dict[str, str]:
                 )
             lookup[key] = str(canonical)
     return lookup
+
+
+class LeadSourceChannel(BaseModel):
+    """One lead-source channel: exact spellings and regex patterns (schemas/lead_sources.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    spellings: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+
+
+class LeadSourcesFile(BaseModel):
+    """schemas/lead_sources.yaml: canonical channel -> spellings and patterns, in priority order."""
+
+    model_config = ConfigDict(extra="forbid")
+    lead_sources: dict[str, LeadSourceChannel] = Field(min_length=1)
+
+
+def _regex_problem(pattern: str) -> str | None:
+    """Why polars (Rust `regex`) cannot use a pattern as a channel test, or None."""
+    try:
+        matches_empty = pl.select(pl.lit("", dtype=pl.String).str.contains(pattern)).item()
+    except pl.exceptions.PolarsError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = next((line for line in lines if line.startswith("error:")), lines[0] if lines else "")
+        return f"is not a valid regular expression ({detail})"
+    if matches_empty:
+        return "matches the empty text, so it would match every value"
+    return None
+
+
+def load_lead_sources(path: Path | None = None) -> LeadSourceVocabulary:
+    """Load and check lead_sources.yaml: one channel per spelling, every pattern a valid regex."""
+    path = path or SCHEMAS_DIR / "lead_sources.yaml"
+    data: LeadSourcesFile = _load_model(LeadSourcesFile, path)
+    owned = [
+        (name, spelling)
+        for name, channel in data.lead_sources.items()
+        for spelling in [name, *channel.spellings]
+    ]
+    keys = lead_source_keys(pl.Series([spelling for _, spelling in owned], dtype=pl.String)).to_list()
+    spellings: dict[str, str] = {}
+    first_spelling: dict[str, str] = {}
+    for (name, spelling), key in zip(owned, keys, strict=True):
+        where = f"{path}: lead_sources.{name}.spellings"
+        if key is None:
+            raise ConfigError(f"{where}: {spelling!r} has no letters or digits")
+        if spellings.get(key, name) != name:
+            raise ConfigError(
+                f"{where}: {spelling!r} is also a spelling of {spellings[key]!r} "
+                f"(as {first_spelling[key]!r}; both read {key!r})"
+            )
+        spellings[key] = name
+        first_spelling.setdefault(key, spelling)
+    for name, channel in data.lead_sources.items():
+        for index, pattern in enumerate(channel.patterns):
+            problem = _regex_problem(pattern)
+            if problem is not None:
+                raise ConfigError(f"{path}: lead_sources.{name}.patterns.{index}: {pattern!r} {problem}")
+    return LeadSourceVocabulary(
+        channels=tuple(data.lead_sources),
+        spellings=spellings,
+        patterns={name: tuple(channel.patterns) for name, channel in data.lead_sources.items()},
+    )

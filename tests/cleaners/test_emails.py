@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.emails import EMAIL_REASONS, OUTPUT_SCHEMA, normalise_emails
+from cleaners.emails import (
+    EMAIL_REASONS,
+    OUTPUT_SCHEMA,
+    PLACEHOLDER_DOMAINS,
+    PLACEHOLDER_LOCALS,
+    normalise_emails,
+)
 
 FRAGMENTS = [
     "zhang", "Li.Wei", "@", "＠", "qq.com", "qq.con", "163.com", "gmial.com", "example.com", ".",
@@ -53,12 +59,44 @@ CASES = [
     ("a@b@qq.com", None, "email_invalid_syntax", None, []),
     (None, None, None, None, None),
     ("   ", None, None, None, None),
+    ("MAILTO:Li@Sina.com", "li@sina.com", None, None, []),
+    ("Mailto：li@sina.cn", "li@sina.cn", None, None, []),
+    ("mailto:li@sina.cn?subject=报价&cc=x@qq.com", "li@sina.cn", None, None, []),
+    ("<li@163.com>", "li@163.com", None, None, []),
+    ("<mailto:li@163.com>", "li@163.com", None, None, []),
+    ("Li Na <li@163.com>", "li@163.com", None, None, []),
+    ('"Li, Na" <li@163.com>', "li@163.com", None, None, []),
+    ("“李娜”<li@163.com>", "li@163.com", None, None, []),
+    ("李娜＜li@163.com＞", "li@163.com", None, None, []),
+    ("li@163.com (Li Na)", "li@163.com", None, None, []),
+    ("li@163.com（李娜）", "li@163.com", None, None, []),
+    ("【li@163.com】", "li@163.com", None, None, []),
+    ("ｌｉ＠１６３．ｃｏｍ", "li@163.com", None, None, []),
+    ("li@163.com;", "li@163.com", None, None, []),
+    ("li@163.com，", "li@163.com", None, None, []),
+    ("li@163.com。", "li@163.com", None, None, []),
+    ("li@163.com！", "li@163.com", None, None, []),
+    ("邮箱地址：li@163.com", "li@163.com", None, None, []),
+    ('"Li" <li@163.com>, "Wang" <wang@qq.com>', "li@163.com", "email_multiple", None, ["wang@qq.com"]),
+    ("Li <li@qq.con>", "li@qq.con", "email_domain_typo", "li@qq.com", []),
+    ("test <li@163.com>", "li@163.com", None, None, []),
+    ("zhangsan#163.com", None, "email_invalid_syntax", None, []),
+    ("zhangsan[at]163.com", None, "email_invalid_syntax", None, []),
+    ("zhangsan at 163 dot com", None, "email_invalid_syntax", None, []),
+    ("[email\xa0protected]", None, "email_invalid_syntax", None, []),
+    ("a#b@163.com", "a#b@163.com", None, None, []),
 ]
 IDS = [
     "plain", "case-and-spaces", "full-width", "ideographic-full-stop", "mailto", "label",
     "display-name", "several", "duplicate", "first-valid-wins", "qq-con", "163-cm", "gmial",
     "gmali-swap", "hotmial", "outlook-co", "provider-itself", "company-domain", "wu", "n-a",
     "test-test", "example-domain", "no-at", "no-dot", "double-dot", "two-ats", "null", "blank",
+    "mailto-upper", "mailto-full-width-colon", "mailto-query", "angle-brackets", "angle-mailto",
+    "name-angle", "quoted-name-angle", "curly-quoted-name", "full-width-angle", "name-in-parentheses",
+    "full-width-parentheses", "lenticular-brackets", "full-width-letters", "trailing-semicolon",
+    "trailing-full-width-comma", "trailing-ideographic-full-stop", "trailing-exclamation",
+    "label-address", "two-named", "named-typo", "placeholder-like-name", "hash-for-at-not-guessed",
+    "at-in-brackets-not-guessed", "at-dot-words-not-guessed", "cloudflare-protected", "hash-in-local-part",
 ]  # fmt: skip
 
 
@@ -100,3 +138,37 @@ def test_properties(values: list[str | None]) -> None:
     assert set(out["email_reason"].drop_nulls()) <= EMAIL_REASONS
     for email in out["email"].drop_nulls():
         assert email == email.lower() and email.count("@") == 1
+
+
+# Addresses the wrappers are tested with: plain ASCII, valid for email-validator, no placeholder.
+LOCAL = st.from_regex(r"[a-z0-9](?:[a-z0-9_+-]|\.(?=[a-z0-9])){0,15}", fullmatch=True)
+DOMAIN = st.tuples(
+    st.lists(st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True), min_size=1, max_size=3),
+    st.sampled_from(["com", "cn", "net", "com.cn", "org", "io"]),
+).map(lambda parts: ".".join([*parts[0], parts[1]]))
+ADDRESSES = st.builds(lambda local, domain: f"{local}@{domain}", LOCAL, DOMAIN).filter(
+    lambda a: a.split("@")[0] not in PLACEHOLDER_LOCALS and a.split("@")[1] not in PLACEHOLDER_DOMAINS
+)
+NAMES = st.sampled_from(["Zhang Wei", "张伟", "Li, Na", "王经理 (销售)", "test", "N/A", "x"])
+WRAPPERS = [
+    "{a}", " {a} ", "mailto:{a}", "MAILTO:{a}", "Mailto：{a}", "mailto:{a}?subject=hi", "<{a}>",
+    "<mailto:{a}>", "{n} <{a}>", "{n}<{a}>", '"{n}" <{a}>', "“{n}”<{a}>", "{a} ({n})", "{a}（{n}）",
+    "{a};", "{a},", "{a}，", "{a}。", "{a}.", "邮箱：{a}", "E-mail: {a}", "【{a}】", "{n}：{a}；",
+]  # fmt: skip
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ADDRESSES, st.sampled_from(WRAPPERS), NAMES, st.booleans(), st.booleans())
+def test_any_wrapped_address_unwraps_to_itself(
+    address: str, wrapper: str, name: str, upper: bool, full_width: bool
+) -> None:
+    written = address.upper() if upper else address
+    written = _full_width(written) if full_width else written
+    cell = wrapper.format(a=written, n=name)
+    out = normalise_emails(pl.Series([cell], dtype=pl.String))
+    assert out["email"].to_list() == [address], cell
+    assert out["email_reason"][0] in {None, "email_domain_typo"}, cell

@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from schemas import SCHEMAS_DIR, ConfigError, load_config
-from schemas.config import load_channels, load_tag_rules
+from schemas.config import load_channels, load_lead_sources, load_tag_rules
 
 
 @pytest.fixture
@@ -27,6 +27,8 @@ def test_bundled_configuration_loads():
     rules = load_tag_rules()
     assert rules.rules and all(r.line > 0 for r in rules.rules)
     assert load_channels()["call"] == "电话"
+    lead_sources = load_lead_sources()
+    assert lead_sources.spellings["tradeshow"] == "展会" and lead_sources.channels[-1] == "其他"
 
 
 def _edit(path, old, new):
@@ -117,3 +119,76 @@ def test_tag_rule_errors_name_the_file_and_line(schemas, old, new, message):
     _edit(schemas / "tag_rules.yaml", old, new)
     with pytest.raises(ConfigError, match=r"tag_rules\.yaml" + message):
         load_tag_rules(schemas / "tag_rules.yaml")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "spellings: [官网, ",
+            "spellings: [官网, Trade-Show, ",
+            r": lead_sources\.官网\.spellings: 'Trade-Show' is also a spelling of '展会' "
+            r"\(as 'trade show'; both read 'tradeshow'\)",
+        ),
+        (
+            "spellings: [其他, 其它, ",
+            "spellings: [其他, 其它, 展会, ",
+            r": lead_sources\.其他\.spellings: '展会' is also a spelling of '展会'",
+        ),
+        (
+            "spellings: [其他, 其它, ",
+            'spellings: [其他, "--", ',
+            r": lead_sources\.其他\.spellings: '--' has no letters or digits",
+        ),
+        (
+            "spellings: [其他, 其它, ",
+            "spellings: [其他, 42, ",
+            r": lead_sources\.其他\.spellings\.1: Input should be a valid string",
+        ),
+        (
+            "      - ^others?\\b\n",
+            "      - ^others?(\\b\n",
+            r": lead_sources\.其他\.patterns\.1: '\^others\?\(\\\\b' is not a valid regular expression "
+            r"\(error: unclosed group\)",
+        ),
+        (
+            "      - ^其[他它]\n",
+            "      - (?<!其)他\n",
+            r": lead_sources\.其他\.patterns\.0: '\(\?<!其\)他' is not a valid regular expression "
+            r"\(error: look-around",
+        ),
+        (
+            "      - ^其[他它]\n",
+            "      - 其*\n",
+            r": lead_sources\.其他\.patterns\.0: '其\*' matches the empty text",
+        ),
+        (
+            "  其他:\n    spellings:",
+            "  其他:\n    spelings:",
+            r": lead_sources\.其他\.spelings: Extra inputs are not permitted",
+        ),
+        ("lead_sources:\n", "lead_source:\n", r": lead_sources: Field required"),
+        ("  其他:\n    spellings: [", "  其他:\n    spellings: [[", r": not valid YAML"),
+    ],
+    ids=[
+        "spelling-under-two-channels",
+        "canonical-name-under-another-channel",
+        "spelling-without-letters",
+        "spelling-not-text",
+        "bad-regex",
+        "look-around-regex",
+        "regex-matching-everything",
+        "unknown-key",
+        "missing-top-key",
+        "bad-yaml",
+    ],
+)
+def test_lead_source_errors_name_the_file_and_key(schemas, old, new, message):
+    _edit(schemas / "lead_sources.yaml", old, new)
+    with pytest.raises(ConfigError, match=r"lead_sources\.yaml" + message):
+        load_lead_sources(schemas / "lead_sources.yaml")
+
+
+def test_missing_lead_sources_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"lead_sources\.yaml: file not found"):
+        load_lead_sources(tmp_path / "lead_sources.yaml")
