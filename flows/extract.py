@@ -30,7 +30,7 @@ from flows.readers import (
     read_jsonl,
     read_workbook,
 )
-from schemas import Config
+from schemas import Config, SourceSpec
 from schemas.config import MappingOverride, RecordType
 
 log = logging.getLogger(__name__)
@@ -288,6 +288,13 @@ def _apply_override(
     return SheetMapping(row_index, spec_index, spec.record_type, spec.record_type, 0.0, None, 0.0, columns)
 
 
+def spec_info(spec: SourceSpec) -> SpecInfo:
+    """What the sheet mapper needs of a source spec."""
+    aliases = [a for names in spec.aliases.values() for a in names]
+    latin = sum(1 for a in aliases if a.isascii()) / len(aliases) if aliases else 0.0
+    return SpecInfo(spec.name, spec.record_type, spec.min_matched_fields, latin, tuple(spec.file_suffixes))
+
+
 def _where(sheet: RawSheet) -> str:
     return sheet.source_file + (f" [sheet {sheet.source_sheet}]" if sheet.source_sheet else "")
 
@@ -308,8 +315,11 @@ def map_raw_sheet(sheet: RawSheet, config: Config) -> tuple[SheetMapping | None,
     if override is not None:
         row_index = 0 if fixed_row == 0 else sheet.row_numbers.index(override.header_row)
         return _apply_override(override, rows, row_index, config), None, offset
-    specs = [SpecInfo(s.name, s.record_type, s.min_matched_fields) for s in config.sources]
-    found = map_sheet(rows, specs, config.vocabularies(), HEADER_SCAN_ROWS, header_row=fixed_row)
+    specs = [spec_info(s) for s in config.sources]
+    suffix = Path(sheet.source_file).suffix.lower()
+    found = map_sheet(
+        rows, specs, config.vocabularies(), HEADER_SCAN_ROWS, header_row=fixed_row, suffix=suffix
+    )
     if isinstance(found, AmbiguousSheet):
         return (
             None,

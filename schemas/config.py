@@ -58,6 +58,8 @@ class SourceSpec(BaseModel):
     min_matched_fields: int = Field(default=2, ge=1)
     # Day-first (True) or month-first (False) for slash dates; None = infer per column.
     day_first: bool | None = None
+    # File types this kind of export usually comes as: a tie-breaker when headers fit two specs.
+    file_suffixes: list[str] = Field(default_factory=list)
     aliases: dict[str, list[str]]
     path: Path | None = None
 

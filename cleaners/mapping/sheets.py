@@ -23,7 +23,7 @@ from cleaners.mapping.columns import (
     name_candidates,
 )
 from cleaners.mapping.content import EMPTY_PROFILE, profile_column
-from cleaners.mapping.headers import ParsedHeader, parse_header
+from cleaners.mapping.headers import ParsedHeader, has_cjk, parse_header
 from cleaners.mapping.settings import COMPOSITE_PARTS, RecordTypeName
 from cleaners.mapping.vocabulary import Vocabulary
 
@@ -35,6 +35,11 @@ class SpecInfo:
     name: str
     record_type: RecordTypeName
     min_matched_fields: int = 2
+    # Share of the spec's aliases written in Latin letters: an English export reads as the spec
+    # written in English when no alias of its own decides (the source system matters downstream).
+    latin_share: float = 0.0
+    # File types this kind of export comes as (.jsonl for web forms): a small tie-breaker too.
+    suffixes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -116,15 +121,22 @@ class _Scorer:
                 tops.append((found[0].score, index, found))
         taken: set[str] = set()
         total = 0.0
-        for _, _, found in sorted(tops, key=lambda t: (-t[0], t[1])):
+        for _, index, found in sorted(tops, key=lambda t: (-t[0], t[1])):
             for candidate in found:
                 if candidate.score < accept:
                     break
                 if candidate.field not in taken:
                     taken.add(candidate.field)
-                    total += candidate.score
+                    latin = not has_cjk(cells[index] or "")
+                    same_script = latin == (spec.latin_share >= 0.5)
+                    total += candidate.score + (SCRIPT_BONUS if same_script else 0.0)
                     break
         return total, len(taken)
+
+
+# Tie-breakers between specs that explain a header equally: far below any column's score.
+SCRIPT_BONUS = 0.01
+SUFFIX_BONUS = 0.05
 
 
 def _kind_name(record_type: RecordTypeName) -> str:
@@ -137,6 +149,7 @@ def map_sheet(
     vocabularies: Mapping[RecordTypeName, Vocabulary],
     scan_rows: int = 30,
     header_row: int | None = None,
+    suffix: str = "",
 ) -> SheetMapping | AmbiguousSheet | None:
     """Map a sheet given as text cells (its first rows, header candidates and a sample of data rows).
 
@@ -157,6 +170,8 @@ def map_sheet(
             score, matched = scorer.row_score(cells, spec)
             if matched < spec.min_matched_fields:
                 continue
+            if suffix and suffix in spec.suffixes:
+                score += SUFFIX_BONUS
             by_type[spec.record_type] = max(by_type.get(spec.record_type, 0.0), score)
             if score >= rules.sheets.min_score and (best is None or score > best[0] + 1e-9):
                 best = (score, row_index, spec_index)
