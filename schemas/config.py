@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.headers import normalise_header
 from cleaners.linkage_settings import LinkageSettings
 from cleaners.survivorship import TRUSTED_FIELDS
@@ -120,6 +121,7 @@ class Config(BaseModel):
     pipeline: PipelineSettings
     dedupe: LinkageSettings
     runs: RunSettings
+    garbage_rows: GarbageVocabulary
 
 
 def _read_yaml(path: Path) -> Any:
@@ -203,9 +205,38 @@ def load_config(directory: Path | None = None) -> Config:
     sources = load_sources(root / "sources", canonical)
     dedupe = load_linkage_settings(root / "dedupe.yaml")
     runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
+    garbage_rows = load_garbage_rows(root / "garbage_rows.yaml", canonical)
     return Config(
-        directory=root, canonical=canonical, sources=sources, pipeline=pipeline, dedupe=dedupe, runs=runs
+        directory=root,
+        canonical=canonical,
+        sources=sources,
+        pipeline=pipeline,
+        dedupe=dedupe,
+        runs=runs,
+        garbage_rows=garbage_rows,
     )
+
+
+def load_garbage_rows(
+    path: Path | None = None, canonical: CanonicalSchema | None = None
+) -> GarbageVocabulary:
+    """Totals labels, footer patterns, test markers and placeholder contacts (schemas/garbage_rows.yaml)."""
+    path = path or SCHEMAS_DIR / "garbage_rows.yaml"
+    vocabulary: GarbageVocabulary = _load_model(GarbageVocabulary, path)
+    if canonical is not None:
+        known = {f for t in canonical.record_types for f in canonical.fields(t)}
+        markers = vocabulary.test_records
+        columns = {
+            "name_columns": markers.name_columns,
+            "company_column": (markers.company_column,),
+            "phone_columns": markers.phone_columns,
+            "email_columns": markers.email_columns,
+        }
+        for key, names in columns.items():
+            for name in names:
+                if name not in known:
+                    raise ConfigError(f"{path}: test_records.{key}: {name!r} is not a canonical field")
+    return vocabulary
 
 
 def load_linkage_settings(path: Path) -> LinkageSettings:
