@@ -1,20 +1,28 @@
-"""Recognise rows that carry no record: blank, totals, footer, note and test rows."""
+"""Recognise rows that carry no record: blank, totals, footer, note and test rows, repeated headers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 import polars as pl
 
 from cleaners.garbage_vocabulary import GarbageVocabulary
+from cleaners.headers import normalise_header
 
 # Free-text notes typed under or between records (matched after NFKC and lower-casing).
 NOTE_START = r"^\s*(备注|注意|注|说明|附注|提示|填表说明|note|notes|remark|remarks|ps)\s*[:：.、\s]"
 NOTE_SENTENCE = r"[。！？!?；;]|[，,].*[，,。]"
 NOTE_MIN_LENGTH = 40
 
-REASONS: frozenset[str] = frozenset({"blank_row", "totals_row", "footer_row", "note_row", "test_record"})
+REASONS: frozenset[str] = frozenset(
+    {"blank_row", "totals_row", "footer_row", "note_row", "test_record", "repeated_header"}
+)
+# A repeated header row: at least this many cells, and this share of its filled cells, are the
+# header's own cells in the same columns.
+REPEATED_HEADER_MIN_CELLS = 2
+REPEATED_HEADER_MIN_SHARE = 0.6
 
 # One key/value pair of the flat JSON object in `extra` (unmapped cells).
 _JSON_PAIR = r'"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[^,}]+)'
@@ -198,3 +206,32 @@ def placeholder_phone_issues(
         return pl.Series("phone_issues", [[]] * frame.height, dtype=pl.List(pl.String))
     doubts = pl.concat_list(parts).list.drop_nulls()
     return evidence.work.select(doubts.alias("phone_issues")).to_series()
+
+
+def repeated_header(rows: Sequence[Sequence[Any]], header: Sequence[Any]) -> list[bool]:
+    """Per data row: is it the header row again (a sheet pasted under another, a printed page)?
+
+    A row is the header repeated when at least REPEATED_HEADER_MIN_CELLS of its filled
+    cells, and REPEATED_HEADER_MIN_SHARE of them, equal the header's cell in the same
+    column after `normalise_header`. Each distinct cell text is normalised once.
+    """
+    keys: dict[str, str] = {}
+
+    def key(cell: Any) -> str:
+        text = "" if cell is None else str(cell)
+        if text not in keys:
+            keys[text] = normalise_header(text)
+        return keys[text]
+
+    header_keys = [key(cell) for cell in header]
+    flags = []
+    for row in rows:
+        filled = same = 0
+        for index, cell in enumerate(row):
+            cell_key = key(cell)
+            if not cell_key:
+                continue
+            filled += 1
+            same += index < len(header_keys) and cell_key == header_keys[index]
+        flags.append(same >= REPEATED_HEADER_MIN_CELLS and same >= REPEATED_HEADER_MIN_SHARE * filled)
+    return flags

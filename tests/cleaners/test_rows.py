@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.records import clean_customers
-from cleaners.rows import bundled_vocabulary, garbage_reason, placeholder_phone_issues
+from cleaners.rows import bundled_vocabulary, garbage_reason, placeholder_phone_issues, repeated_header
 from flows.extract import extract_file
 from flows.tasks import cleaning_tables
 from schemas import SCHEMAS_DIR, load_config
@@ -447,6 +447,36 @@ def test_a_totals_label_with_any_number_after_it_is_a_totals_row(
 ):
     cell = f"{qualifier}{label}{separator}{_number_text(number, style)}"
     assert _reason(cell.upper() if upper else cell) == "totals_row"
+
+
+# --- repeated header rows ---------------------------------------------------------------------
+
+HEADER = ["客户名称", "联系人", "手机", "邮箱", None]
+
+
+@pytest.mark.parametrize(
+    ("row", "repeated"),
+    [
+        pytest.param(["客户名称", "联系人", "手机", "邮箱", None], True, id="exact"),
+        pytest.param(["客户名称*", "联系人：", " 手机 ", "邮箱", None], True, id="decorated"),
+        pytest.param(["客户名称", "联系人", None, None], True, id="two-of-two"),
+        pytest.param(["客户名称", "联系人", "13800138000"], True, id="two-of-three"),
+        pytest.param(["客户名称", "联系人", "张三", "zs@x.com"], False, id="two-of-four"),
+        pytest.param(["客户名称", None, None, None], False, id="one-cell"),
+        pytest.param(["联系人", "客户名称", "手机"], False, id="swapped-columns"),
+        pytest.param([None, "客户名称", "联系人", "手机"], False, id="shifted"),
+        pytest.param(["上海宏达机械制造有限公司", "张伟", "13957160423"], False, id="data-row"),
+        pytest.param([], False, id="empty"),
+        pytest.param(["客户名称", "联系人", "手机", "邮箱", None, "备注"], True, id="longer-than-header"),
+    ],
+)
+def test_repeated_header(row, repeated):
+    assert repeated_header([row], HEADER) == [repeated]
+
+
+def test_repeated_header_keeps_row_order():
+    rows = [["甲公司", "张三"], ["客户名称", "联系人"], ["乙公司", "李四"]]
+    assert repeated_header(rows, HEADER) == [False, True, False]
 
 
 # --- a real workbook through extraction and cleaning ------------------------------------------
