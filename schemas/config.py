@@ -11,6 +11,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.lead_sources import LeadSourceVocabulary, lead_source_keys
 from cleaners.linkage_settings import LinkageSettings
 from cleaners.mapping.headers import normalise_header
@@ -147,6 +148,7 @@ class Config(BaseModel):
     pipeline: PipelineSettings
     dedupe: LinkageSettings
     runs: RunSettings
+    garbage_rows: GarbageVocabulary
     mapping: MappingRules
     overrides: list[MappingOverride] = Field(default_factory=list)
 
@@ -247,6 +249,7 @@ def load_config(directory: Path | None = None) -> Config:
     runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
     mapping = load_mapping_rules(root / "mapping.yaml", canonical)
     overrides = load_overrides(root / "mappings", canonical, sources)
+    garbage_rows = load_garbage_rows(root / "garbage_rows.yaml", canonical)
     return Config(
         directory=root,
         canonical=canonical,
@@ -256,6 +259,7 @@ def load_config(directory: Path | None = None) -> Config:
         runs=runs,
         mapping=mapping,
         overrides=overrides,
+        garbage_rows=garbage_rows,
     )
 
 
@@ -317,6 +321,28 @@ def load_overrides(
                     )
             overrides.append(override)
     return overrides
+
+
+def load_garbage_rows(
+    path: Path | None = None, canonical: CanonicalSchema | None = None
+) -> GarbageVocabulary:
+    """Totals labels, footer patterns, test markers and placeholder contacts (schemas/garbage_rows.yaml)."""
+    path = path or SCHEMAS_DIR / "garbage_rows.yaml"
+    vocabulary: GarbageVocabulary = _load_model(GarbageVocabulary, path)
+    if canonical is not None:
+        known = {f for t in canonical.record_types for f in canonical.fields(t)}
+        markers = vocabulary.test_records
+        columns = {
+            "name_columns": markers.name_columns,
+            "company_column": (markers.company_column,),
+            "phone_columns": markers.phone_columns,
+            "email_columns": markers.email_columns,
+        }
+        for key, names in columns.items():
+            for name in names:
+                if name not in known:
+                    raise ConfigError(f"{path}: test_records.{key}: {name!r} is not a canonical field")
+    return vocabulary
 
 
 def load_linkage_settings(path: Path) -> LinkageSettings:

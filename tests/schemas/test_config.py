@@ -72,6 +72,31 @@ def _edit(path, old, new):
         ),
         ("pipeline.yaml", "phone_region: CN", "phone_region: CN\nsurprise: 1", r"pipeline\.yaml: surprise"),
         ("customer.yaml", "record_types:", "record_types: [\n", r"customer\.yaml: not valid YAML"),
+        (
+            "garbage_rows.yaml",
+            "numbers: ['13800138000',",
+            "numbers: [00000000000, '13800138000',",
+            r"garbage_rows\.yaml: test_records\.placeholder_phones\.numbers: .*quote numbers",
+        ),
+        (
+            "garbage_rows.yaml",
+            "    - '^©'",
+            "    - '^(?=©)'",
+            r"garbage_rows\.yaml: footers\.patterns: .*not a valid regex for polars",
+        ),
+        (
+            "garbage_rows.yaml",
+            "name_columns: [customer_name, contact_name]",
+            "name_columns: [customer_name, contact]",
+            r"garbage_rows\.yaml: test_records\.name_columns: 'contact' is not a canonical field",
+        ),
+        (
+            "garbage_rows.yaml",
+            "  units: [",
+            "  unit: [",
+            r"garbage_rows\.yaml: totals\.unit: Extra inputs",
+        ),
+        ("garbage_rows.yaml", "markers: [测试,", "markers: ['', 测试,", r"test_records\.markers: .*empty"),
     ],
     ids=[
         "unknown-field",
@@ -81,6 +106,11 @@ def _edit(path, old, new):
         "out-of-range",
         "unknown-key",
         "bad-yaml",
+        "garbage-unquoted-phone",
+        "garbage-lookaround",
+        "garbage-unknown-column",
+        "garbage-unknown-key",
+        "garbage-empty-marker",
     ],
 )
 def test_config_errors_name_the_file_and_key(schemas, file, old, new, message):
