@@ -32,8 +32,9 @@ RUN_SPECIFIC: dict[str, set[str]] = {
     "run_files": {"run_id"},
     "validation_results": {"run_id"},
     "run_kpis": {"run_id"},
+    "column_mappings": {"run_id"},
 }
-HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis")
+HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings")
 
 
 def sha256(path: Path) -> str:
