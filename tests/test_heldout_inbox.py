@@ -51,7 +51,11 @@ def schema_texts() -> dict[Path, str]:
     """
     texts = {}
     for path in sorted(SCHEMAS.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.name not in {"mapping.yaml", "garbage_rows.yaml"}:
+        if (
+            path.is_file()
+            and "__pycache__" not in path.parts
+            and path.name not in {"mapping.yaml", "garbage_rows.yaml"}
+        ):
             texts[path] = path.read_text(encoding="utf-8")
     return texts
 
