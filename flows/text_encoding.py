@@ -55,16 +55,20 @@ _SAMPLE_CHUNKS = 64
 _SAMPLE_RUNS = 20_000
 # Mean plausibility (-1 .. 1 per non-ASCII character) below which a CJK reading is nonsense.
 _CJK_NONSENSE = 0.2
+# What text made only of GB2312 characters (either level) scores at least.
+_CJK_GB2312 = 0.3
 # What a repaired GB18030 mojibake must score to count as Chinese text.
 _CJK_CONVINCING = 0.6
 # Big5 must beat GB18030 by this much, plus more the fewer characters there are: mainland exports are
 # the norm, so a tie, or one character that happens to be a frequent traditional one, reads as GB18030.
 _BIG5_MARGIN = 0.1
-_BIG5_MARGIN_PER_EVIDENCE = 0.5
+_BIG5_MARGIN_PER_EVIDENCE = 0.8
 # A single-byte reading is used at this plausibility when no CJK reading exists, and displaces a
 # nonsense CJK reading only at the higher one.
 _SINGLE_BYTE_PLAUSIBLE = 0.6
 _SINGLE_BYTE_CLEAR = 0.85
+# A UTF-8 reading with this much of words (not only symbols or lone letters) is never second-guessed.
+_UTF8_WORDS = 0.75
 # Below this many non-ASCII characters a nonsense CJK reading is still kept (mainland norm), not refused.
 _MIN_EVIDENCE = 20
 # A few private-use characters are legitimate (GBK's user-defined characters for rare names); more are
@@ -177,14 +181,18 @@ def _read_unicode(data: bytes) -> _Reading | None:
 
 
 def _gb18030_in_disguise(utf8: _Reading, data: bytes) -> bool:
-    """Whether valid UTF-8 is likelier GB18030: a few two-byte characters that do not read as words
-    (隆 and 茅 are `¡` and `é` in UTF-8), where GB18030 reads as plausible Chinese."""
-    if utf8.non_ascii >= _MIN_EVIDENCE or any(ord(c) > 0x7FF for run in utf8.sample for c in run.text):
-        return False
-    if utf8.single_byte_score >= _SINGLE_BYTE_PLAUSIBLE:
+    """Whether valid UTF-8 is likelier GB18030: a few characters that are neither words nor Chinese
+    (隆 and 茅 are `¡` and `é` in UTF-8), where GB18030 reads as more plausible Chinese.
+
+    On so little evidence the mainland norm wins, so a UTF-8 file whose only non-ASCII characters are
+    one or two symbols away from any number (`©`) reads as GB18030 too; symbols with numbers (£100),
+    accented letters inside words (Müller), Cyrillic words and real Chinese stay UTF-8.
+    """
+    if utf8.non_ascii >= _MIN_EVIDENCE or utf8.single_byte_score >= _UTF8_WORDS:
         return False
     gb = _strict_reading(data, _GB_CODECS)
-    return gb is not None and gb.cjk_score >= _CJK_CONVINCING
+    # A tie (路 is `·` in UTF-8, both plausible) goes to the mainland norm.
+    return gb is not None and gb.cjk_score >= max(_CJK_GB2312, utf8.cjk_score)
 
 
 def _decode_strictly(data: bytes, codec: str, claim: str) -> str:

@@ -57,7 +57,7 @@ _FREQUENT_TRADITIONAL = (
 _FREQUENT_HANZI = frozenset(_FREQUENT_SIMPLIFIED + _FREQUENT_TRADITIONAL)
 # Punctuation and symbols of Chinese text, with the full-width forms (￥ ， （ ） ０-９ Ａ-Ｚ).
 _CJK_PUNCTUATION = frozenset(
-    "、。〃々〈〉《》「」『』【】〔〕〖〗〝〞・·—…‘’“”～×÷°℃№※→←↑↓☆★○●◎◇◆□■△▲\u3000"
+    "、。〃々〈〉《》「」『』【】〔〕〖〗〝〞・·—…‘’“”～℃№※→←↑↓☆★○●◎◇◆□■△▲\u3000"
     + "".join(map(chr, range(0xFF01, 0xFF5F)))
     + "".join(map(chr, range(0xFFE0, 0xFFE7)))
 )
@@ -67,7 +67,9 @@ _HANZI_LEVELS = (
     ("gb2312", (0xB0A1, 0xD7F9), (0xD8A1, 0xF7FE)),
     ("big5", (0xA440, 0xC67E), (0xC940, 0xF9D5)),
 )
-_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK", "HEBREW", "ARABIC", "ARMENIAN", "GEORGIAN", "THAI"}
+# The scripts whose words customer data here carries; two-byte Chinese read as UTF-8 or a single-byte
+# code page also makes "words" of Armenian, Hebrew or Arabic letters, so those count as symbols.
+_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
 
 
 def cjk_plausibility(text: str, standard: str = "any") -> float:
@@ -141,9 +143,14 @@ def _word_weight(run: str, before: str, after: str) -> float:
     scripts = {_script(char) for char in run}
     if len(scripts) == 1 and None not in scripts:
         if scripts != {"LATIN"}:
-            # A Cyrillic or Greek word stands alone (glued to ASCII letters it is mixed nonsense). Two GBK
-            # bytes read as cp1251 make such a "word" too, so this alone never displaces a CJK reading.
-            return 0.3 if "a" in (before, after) else 0.8
+            # A Cyrillic or Greek word stands alone, in one case pattern (Иван, ИВАН), of the letters
+            # living languages use; glued to ASCII letters, alone, mixed case or archaic it is two-byte
+            # Chinese read wrongly. Even a good one scores under _SINGLE_BYTE_CLEAR: Cyrillic from a
+            # single-byte code page never displaces a CJK reading.
+            word = len(run) > 1 and (run.islower() or run.isupper() or run.istitle())
+            if "a" in (before, after) or not word or not all(map(_in_modern_alphabet, run)):
+                return 0.3
+            return 0.8
         if len(run) > 2:
             return 0.1  # no Western word has three accented letters in a row
         if before == "a" and after == "a":
@@ -153,11 +160,19 @@ def _word_weight(run: str, before: str, after: str) -> float:
         if after == "a":
             return 0.8 if run[0].isupper() else 0.4  # Über; a lowercase accented initial is rare
         return 0.2 if "1" in (before, after) else 0.5
+    # Western symbols belong with numbers (£100, 25°C); alone they are as likely two-byte Chinese.
+    symbol = 0.8 if "1" in (before, after) else 0.7
     weights = [
-        0.8 if char in _WESTERN_SYMBOLS else -1.0 if unicodedata.category(char)[0] == "C" else 0.1
+        symbol if char in _WESTERN_SYMBOLS else -1.0 if unicodedata.category(char)[0] == "C" else 0.1
         for char in run
     ]
     return sum(weights) / len(weights)
+
+
+def _in_modern_alphabet(char: str) -> bool:
+    """Whether a Cyrillic or Greek letter is one of Russian, Ukrainian, Bulgarian, Serbian or Greek."""
+    code = ord(char)
+    return 0x0400 <= code <= 0x045F or code in (0x0490, 0x0491) or 0x0386 <= code <= 0x03CE
 
 
 def _script(char: str) -> str | None:
