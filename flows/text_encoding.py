@@ -21,7 +21,13 @@ from typing import NamedTuple
 
 import charset_normalizer
 
-from flows.text_plausibility import cjk_plausibility, run_word_plausibility, word_plausibility
+from flows.text_plausibility import (
+    cjk_plausibility,
+    cjk_run_plausibility,
+    least_cjk_plausibility,
+    run_word_plausibility,
+    word_plausibility,
+)
 
 
 class UndecodableText(ValueError):
@@ -55,7 +61,7 @@ _SAMPLE_CHUNKS = 64
 _SAMPLE_RUNS = 20_000
 # Mean plausibility (-1 .. 1 per non-ASCII character) below which a CJK reading is nonsense.
 _CJK_NONSENSE = 0.2
-# What text made only of GB2312 characters (either level) scores at least.
+# What every GB2312 character (either level) and CJK punctuation scores at least.
 _CJK_GB2312 = 0.3
 # What a repaired GB18030 mojibake must score to count as Chinese text.
 _CJK_CONVINCING = 0.6
@@ -136,7 +142,8 @@ class _Reading:
 
     @cached_property
     def cjk_score(self) -> float:
-        return cjk_plausibility("".join(run.text for run in self.sample), _STANDARD.get(self.codec, "any"))
+        runs = ((run.text, run.before, run.after) for run in self.sample)
+        return cjk_run_plausibility(runs, _STANDARD.get(self.codec, "any"))
 
     @cached_property
     def single_byte_score(self) -> float:
@@ -181,18 +188,21 @@ def _read_unicode(data: bytes) -> _Reading | None:
 
 
 def _gb18030_in_disguise(utf8: _Reading, data: bytes) -> bool:
-    """Whether valid UTF-8 is likelier GB18030: a few characters that are neither words nor Chinese
-    (隆 and 茅 are `¡` and `é` in UTF-8), where GB18030 reads as more plausible Chinese.
+    """Whether valid UTF-8 is likelier GB18030: a few characters that are neither words nor Chinese nor
+    mojibake (隆 and 茅 are `¡` and `é` in UTF-8), where GB18030 reads as GB2312 Chinese throughout.
 
     On so little evidence the mainland norm wins, so a UTF-8 file whose only non-ASCII characters are
     one or two symbols away from any number (`©`) reads as GB18030 too; symbols with numbers (£100),
     accented letters inside words (Müller), Cyrillic words and real Chinese stay UTF-8.
     """
-    if utf8.non_ascii >= _MIN_EVIDENCE or utf8.single_byte_score >= _UTF8_WORDS:
+    if utf8.non_ascii >= _MIN_EVIDENCE or utf8.single_byte_score >= _UTF8_WORDS or _mis_decoding(utf8):
         return False
     gb = _strict_reading(data, _GB_CODECS)
+    if gb is None:
+        return False
+    sample = "".join(run.text for run in gb.sample)
     # A tie (路 is `·` in UTF-8, both plausible) goes to the mainland norm.
-    return gb is not None and gb.cjk_score >= max(_CJK_GB2312, utf8.cjk_score)
+    return least_cjk_plausibility(sample, "gb2312") >= _CJK_GB2312 and gb.cjk_score >= utf8.cjk_score
 
 
 def _decode_strictly(data: bytes, codec: str, claim: str) -> str:
@@ -221,7 +231,8 @@ def _utf16_by_nul_pattern(head: bytes) -> str | None:
 
 def _read_legacy(data: bytes) -> _Reading:
     """GB18030 or Big5 by plausibility; a single-byte code page only when neither gives Chinese text."""
-    cjk = _likelier_cjk(_strict_reading(data, _GB_CODECS), _strict_reading(data, _BIG5_CODECS))
+    gb, big5 = _strict_reading(data, _GB_CODECS), _strict_reading(data, _BIG5_CODECS)
+    cjk = _likelier_cjk(gb, big5)
     if cjk is not None and cjk.cjk_score >= _CJK_NONSENSE:
         return cjk
     single = _single_byte_reading(data)
@@ -234,7 +245,10 @@ def _read_legacy(data: bytes) -> _Reading:
             f"bytes), and no single-byte code page gives plausible text{_as_example(single)}"
         )
     if single is not None and single.single_byte_score >= _SINGLE_BYTE_CLEAR:
-        single.name = f"{single.codec} (the {cjk.codec} reading is nonsense)"
+        nonsense = " and ".join(r.codec for r in (gb, big5) if r is not None)
+        single.name = (
+            f"{single.codec} (the {nonsense} reading{'s are' if ' and ' in nonsense else ' is'} nonsense)"
+        )
         return single
     if cjk.non_ascii < _MIN_EVIDENCE:
         return cjk  # too few characters to overrule the mainland norm
@@ -300,15 +314,15 @@ def _mis_decoding(reading: _Reading) -> str | None:
     if utf8_runs:
         start, excerpt, fixed = utf8_runs[0]
         return (
-            f"'{excerpt[:24]}' at line {_line_of(text, start)}{_more(utf8_runs)} is UTF-8 text that was "
-            f"once read as cp1252/latin-1 (it would read '{fixed[:24]}')"
+            f"'{_shown(excerpt[:24])}' at line {_line_of(text, start)}{_more(utf8_runs)} is UTF-8 text that was "
+            f"once read as cp1252/latin-1 (it would read '{_shown(fixed[:24])}')"
         )
     gb = [m for start, end in spans for m in _GB_READ_AS_LATIN1.finditer(text, start, end)]
     gb = [m for m in gb if _repair_gb18030(m.group())]
     if gb:
         excerpt = gb[0].group()[:24]
         return (
-            f"'{excerpt}' at line {_line_of(text, gb[0].start())}{_more(gb)} is GB18030 text that was once "
+            f"'{_shown(excerpt)}' at line {_line_of(text, gb[0].start())}{_more(gb)} is GB18030 text that was once "
             f"read as latin-1/cp1252 (it would read '{_repair_gb18030(gb[0].group())}')"
         )
     not_text = [m for start, end in spans for m in _NOT_TEXT.finditer(text, start, end)]
@@ -457,6 +471,11 @@ def _first_bad_utf8(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         return f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
     return "valid"
+
+
+def _shown(excerpt: str) -> str:
+    """An excerpt for a message, its control characters escaped (\\x8f)."""
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in excerpt)
 
 
 def _line_of(text: str, position: int) -> str:

@@ -67,6 +67,16 @@ _HANZI_LEVELS = (
     ("gb2312", (0xB0A1, 0xD7F9), (0xD8A1, 0xF7FE)),
     ("big5", (0xA440, 0xC67E), (0xC940, 0xF9D5)),
 )
+# What a GB18030 reading of Big5 bytes (or the reverse) is full of, and Chinese customer data never is:
+# kana, bopomofo, Hangul, Greek, Cyrillic, box drawing.
+_FOREIGN_TO_CHINESE_DATA = (
+    (0x0370, 0x04FF),
+    (0x1100, 0x11FF),
+    (0x2500, 0x259F),
+    (0x3040, 0x312F),
+    (0x3130, 0x318F),
+    (0xAC00, 0xD7AF),
+)
 # The scripts whose words customer data here carries; two-byte Chinese read as UTF-8 or a single-byte
 # code page also makes "words" of Armenian, Hebrew or Arabic letters, so those count as symbols.
 _SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
@@ -83,23 +93,50 @@ def cjk_plausibility(text: str, standard: str = "any") -> float:
     return sum(_cjk_weight(char, standard) * n for char, n in counts) / total if total else 1.0
 
 
+def cjk_run_plausibility(runs: Iterable[tuple[str, str, str]], standard: str = "any") -> float:
+    """cjk_plausibility of non-ASCII runs (run, character before, character after), where a run wedged
+    between ASCII letters counts only its frequent characters: M黮ler is `ü` + `l` read as GBK."""
+    plain: Counter[str] = Counter()
+    wedged: Counter[str] = Counter()
+    for run, before, after in runs:
+        (wedged if _neighbour(before) == "a" == _neighbour(after) else plain).update(run)
+    plain_weight = sum(_cjk_weight(char, standard) * n for char, n in plain.items() if not char.isascii())
+    wedged_weight = sum(
+        min(_cjk_weight(char, standard), 0.0) * n if _cjk_weight(char, standard) < 1.0 else n
+        for char, n in wedged.items()
+        if not char.isascii()
+    )
+    total = sum(n for char, n in (plain + wedged).items() if not char.isascii())
+    return (plain_weight + wedged_weight) / total if total else 1.0
+
+
+def least_cjk_plausibility(text: str, standard: str = "any") -> float:
+    """The plausibility as Chinese of the least plausible non-ASCII character of `text` (1.0 if none)."""
+    return min((_cjk_weight(char, standard) for char in set(text) if not char.isascii()), default=1.0)
+
+
 @lru_cache(maxsize=1 << 16)
 def _cjk_weight(char: str, standard: str) -> float:
-    if char in _FREQUENT_HANZI or char in _CJK_PUNCTUATION:
+    if char in _CJK_PUNCTUATION:
         return 1.0
     if char == "\ufffd" or unicodedata.category(char) in {"Cc", "Cn", "Co", "Cs"}:
         return -1.0
     code = ord(char)
     if 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
-        return _hanzi_commonness(char, standard)
-    # Kana, bopomofo, Greek, Cyrillic, box drawing, CJK extension ideographs: real, but not in a CRM.
+        level = _hanzi_commonness(char, standard)
+        # A frequent character counts as one only inside the reading's character set: 發 in a GB18030
+        # reading is GBK's rare traditional form, most likely Big5 bytes read as GB18030.
+        return 1.0 if level > 0 and char in _FREQUENT_HANZI else level
+    if any(first <= code <= last for first, last in _FOREIGN_TO_CHINESE_DATA):
+        return -0.5
+    # Other symbols, pinyin tone letters, CJK extension ideographs (GB18030's four-byte rare names).
     return 0.0
 
 
 def _hanzi_commonness(char: str, standard: str) -> float:
     """0.6 for the common level of the character set (GB2312 level 1, Big5's frequent characters), 0.3
-    for its second level, else 0.1; a UTF-8 text is judged by whichever of the two ranks it higher."""
-    best = 0.1
+    for its second level, else 0; a UTF-8 text is judged by whichever of the two ranks it higher."""
+    best = 0.0
     for codec, common, less_common in _HANZI_LEVELS:
         if standard not in (codec, "any"):
             continue
