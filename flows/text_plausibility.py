@@ -55,11 +55,22 @@ _FREQUENT_TRADITIONAL = (
     "輝凱慶穎諮詢飾飲儀膠紡棟廈錫濱紹遼陝肅郵訂賬觸為裡眾"
 )
 _FREQUENT_HANZI = frozenset(_FREQUENT_SIMPLIFIED + _FREQUENT_TRADITIONAL)
-# Punctuation and symbols of Chinese text, with the full-width forms (￥ ， （ ） ０-９ Ａ-Ｚ).
+# Punctuation and symbols of Chinese text, with the full-width punctuation (￥ ， （ ）).
 _CJK_PUNCTUATION = frozenset(
-    "、。〃々〈〉《》「」『』【】〔〕〖〗〝〞・·—…‘’“”～℃№※→←↑↓☆★○●◎◇◆□■△▲\u3000"
-    + "".join(map(chr, range(0xFF01, 0xFF5F)))
+    "、。〃々〈〉《》「」『』【】〔〕〖〗〝〞・·—…‘’“”～¥℃№※→←↑↓☆★○●◎◇◆□■△▲\u3000"
+    + "".join(chr(code) for code in range(0xFF01, 0xFF5F) if not chr(code).isalnum())
     + "".join(map(chr, range(0xFFE0, 0xFFE7)))
+)
+# Real in Chinese data but also what the other CJK codec makes of symbols (GB18030's € is Big5's Ｕ):
+# pinyin with tone marks, full-width letters and digits, ① ⑴ ⒈ Ⅷ ㈠.
+_CJK_SIGNS = frozenset(
+    list("āáǎàēéěèêīíǐìōóǒòūúǔùǖǘǚǜüńňḿ")
+    + [chr(code) for code in range(0xFF10, 0xFF5B) if chr(code).isalnum()]
+    + [
+        chr(code)
+        for first, last in ((0x2150, 0x218F), (0x2460, 0x24FF), (0x3220, 0x3243))
+        for code in range(first, last + 1)
+    ]
 )
 # Symbols that Western text carries outside words.
 _WESTERN_SYMBOLS = frozenset("\xa0€£¥©®°±§«»‘’‚“”„–—…•·²³µ¼½¾×÷¢™¿¡")
@@ -127,6 +138,10 @@ def _cjk_weight(char: str, standard: str) -> float:
         # A frequent character counts as one only inside the reading's character set: 發 in a GB18030
         # reading is GBK's rare traditional form, most likely Big5 bytes read as GB18030.
         return 1.0 if level > 0 and char in _FREQUENT_HANZI else level
+    if char in _WESTERN_SYMBOLS or char in _CJK_SIGNS:
+        # Real in Chinese data too (€, °, ±, ①), but below any GB2312 hanzi: the two bytes of 掳 are
+        # `°` in UTF-8, and on a tie the mainland reading should win.
+        return 0.5
     if any(first <= code <= last for first, last in _FOREIGN_TO_CHINESE_DATA):
         return -0.5
     # Other symbols, pinyin tone letters, CJK extension ideographs (GB18030's four-byte rare names).
@@ -135,8 +150,12 @@ def _cjk_weight(char: str, standard: str) -> float:
 
 def _hanzi_commonness(char: str, standard: str) -> float:
     """0.6 for the common level of the character set (GB2312 level 1, Big5's frequent characters), 0.3
-    for its second level, else 0; a UTF-8 text is judged by whichever of the two ranks it higher."""
-    best = 0.0
+    for its second level, -0.3 outside it; a UTF-8 text is judged by whichever ranks it higher.
+
+    Outside counts against a reading: Big5 bytes with a trail byte 0x40-0x7E (two in five) read as GBK's
+    rare extension characters, which mainland data holds only in a few given names.
+    """
+    best = -0.3
     for codec, common, less_common in _HANZI_LEVELS:
         if standard not in (codec, "any"):
             continue
