@@ -5,7 +5,8 @@ Anything else is a legacy export. Mainland systems write GB18030 (GBK, GB2312), 
 ones Big5, and both codecs "decode" most byte strings, so every candidate that decodes strictly is scored
 on how plausible its non-ASCII characters are. A single-byte code page (cp1252, cp1251 ...) is the last
 resort: only when no CJK reading exists or it is clearly nonsense. Whatever wins is checked for the marks
-of an earlier wrong decode before a single row is loaded.
+of an earlier wrong decode (flows/mojibake.py) before a single row is loaded; the scores are
+flows/text_plausibility.py.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
 import charset_normalizer
 
+from flows.mojibake import find_mojibake
 from flows.text_plausibility import (
     cjk_plausibility,
     cjk_run_plausibility,
@@ -34,22 +35,6 @@ class UndecodableText(ValueError):
     """The bytes are not trustworthy text; the message says which encoding was tried and what looked wrong."""
 
 
-# The characters cp1252 makes of bytes 0x80-0x9F (it leaves 0x81 0x8D 0x8F 0x90 0x9D undefined).
-_CP1252_BYTE = {
-    char: byte for byte in range(0x80, 0xA0) for char in [bytes([byte]).decode("cp1252", "ignore")] if char
-}
-# A character a cp1252 or latin-1 decode makes of one byte >= 0x80.
-_ONE_HIGH_BYTE = "[\x80-\xff" + re.escape("".join(_CP1252_BYTE)) + "]"
-# A UTF-8 sequence read as cp1252/latin-1: `Ã©` for é, `æ–°` for 新, `â€™` for ’. A lead character and
-# one to three continuations; _repair_utf8 checks the count (one regex class first keeps the scan fast).
-_UTF8_CONTINUATION = "[\x80-\xbf" + re.escape("".join(_CP1252_BYTE)) + "]"
-_UTF8_READ_AS_CP1252 = re.compile(f"[\u00c2-\u00f4]{_UTF8_CONTINUATION}{{1,3}}")
-# Two or more GB18030 characters read as latin-1/cp1252: `ÉÏº£` for 上海.
-_GB_READ_AS_LATIN1 = re.compile(f"{_ONE_HIGH_BYTE}{_ONE_HIGH_BYTE}{_ONE_HIGH_BYTE}{_ONE_HIGH_BYTE}+")
-# Where any of the marks above can start: text without these characters has none of them.
-_MARK_START = re.compile(f"{_ONE_HIGH_BYTE}|\ufffd")
-# No text has C1 controls; U+FFFD is what an earlier decode left for bytes it could not read.
-_NOT_TEXT = re.compile("[\x80-\x9f\ufffd]")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
 
@@ -63,8 +48,6 @@ _SAMPLE_RUNS = 20_000
 _CJK_NONSENSE = 0.2
 # What every GB2312 character (either level) and CJK punctuation scores at least.
 _CJK_GB2312 = 0.3
-# What a repaired GB18030 mojibake must score to count as Chinese text.
-_CJK_CONVINCING = 0.6
 # Big5 must beat GB18030 by 0.1 + 0.6 / sqrt(non-ASCII characters): mainland exports are the norm, so
 # a tie, or a character or two that happen to read as frequent traditional ones, reads as GB18030.
 # (Tuned on every GB2312 character alone and 20,000 random 2-4 character strings: none reads as Big5.)
@@ -300,45 +283,11 @@ def _bytes_around_runs(data: bytes) -> bytes:
 
 
 def _mis_decoding(reading: _Reading) -> str | None:
-    """What in the text marks an earlier wrong decode, or None; every non-ASCII chunk is searched."""
+    """What marks the reading as wrong: mojibake anywhere in it, or a sample of private-use or rare hanzi."""
     text = reading.text
-    # Mojibake, C1 controls and U+FFFD all start with a latin-1/cp1252 character or are U+FFFD.
-    spans = [
-        (start, end)
-        for start, end in _spans(reading.chunks, len(text))
-        if _MARK_START.search(text, start, end)
-    ]
-    utf8 = [m for start, end in spans for m in _UTF8_READ_AS_CP1252.finditer(text, start, end)]
-    # One mis-read word holds several sequences: count it once.
-    utf8_runs = list(
-        {run[0]: run for run in map(_repaired_utf8_run, itertools.repeat(text), utf8) if run}.values()
-    )
-    if utf8_runs:
-        start, excerpt, fixed = utf8_runs[0]
-        return (
-            f"'{_shown(excerpt[:24])}' at line {_line_of(text, start)}{_more(utf8_runs)} is UTF-8 text that was "
-            f"once read as cp1252/latin-1 (it would read '{_shown(fixed[:24])}')"
-        )
-    gb = [m for start, end in spans for m in _GB_READ_AS_LATIN1.finditer(text, start, end)]
-    gb = [m for m in gb if _repair_gb18030(m.group())]
-    if gb:
-        excerpt = gb[0].group()[:24]
-        return (
-            f"'{_shown(excerpt)}' at line {_line_of(text, gb[0].start())}{_more(gb)} is GB18030 text that was once "
-            f"read as latin-1/cp1252 (it would read '{_repair_gb18030(gb[0].group())}')"
-        )
-    not_text = [m for start, end in spans for m in _NOT_TEXT.finditer(text, start, end)]
-    replaced = [m for m in not_text if m.group() == "\ufffd"]
-    if replaced:
-        return (
-            f"it has replacement characters (U+FFFD) at line {_line_of(text, replaced[0].start())}"
-            f"{_more(replaced)}: an earlier decode, e.g. GBK read as UTF-8, already destroyed the characters"
-        )
-    if not_text:
-        return (
-            f"it has C1 control characters (U+0080-U+009F) at line {_line_of(text, not_text[0].start())}"
-            f"{_more(not_text)}, which no text has: bytes meant for another code page"
-        )
+    problem = find_mojibake(text, _spans(reading.chunks, len(text)))
+    if problem:
+        return problem
     private = [(run, m) for run in reading.sample for m in _PRIVATE_USE.finditer(run.text)]
     if len(private) >= _PRIVATE_USE_MIN and len(private) > _PRIVATE_USE_SHARE * reading.non_ascii:
         run, m = private[0]
@@ -350,73 +299,6 @@ def _mis_decoding(reading: _Reading) -> str | None:
     if reading.non_ascii >= _MIN_EVIDENCE and reading.cjk_score < _CJK_NONSENSE and _mostly_hanzi(reading):
         return f"its Chinese characters are mostly rare ones ({_least_plausible(reading)})"
     return None
-
-
-def _more(found: Sequence[object]) -> str:
-    return f" ({len(found)} in all)" if len(found) > 1 else ""
-
-
-def _repair_utf8(candidate: str) -> str | None:
-    """The character a UTF-8 sequence read as cp1252/latin-1 stood for, if it is a plausible one."""
-    lead = ord(candidate[0])
-    length = 2 if lead <= 0xDF else 3 if lead <= 0xEF else 4
-    raw = _cp1252_bytes(candidate[:length])
-    if raw is None or len(raw) != length:
-        return None
-    try:
-        char = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if unicodedata.category(char) in {"Cc", "Cn", "Co", "Cs"}:
-        return None
-    code = ord(char)
-    # Two-byte sequences count only for Latin and Greek/Cyrillic letters: a real `ß“` is not mojibake.
-    if length == 2 and not (0xA0 <= code <= 0x24F or 0x370 <= code <= 0x4FF):
-        return None
-    return char
-
-
-def _repaired_utf8_run(text: str, sequence: re.Match[str]) -> tuple[int, str, str] | None:
-    """(start, run, repaired run) when the whole latin-1/cp1252 run around a UTF-8-looking sequence is
-    UTF-8 read as cp1252: a real `ÉÏº£` (GB18030 read as latin-1) holds `Ïº` by chance."""
-    if not _repair_utf8(sequence.group()):
-        return None
-    start, end = sequence.start(), sequence.end()
-    while start > 0 and _is_one_high_byte(text[start - 1]):
-        start -= 1
-    while end < len(text) and _is_one_high_byte(text[end]):
-        end += 1
-    try:
-        fixed = (_cp1252_bytes(text[start:end]) or b"").decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return start, text[start:end], fixed
-
-
-def _is_one_high_byte(char: str) -> bool:
-    return 0x80 <= ord(char) <= 0xFF or char in _CP1252_BYTE
-
-
-def _repair_gb18030(run: str) -> str | None:
-    """The Chinese text a run of latin-1/cp1252 characters was in GB18030, if it is convincingly Chinese."""
-    raw = _cp1252_bytes(run)
-    try:
-        text = raw.decode("gb18030") if raw is not None else ""
-    except UnicodeDecodeError:
-        return None
-    return text if len(text) >= 2 and cjk_plausibility(text, "gb2312") >= _CJK_CONVINCING else None
-
-
-def _cp1252_bytes(text: str) -> bytes | None:
-    """The bytes a cp1252 (latin-1 for cp1252's undefined bytes) decode turned into `text`."""
-    raw = bytearray()
-    for char in text:
-        code = ord(char)
-        byte = code if code < 0x100 else _CP1252_BYTE.get(char)
-        if byte is None:
-            return None
-        raw.append(byte)
-    return bytes(raw)
 
 
 def _sample_runs(text: str, chunks: list[int]) -> list[_Run]:
@@ -473,11 +355,6 @@ def _first_bad_utf8(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         return f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
     return "valid"
-
-
-def _shown(excerpt: str) -> str:
-    """An excerpt for a message, its control characters escaped (\\x8f)."""
-    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in excerpt)
 
 
 def _line_of(text: str, position: int) -> str:
