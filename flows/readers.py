@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 from python_calamine import CalamineWorkbook
+
+from flows.text_encoding import UndecodableText, decode_export
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -92,40 +93,17 @@ def read_workbook(path: Path, source_file: str) -> list[RawSheet]:
     return sheets
 
 
-# GB2312 and GBK are subsets of GB18030: decoding with the superset never loses a character.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
-
-
 def decode_text(data: bytes, source_file: str) -> tuple[str, str]:
-    """Decode a text export: UTF-8 (with or without BOM) first, else the detected codec.
+    """Decode a text export into (text, encoding name); text that no encoding reads plausibly is refused.
 
-    Chinese exports are mostly GB18030/GBK or Big5; GB18030 would also "decode"
-    Big5 bytes into nonsense, so the codec is detected before falling back to it.
+    flows/text_encoding.py decides: UTF-8/16 by BOM, NULs or a strict decode, else GB18030 or Big5 by
+    how Chinese the non-ASCII characters read, a single-byte code page only as the last resort, and
+    mojibake (`æ–°å…¬å¸`, U+FFFD, private-use characters) refused whatever the encoding.
     """
-    if not data.strip():
-        raise InputFileError(source_file, "the file is empty")
-    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if b"\x00" in data[:4096] and not utf16:
-        raise InputFileError(source_file, "binary content (NUL bytes): not a text export")
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as exc:
-        first_bad = exc.start
-    best = charset_normalizer.from_bytes(data).best()
-    candidates = []
-    if best is not None and best.encoding:
-        candidates.append("gb18030" if best.encoding.lower() in _GB_FAMILY else best.encoding)
-    candidates.append("gb18030")
-    for encoding in candidates:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise InputFileError(
-        source_file,
-        f"cannot decode the text: not UTF-8 or GB18030, and no other encoding fits "
-        f"(first byte that is not UTF-8: 0x{data[first_bad]:02x} at offset {first_bad})",
-    )
+        return decode_export(data)
+    except UndecodableText as exc:
+        raise InputFileError(source_file, str(exc)) from exc
 
 
 def _sniff_delimiter(sample: str) -> str:
