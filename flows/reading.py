@@ -28,7 +28,10 @@ import cleaners.mapping.sheets
 import cleaners.mapping.vocabulary
 import cleaners.rows
 import flows.extract
+import flows.mojibake
 import flows.readers
+import flows.text_encoding
+import flows.text_plausibility
 from flows.extract import FileExtract, FileOutcome, _sha256, discover_inputs, extract_file
 from flows.pause import pause_point
 from schemas import Config
@@ -59,6 +62,9 @@ def extraction_fingerprint(config: Config) -> str:
     for module in (
         flows.extract,
         flows.readers,
+        flows.text_encoding,
+        flows.text_plausibility,
+        flows.mojibake,
         cleaners.mapping.columns,
         cleaners.mapping.composite,
         cleaners.mapping.content,
