@@ -406,20 +406,6 @@ def _sheet_records(
         outcome.status, outcome.error = "failed", error
         return outcome, None, None
     spec = config.sources[mapping.spec_index]
-    vocab = config.vocabularies()[spec.record_type]
-    missing = missing_link(mapping, vocab)
-    if missing is not None:
-        header_cells = (sheet.header or []) if keys_offset < 0 else sheet.rows[mapping.row_index]
-        header_text = [raw_text(c) for c in header_cells]
-        outcome.status, outcome.spec, outcome.record_type, outcome.kind = (
-            "failed",
-            spec.name,
-            spec.record_type,
-            mapping.kind,
-        )
-        outcome.error = _missing_link_message(sheet, mapping, missing, header_text, config)
-        outcome.columns = _column_outcomes(mapping)
-        return outcome, None, None
     if keys_offset < 0:
         header: list[Any] = list(sheet.header or [])
         data_rows, data_numbers = sheet.rows, sheet.row_numbers
@@ -430,6 +416,14 @@ def _sheet_records(
         data_rows = sheet.rows[first_data:]
         data_numbers = sheet.row_numbers[first_data:]
         outcome.header_row = sheet.row_numbers[mapping.row_index]
+    outcome.spec, outcome.record_type, outcome.kind = spec.name, spec.record_type, mapping.kind
+    outcome.columns = _column_outcomes(mapping)
+    outcome.header_fingerprint = header_fingerprint(header)
+    missing = missing_link(mapping, config.vocabularies()[spec.record_type])
+    if missing is not None:
+        outcome.status = "failed"
+        outcome.error = _missing_link_message(sheet, mapping, missing, [raw_text(c) for c in header], config)
+        return outcome, None, None
     last = len(data_rows)
     while last > 0 and _is_empty(data_rows[last - 1]) and (first_data + last - 1) not in sheet.row_errors:
         last -= 1
@@ -439,13 +433,8 @@ def _sheet_records(
     in_use = set(field_by_column) | {i for parts in mapping.composites.values() for i, _ in parts}
     unmapped = [i for i in range(len(names)) if i not in in_use]
     outcome.status = "loaded"
-    outcome.spec = spec.name
-    outcome.record_type = spec.record_type
-    outcome.kind = mapping.kind
     outcome.rows_read = len(data_rows)
-    outcome.columns = _column_outcomes(mapping)
     outcome.unmapped_headers = [names[i] for i in unmapped if raw_text(header[i]) is not None]
-    outcome.header_fingerprint = header_fingerprint(header)
     date_field = DATE_FIELDS[spec.record_type]
     order = mapping.hints(date_field).get("date_order")
     day_first = {"DMY": True, "MDY": False}.get(str(order), spec.day_first) if order else spec.day_first

@@ -10,6 +10,7 @@ quarantine and why. `write_overrides` saves the decisions as an editable file un
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -102,8 +103,9 @@ def preview_inbox(inbox: Path, config: Config, as_of: dt.date | None = None) -> 
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", text).strip("_")
-    return slug[:60] or "export"
+    """A file name for a path: readable, limited in length, never the same for two paths."""
+    slug = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", text).strip("_")[:60] or "export"
+    return f"{slug}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 def write_overrides(previews: list[FilePreview], directory: Path) -> list[Path]:

@@ -124,7 +124,9 @@ def read_input(
     ):
         raise InputNotReady(f"{source_file}: changed while it was being read, probably still being copied")
     age = time.time() - after.st_mtime
-    if result.outcome.status == "failed" and age < settle_seconds:
+    # A file that could not be read at all may be a partial copy; one that read but has a sheet no
+    # mapping fits (no customer column, no header) is what it is and fails at once.
+    if result.outcome.status == "failed" and not result.outcome.sheets and age < settle_seconds:
         raise InputNotReady(
             f"{result.outcome.error} (modified {age:.0f} s before it was read: probably still being copied)"
         )
