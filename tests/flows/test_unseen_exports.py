@@ -103,6 +103,37 @@ def test_followups_without_a_customer_column_fail_that_file_with_exit_2(
     ).fetchall()
     assert mapping == [(None, "none")]
     con.close()
+    report = next((tmp_path / "r").glob("R*/index.html")).read_text(encoding="utf-8")
+    top = report.split('id="kpis"')[0]
+    assert 'id="failed-inputs"' in top and "crm_activities_2024.csv" in top
+    unmapped = report.split('id="unmapped-headers"')[1].split("</table>")[0]
+    assert "Acct Ref" in unmapped
+
+    # The export gains a column: the next run lists it as schema drift, in the summary and the report.
+    path = inbox_with_unmappable_followups / "crm_activities_2024.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([lines[0] + ",Region", *(line + ",华东" for line in lines[1:])]) + "\n", encoding="utf-8"
+    )
+    again = runner.invoke(
+        app,
+        [
+            "run",
+            "--inbox",
+            str(inbox_with_unmappable_followups),
+            "--db",
+            str(db),
+            "--reports",
+            str(tmp_path / "r"),
+            "--as-of",
+            truth.AS_OF_DATE,
+        ],
+    )
+    assert again.exit_code == EXIT_INPUT
+    assert "Schema drift" in again.output and "Region" in again.output
+    reports = sorted((tmp_path / "r").glob("R*/index.html"))
+    latest = max(reports, key=lambda p: p.parent.name).read_text(encoding="utf-8")
+    assert 'id="schema-drift"' in latest and "Region" in latest.split('id="schema-drift"')[1]
 
 
 def test_map_previews_and_write_makes_the_next_run_map_it(
