@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from cleaners.mapping.content import EMPTY_PROFILE, STRONG_KINDS, ContentProfile
 from cleaners.mapping.headers import HeaderHints, ParsedHeader, has_cjk
@@ -29,6 +30,8 @@ CORE_SHARED = 0.88  # both stripped to the same core: Create Date ~ Created Time
 CONTAINS = 0.82  # an alias is the head (end) of the header, or the header a shorter form of an alias
 FUZZY = 0.95  # times rapidfuzz's ratio: a typo or a small variant ...
 FUZZY_CAP = 0.88  # ... never as sure as a rule
+TYPO = 0.84  # a Chinese header one character (substituted, missing or extra) off an alias
+TYPO_MIN_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,20 @@ def _containment(key: str, words: str, vocab: Vocabulary) -> list[Candidate]:
     return found
 
 
+def _typos(key: str, core: str, vocab: Vocabulary) -> list[Candidate]:
+    """Chinese headers one character off an alias (客护名称, 手几号): ratio is too harsh on four characters."""
+    found: list[Candidate] = []
+    keys = [a.key for a in vocab.aliases if has_cjk(a.key) and len(a.key) >= TYPO_MIN_CHARS]
+    for text in dict.fromkeys(t for t in (key, core) if len(t) >= TYPO_MIN_CHARS):
+        for alias_key, distance, index in process.extract(
+            text, keys, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+        ):
+            if distance == 1 and not vocab.is_generic(alias_key):
+                found.append(Candidate(vocab.aliases_by_key[alias_key], TYPO, "typo"))
+            del index
+    return found
+
+
 def name_candidates(
     parsed: ParsedHeader, vocab: Vocabulary, with_floor: float | None = None
 ) -> list[Candidate]:
@@ -129,6 +146,8 @@ def name_candidates(
             # Equal keys were matched above; a fuzzy match never outranks a rule.
             if floor <= ratio / 100 < 1 and not vocab.is_generic(alias_key):
                 found.append(Candidate(choices[alias_key], min(FUZZY_CAP, FUZZY * ratio / 100), "fuzzy"))
+    if has_cjk(key):
+        found += _typos(key, core, vocab)
     best: dict[str, Candidate] = {}
     for candidate in found:
         if candidate.field not in best or candidate.score > best[candidate.field].score:

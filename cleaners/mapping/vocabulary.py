@@ -30,6 +30,7 @@ class Vocabulary:
     rules: MappingRules
     exact: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # key -> field -> specs
     cores: dict[str, set[str]] = field(default_factory=dict)  # core key -> fields
+    aliases_by_key: dict[str, str] = field(default_factory=dict)  # key -> field (the first spec's, if several)
     conventions: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     ignore: list[re.Pattern[str]] = field(default_factory=list)
     composites: list[tuple[re.Pattern[str], str, str]] = field(default_factory=list)
@@ -46,6 +47,7 @@ class Vocabulary:
         self._prefix_cjk = tuple(sorted((w for w in prefixes if has_cjk(w)), key=len, reverse=True))
         self._prefix_words = frozenset(header_words(w) for w in self.rules.entity_prefixes if not has_cjk(w))
         for alias in self.aliases:
+            self.aliases_by_key.setdefault(alias.key, alias.field)
             self.exact.setdefault(alias.key, {}).setdefault(alias.field, set()).add(alias.spec)
             core = self.core(alias.key, alias.words)
             if core and core != alias.key and not self.is_generic(core):

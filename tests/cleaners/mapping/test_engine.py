@@ -224,3 +224,31 @@ def test_for_spec_prefers_the_sheets_own_aliases() -> None:
     parsed = parse_header("电话")
     assert for_spec(name_candidates(parsed, vocab), "excel_ledger")[0].field == "phone"
     assert for_spec(name_candidates(parsed, vocab), "web_form")[0].field == "mobile"
+
+
+LONG_CJK = [(a, f) for a, f in KNOWN if len(a) >= 4]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(LONG_CJK), st.integers(0, 10), st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+)
+def test_one_wrong_character_keeps_the_field_or_abstains(
+    case: tuple[str, str], position: int, char: str
+) -> None:
+    alias, field = case
+    index = position % len(alias)
+    typo = alias[:index] + char + alias[index + 1 :]
+    vocab = VOCABS["customers"]
+    if typo in vocab.exact or typo[-2:] in {"级别", "等级", "评级", "星级"}:
+        return  # the "typo" is another alias, or a word the rules know to hold no field
+    assert _field(typo) in {field, None}, typo
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [("客护名称", "customer_name"), ("所属行页", "industry"), ("联系人职未", "contact_title")],
+    ids=["substituted", "substituted-2", "substituted-3"],
+)
+def test_chinese_typos_map_to_the_alias_they_miss(header: str, field: str) -> None:
+    assert _field(header) == field

@@ -95,9 +95,9 @@ def test_heldout_headers_map_right(path: Path, capsys: pytest.CaptureFixture[str
             f"abstained {abstained} ({abstained / n:.1%})"
         )
     # Targets (issue 11): 95% right, at most 1% wrong. The development split meets them; the test
-    # split (never tuned on) is measured at 74.6% right / 3.0% wrong and guarded at that level, so
-    # a change that loses ground fails here; raising the floor needs a better engine, not new rules
-    # read off this file.
-    floor_right, ceiling_wrong = (0.95, 0.01) if path != TEST_SPLIT else (0.74, 0.035)
+    # split (never tuned on: its first measurement was 74.6% right / 3.0% wrong, 77.3% / 3.4% after
+    # the Chinese one-character typo rule) misses them and is guarded at its level, so a change that
+    # loses ground fails here; raising the floor needs a better engine, not rules read off this file.
+    floor_right, ceiling_wrong = (0.95, 0.01) if path != TEST_SPLIT else (0.77, 0.035)
     assert right / n >= floor_right, "\n".join(misses)
     assert wrong / n <= ceiling_wrong, "\n".join(m for m in misses if m.startswith("WRONG"))
