@@ -270,6 +270,8 @@ def map_inbox(
     except ConfigError as exc:
         err.print(f"[red]configuration error[/]: {escape(str(exc))}")
         raise typer.Exit(EXIT_INPUT) from None
+    # Each failing sheet is printed in the preview itself; the extract logger would say it twice.
+    logging.getLogger("flows.extract").setLevel(logging.CRITICAL)
     previews = preview_inbox(inbox, config)
     failed = [p for p in previews if p.status == "failed"] + [
         s for p in previews for s in p.sheets if s.outcome.status == "failed"

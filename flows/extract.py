@@ -369,13 +369,16 @@ def _row_number(sheet: RawSheet, row_index: int, offset: int) -> str:
     return str(sheet.row_numbers[row_index]) if row_index < len(sheet.row_numbers) else "?"
 
 
-def _column_outcomes(mapping: SheetMapping) -> list[dict[str, Any]]:
+def _column_outcomes(mapping: SheetMapping, header: list[Any]) -> list[dict[str, Any]]:
+    names = _column_names(header)
     result = []
     for decision in mapping.columns:
+        written = raw_text(header[decision.index]) if decision.index < len(header) else None
         result.append(
             {
                 "column": decision.index + 1,
-                "header": decision.header,
+                # As written (the key of `raw`), empty for a blank header cell.
+                "header": names[decision.index] if written is not None else "",
                 "field": decision.field,
                 "part": decision.part,
                 "method": decision.method,
@@ -417,7 +420,7 @@ def _sheet_records(
         data_numbers = sheet.row_numbers[first_data:]
         outcome.header_row = sheet.row_numbers[mapping.row_index]
     outcome.spec, outcome.record_type, outcome.kind = spec.name, spec.record_type, mapping.kind
-    outcome.columns = _column_outcomes(mapping)
+    outcome.columns = _column_outcomes(mapping, header)
     outcome.header_fingerprint = header_fingerprint(header)
     missing = missing_link(mapping, config.vocabularies()[spec.record_type])
     if missing is not None:

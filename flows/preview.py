@@ -61,7 +61,9 @@ def _samples(extract: FileExtract, sheet: SheetOutcome, path: Path) -> dict[int,
     samples: dict[int, list[Any]] = {}
     columns = {c["header"]: c for c in sheet.columns}
     for frame in frames:
-        part = frame.filter(frame["source_sheet"] == sheet.source_sheet).head(200)
+        part = frame.filter(
+            (frame["source_sheet"] == sheet.source_sheet) & frame["extract_reason"].is_null()
+        ).head(200)
         for raw in part["raw"].to_list():
             cells = json.loads(raw) if raw else {}
             for header, value in cells.items():
