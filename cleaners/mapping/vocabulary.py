@@ -30,7 +30,9 @@ class Vocabulary:
     rules: MappingRules
     exact: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # key -> field -> specs
     cores: dict[str, set[str]] = field(default_factory=dict)  # core key -> fields
-    aliases_by_key: dict[str, str] = field(default_factory=dict)  # key -> field (the first spec's, if several)
+    aliases_by_key: dict[str, str] = field(
+        default_factory=dict
+    )  # key -> field (the first spec's, if several)
     conventions: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     ignore: list[re.Pattern[str]] = field(default_factory=list)
     composites: list[tuple[re.Pattern[str], str, str]] = field(default_factory=list)
