@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from flows.cli import EXIT_INPUT, EXIT_OK, app
 from schemas.config import SCHEMAS_DIR
@@ -25,6 +25,12 @@ UNMAPPABLE_FOLLOWUPS = (
     "A-1,ACC-100201,2024-05-02,Call,回访\n"
     "A-2,ACC-100204,2024-05-03,Visit,送样\n"
 )
+
+
+def _run(inbox: Path, db: Path, reports: Path, *options: str) -> Result:
+    """`crm-etl run` on the samples' day, in this process."""
+    command = ["run", "--inbox", str(inbox), "--db", str(db), "--reports", str(reports), *options]
+    return runner.invoke(app, [*command, "--as-of", truth.AS_OF_DATE])
 
 
 def _table(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
@@ -73,20 +79,7 @@ def test_followups_without_a_customer_column_fail_that_file_with_exit_2(
     prefect_harness, inbox_with_unmappable_followups: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "crm.duckdb"
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--inbox",
-            str(inbox_with_unmappable_followups),
-            "--db",
-            str(db),
-            "--reports",
-            str(tmp_path / "r"),
-            "--as-of",
-            truth.AS_OF_DATE,
-        ],
-    )
+    result = _run(inbox_with_unmappable_followups, db, tmp_path / "r")
     assert result.exit_code == EXIT_INPUT, result.output
     assert "crm_activities_2024.csv" in result.output
     assert "no column that names the customer" in result.output
@@ -115,20 +108,7 @@ def test_followups_without_a_customer_column_fail_that_file_with_exit_2(
     path.write_text(
         "\n".join([lines[0] + ",Region", *(line + ",华东" for line in lines[1:])]) + "\n", encoding="utf-8"
     )
-    again = runner.invoke(
-        app,
-        [
-            "run",
-            "--inbox",
-            str(inbox_with_unmappable_followups),
-            "--db",
-            str(db),
-            "--reports",
-            str(tmp_path / "r"),
-            "--as-of",
-            truth.AS_OF_DATE,
-        ],
-    )
+    again = _run(inbox_with_unmappable_followups, db, tmp_path / "r")
     assert again.exit_code == EXIT_INPUT
     assert "Schema drift" in again.output and "Region" in again.output
     reports = sorted((tmp_path / "r").glob("R*/index.html"))
@@ -161,22 +141,7 @@ def test_map_previews_and_write_makes_the_next_run_map_it(
     )
     assert again.exit_code == EXIT_OK, again.output
     db = tmp_path / "crm.duckdb"
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--inbox",
-            str(inbox_with_unmappable_followups),
-            "--db",
-            str(db),
-            "--reports",
-            str(tmp_path / "r"),
-            "--schemas",
-            str(schemas),
-            "--as-of",
-            truth.AS_OF_DATE,
-        ],
-    )
+    result = _run(inbox_with_unmappable_followups, db, tmp_path / "r", "--schemas", str(schemas))
     assert result.exit_code == EXIT_OK, result.output
     con = duckdb.connect(str(db), read_only=True)
     linked = con.execute(
