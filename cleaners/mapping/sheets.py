@@ -17,6 +17,7 @@ from cleaners.mapping.columns import (
     ColumnDecision,
     apply_content_fallback,
     composite_part,
+    content_fit,
     decide_column,
     for_spec,
     is_ignored,
@@ -271,11 +272,15 @@ def decide_columns(
             d = decisions[column]
             d.runner_up, d.runner_up_score = d.field, d.confidence or None
             d.field, d.part, d.method, d.confidence = target, part, "composite", 0.95
-    # Each field is filled by one column: the surest claim wins, ties go to the leftmost column.
+
+    # Each field is filled by one column: the claim whose values fit the field best wins (企业 over
+    # 客户 when 客户 holds persons' names), then the surest, then the leftmost column.
+    def claim(d: ColumnDecision) -> tuple[float, float, int]:
+        fit = content_fit(d.field or "", profiles[d.index], vocab)
+        return (-(fit if fit is not None else 0.0), -d.confidence, d.index)
+
     taken: dict[str, int] = {t: cols[0][0] for t, cols in composites.items()}
-    for d in sorted(
-        (d for d in decisions if d.field and d.part is None), key=lambda d: (-d.confidence, d.index)
-    ):
+    for d in sorted((d for d in decisions if d.field and d.part is None), key=claim):
         assert d.field is not None
         if d.field in taken:
             d.note = f"{d.field} is already filled from column {taken[d.field] + 1}"

@@ -252,3 +252,19 @@ def test_one_wrong_character_keeps_the_field_or_abstains(
 )
 def test_chinese_typos_map_to_the_alias_they_miss(header: str, field: str) -> None:
     assert _field(header) == field
+
+
+def test_the_column_whose_values_fit_wins_a_field_two_headers_claim() -> None:
+    # A WeCom customer list: 客户 is the person added on WeChat, 企业 the company they work at.
+    header = ["客户", "添加人", "添加时间", "企业", "手机号"]
+    row = ["张三", "李娜", "2024-03-01 10:00", "上海宏达机械有限公司", "13912345678"]
+    found = map_sheet([header, row, row, row], SPECS, VOCABS)
+    assert isinstance(found, SheetMapping) and found.kind in {"customers", "contacts"}
+    fields = {d.header: d.field for d in found.columns}
+    assert fields == {
+        "客户": "contact_name",
+        "添加人": "owner",
+        "添加时间": "first_contact_date",
+        "企业": "customer_name",
+        "手机号": "mobile",
+    }
