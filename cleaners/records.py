@@ -14,14 +14,17 @@ from cleaners.codes import map_customer_type, map_industry
 from cleaners.company import company_display_name, company_match_key
 from cleaners.dates import parse_dates
 from cleaners.emails import normalise_emails
+from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.lead_sources import LeadSourceVocabulary, normalise_lead_source
 from cleaners.mapping.headers import normalise_header
 from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
-from cleaners.rows import garbage_reason
+from cleaners.rows import garbage_reason, placeholder_phone_issues
 from cleaners.text import clean_text
 
 LINEAGE = ["source_system", "source_spec", "source_file", "source_sheet", "source_row"]
+# Per-sheet settings extraction reads off the file (date system, date order, amount unit): no cells.
+READ_SETTINGS = ["excel_1904", "day_first", "amount_scale"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class CleaningTables:
     customer_types: Any
     channels: Mapping[str, str]
     lead_sources: LeadSourceVocabulary
+    garbage_rows: GarbageVocabulary
     as_of: dt.date
     phone_region: str = "CN"
     first_contact_min_date: dt.date = dt.date(1980, 1, 1)
@@ -112,9 +116,9 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     value_columns = [
         c
         for c in raw.columns
-        if c not in {*LINEAGE, "excel_1904", "day_first", "extra", "raw", "extract_reason", "extract_detail"}
+        if c not in {*LINEAGE, *READ_SETTINGS, "extra", "raw", "extract_reason", "extract_detail"}
     ]
-    garbage = garbage_reason(raw, value_columns)
+    garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
     person = clean_person_names(raw["contact_name"])
     phones = _combine_phones(
         normalise_phones(raw["mobile"], tables.phone_region),
@@ -192,7 +196,11 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "source_channel": lead_source["source_channel_reason"],
         }
     )
-    frame = frame.with_columns(_issues(reasons, {c: c for c in reasons.columns}))
+    # A placeholder number (13800138000) on a row a company identifies is a doubt, not a rejection.
+    placeholder_phones = placeholder_phone_issues(raw, value_columns, tables.garbage_rows)
+    frame = frame.with_columns(
+        pl.concat_list(_issues(reasons, {c: c for c in reasons.columns}), placeholder_phones).alias("issues")
+    )
     identifying = (
         pl.col("customer_name").is_not_null()
         | pl.col("mobile").is_not_null()
@@ -243,12 +251,10 @@ def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         ]
         if c in raw.columns
     ]
-    garbage = garbage_reason(raw, value_columns)
+    garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
     dates = parse_dates_by_source(raw, "order_date", tables, None)
     # A unit in the amount header (金额(万元)) scales plain numbers; a cell's own unit wins (cleaners/amounts.py).
-    amounts = parse_amounts(
-        raw["amount_cny"], scale=raw["amount_scale"] if "amount_scale" in raw.columns else None
-    )
+    amounts = parse_amounts(raw["amount_cny"], scale=raw["amount_scale"])
     frame = pl.DataFrame(
         {
             **{c: raw[c] for c in LINEAGE},
@@ -299,7 +305,7 @@ def clean_interactions(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFram
         ]
         if c in raw.columns
     ]
-    garbage = garbage_reason(raw, value_columns)
+    garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
     dates = parse_dates_by_source(raw, "date", tables, None)
     frame = pl.DataFrame(
         {

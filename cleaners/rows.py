@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import polars as pl
@@ -29,15 +28,6 @@ _JSON_PAIR = r'"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[^,}]+)'
 _JSON_KEY = r'^"(?:[^"\\]|\\.)*"\s*:\s*'
 # At least this many digits in a phone cell make the row reachable: a record, not a summary line.
 _REACHABLE_DIGITS = 7
-
-
-@cache
-def bundled_vocabulary() -> GarbageVocabulary:
-    """schemas/garbage_rows.yaml, loaded once, for callers that do not pass their own."""
-    # schemas/ imports cleaners/, so the loader is imported when first needed.
-    from schemas.config import load_garbage_rows
-
-    return load_garbage_rows()
 
 
 def _normalised_cells(text: pl.Expr) -> pl.Expr:
@@ -161,7 +151,7 @@ class _Evidence:
 
 
 def garbage_reason(
-    frame: pl.DataFrame, value_columns: Sequence[str], vocabulary: GarbageVocabulary | None = None
+    frame: pl.DataFrame, value_columns: Sequence[str], vocabulary: GarbageVocabulary
 ) -> pl.Series:
     """Per row: `blank_row`, `totals_row`, `footer_row`, `note_row`, `test_record` or null.
 
@@ -169,9 +159,9 @@ def garbage_reason(
     unmapped cells) counts as cells too, so a totals label or a note typed in an unmapped
     column is seen. A row carrying a phone number or an email is never a totals or footer
     row. Placeholder phones and emails make a test record only on a row nothing else
-    identifies (see schemas/garbage_rows.yaml). `vocabulary` defaults to the bundled file.
+    identifies (see schemas/garbage_rows.yaml, loaded into `Config.garbage_rows`).
     """
-    evidence = _Evidence(frame, value_columns, vocabulary or bundled_vocabulary())
+    evidence = _Evidence(frame, value_columns, vocabulary)
     reason = (
         pl.when(evidence.filled == 0)
         .then(pl.lit("blank_row"))
@@ -189,7 +179,7 @@ def garbage_reason(
 
 
 def placeholder_phone_issues(
-    frame: pl.DataFrame, value_columns: Sequence[str], vocabulary: GarbageVocabulary | None = None
+    frame: pl.DataFrame, value_columns: Sequence[str], vocabulary: GarbageVocabulary
 ) -> pl.Series:
     """Per row, a `field:phone_placeholder_number` doubt for each placeholder phone (13800138000).
 
@@ -197,7 +187,7 @@ def placeholder_phone_issues(
     is no reason to quarantine, but a doubt for the row's issues. (Placeholder emails are
     already doubts: cleaners/emails.py reports `email_placeholder`.)
     """
-    evidence = _Evidence(frame, value_columns, vocabulary or bundled_vocabulary())
+    evidence = _Evidence(frame, value_columns, vocabulary)
     parts = [
         pl.when(flag).then(pl.lit(f"{column}:phone_placeholder_number"))
         for column, flag in zip(evidence.phones, evidence.placeholder_phone, strict=True)

@@ -25,7 +25,7 @@ from flows.profile import RuleError, apply_tag_rules, build_customer_features, c
 from flows.validation import BuiltSuite, ValidationRun, run_suites
 from schemas import Config
 from schemas.codes import load_customer_types, load_industry_table
-from schemas.config import TagRules, load_channels, load_lead_sources
+from schemas.config import TagRules, load_channels
 from schemas.segments import Segments
 from schemas.suites import ReportSettings
 
@@ -94,7 +94,8 @@ def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
         industry_names=industries.names,
         customer_types=load_customer_types(config.directory / "customer_types.yaml"),
         channels=load_channels(config.directory / "channels.yaml"),
-        lead_sources=load_lead_sources(config.directory / "lead_sources.yaml"),
+        lead_sources=config.lead_sources,
+        garbage_rows=config.garbage_rows,
         as_of=as_of,
         phone_region=config.pipeline.phone_region,
         first_contact_min_date=config.pipeline.first_contact_min_date,

@@ -149,6 +149,7 @@ class Config(BaseModel):
     dedupe: LinkageSettings
     runs: RunSettings
     garbage_rows: GarbageVocabulary
+    lead_sources: LeadSourceVocabulary
     mapping: MappingRules
     overrides: list[MappingOverride] = Field(default_factory=list)
 
@@ -250,6 +251,7 @@ def load_config(directory: Path | None = None) -> Config:
     mapping = load_mapping_rules(root / "mapping.yaml", canonical)
     overrides = load_overrides(root / "mappings", canonical, sources)
     garbage_rows = load_garbage_rows(root / "garbage_rows.yaml", canonical)
+    lead_sources = load_lead_sources(root / "lead_sources.yaml")
     return Config(
         directory=root,
         canonical=canonical,
@@ -260,6 +262,7 @@ def load_config(directory: Path | None = None) -> Config:
         mapping=mapping,
         overrides=overrides,
         garbage_rows=garbage_rows,
+        lead_sources=lead_sources,
     )
 
 
