@@ -15,7 +15,7 @@ import polars as pl
 
 from cleaners.mapping import AmbiguousSheet, ColumnDecision, SheetMapping, SpecInfo, map_sheet
 from cleaners.mapping.composite import compose_field
-from cleaners.mapping.headers import normalise_header, parse_header
+from cleaners.mapping.headers import header_fingerprint, normalise_header, parse_header
 from cleaners.mapping.sheets import missing_link, nearest_column
 from cleaners.rows import repeated_header
 from flows.readers import (
@@ -41,12 +41,6 @@ RECORD_TYPES: tuple[RecordType, ...] = ("customers", "orders", "interactions")
 IGNORED_DIRS = {"processed", "archive", "rejected"}
 # Rows searched for the header under title banners and export notes.
 HEADER_SCAN_ROWS = 30
-# The one date field of each record type, which a header's date-order hint applies to.
-DATE_FIELDS: dict[str, str] = {
-    "customers": "first_contact_date",
-    "orders": "order_date",
-    "interactions": "date",
-}
 COLUMN_MAPPING_SCHEMA: dict[str, Any] = {
     "source_file": pl.String,
     "source_sheet": pl.String,
@@ -90,6 +84,10 @@ class SheetOutcome:
     # Every column's mapping decision (field, method, confidence, runner-up, hints).
     columns: list[dict[str, Any]] = field(default_factory=list)
     header_fingerprint: str | None = None
+
+    def unmapped_columns(self) -> list[dict[str, Any]]:
+        """Columns with a header that no field took and that are not known to hold none (序号, 修改时间)."""
+        return [c for c in self.columns if c["field"] is None and c["method"] != "ignored" and c["header"]]
 
 
 @dataclass
@@ -141,10 +139,9 @@ class ExtractResult:
             if outcome is None:
                 continue
             hints = [
-                f"'{c['header']}' (nearest: {c['suggestion']})" if c.get("suggestion") else f"'{c['header']}'"
+                f"'{c['header']}' (nearest: {c['suggestion']})" if c["suggestion"] else f"'{c['header']}'"
                 for s in outcome.sheets
-                for c in s.columns
-                if c["field"] is None and c["method"] != "ignored" and c["header"]
+                for c in s.unmapped_columns()
             ]
             message = (
                 f"{outcome.source_file}: {entry['quarantined']} of {entry['rows']} data rows "
@@ -248,14 +245,6 @@ def _sheet_text(rows: list[list[Any]]) -> list[list[str | None]]:
     return [[raw_text(c) for c in row] for row in rows]
 
 
-def header_fingerprint(header: list[Any]) -> str:
-    """A short hash of a header row's normalised cells: the identity of an export's layout."""
-    keys = [normalise_header(c) for c in header]
-    while keys and not keys[-1]:
-        keys.pop()
-    return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:16]
-
-
 def _override_for(sheet: RawSheet, config: Config) -> MappingOverride | None:
     """A confirmed mapping of this file and sheet whose header row still has the fingerprint it had."""
     for override in config.overrides:
@@ -265,7 +254,7 @@ def _override_for(sheet: RawSheet, config: Config) -> MappingOverride | None:
             continue
         if sheet.header is not None:
             header: list[Any] = list(sheet.header)
-        elif override.header_row in sheet.row_numbers:
+        elif override.header_row in sheet.row_numbers[:HEADER_SCAN_ROWS]:
             header = sheet.rows[sheet.row_numbers.index(override.header_row)]
         else:
             continue
@@ -438,11 +427,7 @@ def _sheet_records(
     outcome.status = "loaded"
     outcome.rows_read = len(data_rows)
     outcome.unmapped_headers = [names[i] for i in unmapped if raw_text(header[i]) is not None]
-    date_field = DATE_FIELDS[spec.record_type]
-    order = mapping.hints(date_field).get("date_order")
-    day_first = {"DMY": True, "MDY": False}.get(str(order), spec.day_first) if order else spec.day_first
-    scale_hint = mapping.hints("amount_cny").get("scale") if spec.record_type == "orders" else None
-    amount_scale = float(scale_hint) if isinstance(scale_hint, int | float) else None
+    day_first, amount_scale = mapping.day_first(spec.day_first), mapping.amount_scale()
     repeated = repeated_header(data_rows, header)
     fields = config.canonical.fields(spec.record_type)
     columns: dict[str, list[Any]] = {f: [] for f in fields}

@@ -238,8 +238,7 @@ def _summary(
                 "note": c["note"],
             }
             for s in extracted.sheets
-            for c in s.columns
-            if c["field"] is None and c["method"] != "ignored" and c["header"]
+            for c in s.unmapped_columns()
         ],
     )
 

@@ -55,7 +55,7 @@ class FilePreview:
     sheets: list[SheetPreview]
 
 
-def _samples(extract: FileExtract, sheet: SheetOutcome, path: Path) -> dict[int, list[Any]]:
+def _samples(extract: FileExtract, sheet: SheetOutcome) -> dict[int, list[Any]]:
     """Up to three non-empty masked values per column, from the records' raw cells."""
     frames = [f for f in extract.records.values() if not f.is_empty()]
     samples: dict[int, list[Any]] = {}
@@ -74,7 +74,6 @@ def _samples(extract: FileExtract, sheet: SheetOutcome, path: Path) -> dict[int,
                 masked = mask_value(_MASK_AS.get(column["field"] or "", "text"), raw_text(value))
                 if len(bucket) < 3 and masked not in bucket:
                     bucket.append(masked)
-    del path
     return samples
 
 
@@ -95,7 +94,7 @@ def preview_inbox(inbox: Path, config: Config, as_of: dt.date | None = None) -> 
         sheets = [
             SheetPreview(
                 s,
-                _samples(extract, s, path),
+                _samples(extract, s),
                 reasons.get((s.record_type or "", s.source_sheet), {}),
             )
             for s in extract.outcome.sheets

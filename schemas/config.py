@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import polars as pl
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.lead_sources import LeadSourceVocabulary, lead_source_keys
@@ -153,18 +153,18 @@ class Config(BaseModel):
     mapping: MappingRules
     overrides: list[MappingOverride] = Field(default_factory=list)
 
+    _vocabularies: dict[RecordType, Vocabulary] | None = PrivateAttr(default=None)
+
     def vocabularies(self) -> dict[RecordType, Vocabulary]:
         """The mapping engine's alias index per record type (built once per Config)."""
-        cached: dict[RecordType, Vocabulary] | None = getattr(self, "_vocabularies", None)
-        if cached is None:
+        if self._vocabularies is None:
             record_types: tuple[RecordType, ...] = ("customers", "orders", "interactions")
-            cached = build_vocabularies(
+            self._vocabularies = build_vocabularies(
                 ((s.name, s.record_type, s.aliases) for s in self.sources),
                 {t: self.canonical.fields(t) for t in record_types},
                 self.mapping,
             )
-            object.__setattr__(self, "_vocabularies", cached)
-        return cached
+        return self._vocabularies
 
 
 def _read_yaml(path: Path) -> Any:

@@ -98,12 +98,11 @@ def _typos(key: str, core: str, vocab: Vocabulary) -> list[Candidate]:
     found: list[Candidate] = []
     keys = [a.key for a in vocab.aliases if has_cjk(a.key) and len(a.key) >= TYPO_MIN_CHARS]
     for text in dict.fromkeys(t for t in (key, core) if len(t) >= TYPO_MIN_CHARS):
-        for alias_key, distance, index in process.extract(
+        for alias_key, distance, _ in process.extract(
             text, keys, scorer=Levenshtein.distance, score_cutoff=1, limit=None
         ):
             if distance == 1 and not vocab.is_generic(alias_key):
                 found.append(Candidate(vocab.aliases_by_key[alias_key], TYPO, "typo"))
-            del index
     return found
 
 

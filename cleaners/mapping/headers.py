@@ -8,8 +8,10 @@ parsed into `HeaderHints` instead of being deleted or kept as text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -61,6 +63,14 @@ def normalise_header(text: Any) -> str:
         return ""
     value = unicodedata.normalize("NFKC", str(text)).strip().lower()
     return _HEADER_NOISE.sub("", value)
+
+
+def header_fingerprint(header: Sequence[Any]) -> str:
+    """A short hash of a header row's normalised cells: the identity of an export's layout."""
+    keys = [normalise_header(c) for c in header]
+    while keys and not keys[-1]:
+        keys.pop()
+    return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:16]
 
 
 def header_words(text: str) -> str:

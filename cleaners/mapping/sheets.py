@@ -8,6 +8,7 @@ runner-up kind is reported as ambiguous rather than guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +44,14 @@ class SpecInfo:
     suffixes: tuple[str, ...] = ()
 
 
+# The one date field of each record type, which a header's date-order hint applies to.
+DATE_FIELDS: dict[str, str] = {
+    "customers": "first_contact_date",
+    "orders": "order_date",
+    "interactions": "date",
+}
+
+
 @dataclass
 class SheetMapping:
     """A sheet's header row, its spec and kind, and the decision for every column."""
@@ -73,6 +82,16 @@ class SheetMapping:
             if c.field == target and c.part is None:
                 return c.hints.as_dict()
         return {}
+
+    def day_first(self, default: bool | None) -> bool | None:
+        """How slash dates read: the date column's header says (日/月/年, MM/DD/YYYY), else `default`."""
+        order = self.hints(DATE_FIELDS[self.record_type]).get("date_order")
+        return {"DMY": True, "MDY": False}.get(str(order), default)
+
+    def amount_scale(self) -> float | None:
+        """Multiplier to CNY that the amount column's header states (金额(万元) -> 10000), None when none."""
+        scale = self.hints("amount_cny").get("scale")
+        return float(scale) if isinstance(scale, int | float) else None
 
 
 @dataclass
@@ -140,10 +159,6 @@ SCRIPT_BONUS = 0.01
 SUFFIX_BONUS = 0.05
 
 
-def _kind_name(record_type: RecordTypeName) -> str:
-    return record_type
-
-
 def map_sheet(
     rows: Sequence[Sequence[str | None]],
     specs: Sequence[SpecInfo],
@@ -188,15 +203,15 @@ def map_sheet(
     if runner_up_type is not None and (score - runner_up_score) / score < rules.sheets.margin:
         return AmbiguousSheet(
             row_index,
-            _kind_name(spec.record_type),
+            spec.record_type,
             round(score, 2),
-            _kind_name(runner_up_type),
+            runner_up_type,
             round(runner_up_score, 2),
         )
     columns, composites = decide_columns(rows, row_index, spec, vocabularies[spec.record_type], scorer)
-    kind = _kind_name(spec.record_type)
+    kind: str = spec.record_type
     if spec.record_type == "customers" and _is_contacts_export(
-        rows[row_index], columns, composites, scorer, rules.contacts_evidence
+        rows[row_index], columns, composites, scorer, vocabularies[spec.record_type].contacts_evidence
     ):
         kind = "contacts"
     return SheetMapping(
@@ -205,7 +220,7 @@ def map_sheet(
         spec.record_type,
         kind,
         round(score, 3),
-        _kind_name(runner_up_type) if runner_up_type else None,
+        runner_up_type,
         round(runner_up_score, 3),
         columns,
         composites,
@@ -217,15 +232,12 @@ def _is_contacts_export(
     columns: Sequence[ColumnDecision],
     composites: Mapping[str, list[tuple[int, str]]],
     scorer: _Scorer,
-    evidence: Sequence[str],
+    patterns: Sequence[re.Pattern[str]],
 ) -> bool:
     """A customers sheet whose rows are persons with the company they work for (a CRM contacts export)."""
-    import re
-
     has_person = "contact_name" in composites or any(c.field == "contact_name" for c in columns)
-    if not has_person or not evidence:
+    if not has_person or not patterns:
         return False
-    patterns = [re.compile(p) for p in evidence]
     for cell in header:
         if cell is None:
             continue
@@ -246,7 +258,6 @@ def decide_columns(
     scorer = scorer or _Scorer({vocab.record_type: vocab})
     header = rows[row_index]
     sample = rows[row_index + 1 : row_index + 1 + vocab.rules.thresholds.sample_rows]
-    width = max([len(header), *(len(r) for r in sample)]) if sample else len(header)
     decisions: list[ColumnDecision] = []
     profiles = []
     parts: dict[str, dict[str, int]] = {}
@@ -297,7 +308,6 @@ def decide_columns(
     for d, profile in zip(decisions, profiles, strict=True):
         if d.part is None:
             apply_content_fallback(d, profile, vocab, taken_fields)
-    del width
     return decisions, composites
 
 
