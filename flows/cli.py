@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -285,7 +286,7 @@ def map_inbox(
                         "status": p.status,
                         "error": p.error,
                         "sheets": [
-                            {**_sheet_json(s.outcome), "samples": s.samples, "quarantine": s.quarantine}
+                            {**asdict(s.outcome), "samples": s.samples, "quarantine": s.quarantine}
                             for s in p.sheets
                         ],
                     }
@@ -303,12 +304,6 @@ def map_inbox(
             out.print(f"wrote {escape(str(path))}")
     if failed:
         raise typer.Exit(EXIT_INPUT)
-
-
-def _sheet_json(outcome: object) -> dict[str, object]:
-    from dataclasses import asdict
-
-    return asdict(outcome)  # type: ignore[call-overload]
 
 
 def _print_preview(previews: list[Any]) -> None:
