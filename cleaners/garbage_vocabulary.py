@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cached_property
+from typing import Annotated
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 _REGEX_META = set(r"\.+*?()|[]{}^$#&-~")
 # Spaces, hyphens and underscores inside a vocabulary entry match any run of them.
@@ -77,18 +78,18 @@ def _compiling_patterns(value: Entries) -> Entries:
     return value
 
 
+# Words compared after normalisation (none may normalise to nothing), and regexes polars can run.
+Words = Annotated[Entries, AfterValidator(_non_empty_entries)]
+Patterns = Annotated[Entries, AfterValidator(_compiling_patterns)]
+
+
 class TotalsVocabulary(BaseModel):
     """Labels of totals and subtotal lines (garbage_rows.yaml `totals`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    labels: Entries = Field(min_length=1)
-    qualifiers: Entries = ()
-    units: Entries = ()
-
-    @field_validator("labels", "qualifiers", "units")
-    @classmethod
-    def _entries(cls, value: Entries) -> Entries:
-        return _non_empty_entries(value)
+    labels: Words = Field(min_length=1)
+    qualifiers: Words = ()
+    units: Words = ()
 
     @cached_property
     def regex(self) -> str:
@@ -107,18 +108,8 @@ class FooterVocabulary(BaseModel):
     """Report footers: confidentiality notes, copyright, export stamps, page numbers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    labels: Entries = Field(min_length=1)
-    patterns: Entries = ()
-
-    @field_validator("labels")
-    @classmethod
-    def _entries(cls, value: Entries) -> Entries:
-        return _non_empty_entries(value)
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns(cls, value: Entries) -> Entries:
-        return _compiling_patterns(value)
+    labels: Words = Field(min_length=1)
+    patterns: Patterns = ()
 
     @cached_property
     def regex(self) -> str:
@@ -140,7 +131,7 @@ class PlaceholderPhones(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     numbers: Entries = ()
-    patterns: Entries = ()
+    patterns: Patterns = ()
 
     @field_validator("numbers", mode="before")
     @classmethod
@@ -151,11 +142,6 @@ class PlaceholderPhones(BaseModel):
                     f"{number!r} is not a quoted string of digits (YAML reads 00000000000 as 0: quote numbers)"
                 )
         return value
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns(cls, value: Entries) -> Entries:
-        return _compiling_patterns(value)
 
     @cached_property
     def regex(self) -> str:
@@ -169,10 +155,10 @@ class MarkerVocabulary(BaseModel):
     """Markers of test and sample records and the columns they are looked for in."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    markers: Entries = Field(min_length=1)
-    suffixes: Entries = ()
-    placeholder_tokens: Entries = ()
-    company_words: Entries = ()
+    markers: Words = Field(min_length=1)
+    suffixes: Words = ()
+    placeholder_tokens: Words = ()
+    company_words: Words = ()
     name_columns: Entries = Field(min_length=1)
     company_column: str
     phone_columns: Entries = ()
@@ -180,11 +166,6 @@ class MarkerVocabulary(BaseModel):
     placeholder_phones: PlaceholderPhones = Field(default_factory=PlaceholderPhones)
     placeholder_email_domains: Entries = ()
     reserved_tlds: Entries = ()
-
-    @field_validator("markers", "suffixes", "placeholder_tokens", "company_words")
-    @classmethod
-    def _entries(cls, value: Entries) -> Entries:
-        return _non_empty_entries(value)
 
     @cached_property
     def marker_core(self) -> str:
