@@ -66,8 +66,8 @@ def chinese(records: int, seed: int = 7) -> pl.DataFrame:
 
 
 def run_ours(path: str, kind: str) -> Outcome:
-    from cleaners.dedupe import cluster_customers
-    from cleaners.linkage import link
+    from cleaners.customer_matching import cluster_customers
+    from cleaners.dedupe.engine import link
     from schemas import load_config
     from schemas.config import load_linkage_settings
 
@@ -139,7 +139,7 @@ def run_splink(path: str, kind: str) -> Outcome:
     logging.getLogger("splink").setLevel(logging.ERROR)
     frame = pl.read_parquet(path)
     if kind == "chinese":
-        from cleaners.dedupe import customer_features
+        from cleaners.customer_matching import customer_features
 
         frame = customer_features(frame).drop("company_variants")
     start = time.perf_counter()

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl
 
+from cleaners.dedupe.survivorship import completeness
 from cleaners.quality import field_completeness
-from cleaners.survivorship import completeness
 from flows.extract import empty_records, extract_inbox
 from flows.load import StagedDatabase, create_row_placements
 from flows.report import write_report_from

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from cleaners.clustering import connected_components, key_edges
-from cleaners.survivorship import trust_rank
+from cleaners.dedupe.clustering import connected_components, key_edges
+from cleaners.dedupe.survivorship import trust_rank
 
 _PERSON_KEYS: dict[str, pl.Expr] = {
     "name": pl.when(pl.col("contact_key").is_not_null()).then(

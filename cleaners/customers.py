@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from cleaners.contacts import build_contacts
-from cleaners.dedupe import cluster_customers
+from cleaners.customer_matching import cluster_customers
+from cleaners.dedupe.settings import DedupeSettings
+from cleaners.dedupe.survivorship import completeness, golden_records
 from cleaners.identity import assign_customer_ids
-from cleaners.linkage_settings import LinkageSettings
-from cleaners.survivorship import SURVIVORSHIP_RULES, completeness, golden_records
 
 
 @dataclass
@@ -40,13 +40,10 @@ def source_key(frame: pl.DataFrame) -> pl.Expr:
 def resolve_customers(
     cleaned: pl.DataFrame,
     previous: pl.DataFrame,
-    trust_order: Sequence[str],
     id_pattern: str,
     completeness_fields: Sequence[str],
     as_of: dt.date,
-    dedupe: LinkageSettings,
-    survivorship: Mapping[str, Sequence[str]] | None = None,
-    default_survivorship: Sequence[str] = SURVIVORSHIP_RULES,
+    dedupe: DedupeSettings,
 ) -> ResolvedCustomers:
     """Cluster clean records, give each cluster a stable customer_id, and build golden records."""
     records = cleaned.with_row_index("record_idx").with_columns(
@@ -72,8 +69,10 @@ def resolve_customers(
         as_of,
     )
     loaded = candidates.join(ids, on="cluster", how="left")
+    trust_order = dedupe.source_trust
+    survivorship = dedupe.survivorship
     golden = completeness(
-        golden_records(loaded, trust_order, survivorship, default_survivorship), completeness_fields
+        golden_records(loaded, trust_order, survivorship.fields, survivorship.default), completeness_fields
     )
     contacts = build_contacts(loaded, golden, trust_order)
     return ResolvedCustomers(

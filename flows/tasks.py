@@ -118,13 +118,10 @@ def dedupe(cleaned: Cleaned, previous: pl.DataFrame, config: Config, as_of: dt.d
     resolved = resolve_customers(
         cleaned.customers,
         previous,
-        config.pipeline.source_trust,
         config.pipeline.customer_id_pattern,
         config.pipeline.completeness_fields,
         as_of,
         config.dedupe,
-        config.pipeline.survivorship.fields,
-        config.pipeline.survivorship.default,
     )
     get_run_logger().info(
         "%d customer records -> %d customers (%d rejected)",

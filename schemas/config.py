@@ -11,13 +11,13 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from cleaners.dedupe.settings import DedupeSettings, LinkageSettings, Survivorship
+from cleaners.dedupe.survivorship import TRUSTED_FIELDS
 from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.lead_sources import LeadSourceVocabulary, lead_source_keys
-from cleaners.linkage_settings import LinkageSettings
 from cleaners.mapping.headers import normalise_header
 from cleaners.mapping.settings import MappingRules
 from cleaners.mapping.vocabulary import Vocabulary, build_vocabularies
-from cleaners.survivorship import TRUSTED_FIELDS
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
 RecordType = Literal["customers", "orders", "interactions"]
@@ -75,17 +75,6 @@ class SourceSpec(BaseModel):
     def header_lookup(self) -> dict[str, str]:
         """Normalised header text -> canonical field."""
         return {normalise_header(alias): field for field, names in self.aliases.items() for alias in names}
-
-
-SurvivorshipRule = Literal["trust", "recency", "frequency"]
-
-
-class Survivorship(BaseModel):
-    """How the golden record picks each field among duplicates (pipeline.yaml `survivorship`)."""
-
-    model_config = ConfigDict(extra="forbid")
-    default: list[SurvivorshipRule] = Field(default=["trust", "recency", "frequency"], min_length=1)
-    fields: dict[str, list[SurvivorshipRule]] = Field(default_factory=dict)
 
 
 class PipelineSettings(BaseModel):
@@ -146,7 +135,7 @@ class Config(BaseModel):
     canonical: CanonicalSchema
     sources: list[SourceSpec]
     pipeline: PipelineSettings
-    dedupe: LinkageSettings
+    dedupe: DedupeSettings
     runs: RunSettings
     garbage_rows: GarbageVocabulary
     lead_sources: LeadSourceVocabulary
@@ -246,7 +235,10 @@ def load_config(directory: Path | None = None) -> Config:
                 f" (one of {', '.join(TRUSTED_FIELDS)})"
             )
     sources = load_sources(root / "sources", canonical)
-    dedupe = load_linkage_settings(root / "dedupe.yaml")
+    linkage = load_linkage_settings(root / "dedupe.yaml")
+    dedupe = DedupeSettings(
+        **linkage.model_dump(), survivorship=pipeline.survivorship, source_trust=pipeline.source_trust
+    )
     runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
     mapping = load_mapping_rules(root / "mapping.yaml", canonical)
     overrides = load_overrides(root / "mappings", canonical, sources)

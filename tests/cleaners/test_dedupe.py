@@ -5,10 +5,10 @@ import math
 import polars as pl
 import pytest
 
-from cleaners.clustering import connected_components, key_edges, split_chained_clusters
-from cleaners.dedupe import cluster_customers, customer_features
-from cleaners.linkage import link
-from cleaners.linkage_settings import Comparison
+from cleaners.customer_matching import cluster_customers, customer_features
+from cleaners.dedupe.clustering import connected_components, key_edges, split_chained_clusters
+from cleaners.dedupe.engine import link
+from cleaners.dedupe.settings import Comparison
 from schemas import load_config
 
 SETTINGS = load_config().dedupe

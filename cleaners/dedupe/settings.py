@@ -1,4 +1,9 @@
-"""Settings of the record-linkage engine, validated when `schemas/dedupe.yaml` (or a bench config) loads."""
+"""Settings of the dedupe engine, validated when `schemas/dedupe.yaml` (or a bench config) loads.
+
+`LinkageSettings` is what the generic engine reads (blocking, comparisons, model, rules); `DedupeSettings`
+is the one object a run uses, as Splink has one `Settings`: the linkage job of `schemas/dedupe.yaml`
+plus its review band, and the survivorship and source trust of `schemas/pipeline.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -194,3 +199,23 @@ class LinkageSettings(BaseModel):
 
 
 SIDE_COLUMN = re.compile(r"\b[lr]_(\w+)")
+
+
+SurvivorshipRule = Literal["trust", "recency", "frequency"]
+SURVIVORSHIP_RULES: tuple[SurvivorshipRule, ...] = ("trust", "recency", "frequency")
+
+
+class Survivorship(BaseModel):
+    """How the golden record picks each field among duplicates (pipeline.yaml `survivorship`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    default: list[SurvivorshipRule] = Field(default=list(SURVIVORSHIP_RULES), min_length=1)
+    fields: dict[str, list[SurvivorshipRule]] = Field(default_factory=dict)
+
+
+class DedupeSettings(LinkageSettings):
+    """Everything a run's dedupe stage reads: the linkage job, survivorship and source trust."""
+
+    survivorship: Survivorship = Field(default_factory=Survivorship)
+    # Source systems, most trusted first (pipeline.yaml `source_trust`).
+    source_trust: list[str] = Field(default_factory=list)

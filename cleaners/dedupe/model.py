@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from cleaners.comparison import CodedColumns, compare_pairs
-from cleaners.linkage_settings import Comparison, ModelSettings
+from cleaners.dedupe.comparison import CodedColumns, compare_pairs
+from cleaners.dedupe.settings import Comparison, ModelSettings
 
 _FLOOR = 1e-6
 

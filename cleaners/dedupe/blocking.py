@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from cleaners.linkage_settings import BlockingRule
+from cleaners.dedupe.settings import BlockingRule
 
 PAIR_SCHEMA = {"l": pl.Int64, "r": pl.Int64}
 _PACK = 1 << 32  # pairs are deduplicated on one key l * 2^32 + r when every id fits in 32 bits

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from cleaners.dedupe.settings import SURVIVORSHIP_RULES
+
 # Fields whose golden value is chosen by source trust, then recency, then frequency.
 TRUSTED_FIELDS = [
     "customer_name",
@@ -34,9 +36,6 @@ def trust_rank(source_system: pl.Expr, trust_order: Sequence[str]) -> pl.Expr:
     """0 for the most trusted source system; systems not listed rank last."""
     ranks = {name: index for index, name in enumerate(trust_order)}
     return source_system.replace_strict(ranks, default=len(ranks), return_dtype=pl.Int32)
-
-
-SURVIVORSHIP_RULES = ("trust", "recency", "frequency")
 
 
 def golden_records(

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cleaners.blocking import candidate_pairs
-from cleaners.clustering import split_chained_clusters
-from cleaners.comparison import code_columns, compare_pairs
-from cleaners.fellegi_sunter import MatchModel, fit, match_weights, probability
-from cleaners.linkage_settings import LinkageSettings, PairRule
+from cleaners.dedupe.blocking import candidate_pairs
+from cleaners.dedupe.clustering import split_chained_clusters
+from cleaners.dedupe.comparison import code_columns, compare_pairs
+from cleaners.dedupe.model import MatchModel, fit, match_weights, probability
+from cleaners.dedupe.settings import LinkageSettings, PairRule
 
 _SURE = 60.0  # log2 odds used for a must-link pair: a certainty no field evidence can outweigh
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from cleaners.company import BRANCH_MARKERS, PLACES
-from cleaners.linkage import LinkageResult, link
-from cleaners.linkage_settings import LinkageSettings
+from cleaners.dedupe.engine import LinkageResult, link
+from cleaners.dedupe.settings import LinkageSettings
 
 # Keys longer than this are Latin names or pasted text: deletion variants would only make noise.
 _MAX_VARIANT_KEY = 12

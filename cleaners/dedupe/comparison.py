@@ -16,7 +16,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from cleaners.linkage_settings import SIDE_COLUMN, Comparison
+from cleaners.dedupe.settings import SIDE_COLUMN, Comparison
 
 _SCORERS: dict[str, Any] = {
     "jaro_winkler": JaroWinkler.normalized_similarity,
