@@ -347,3 +347,39 @@ def company_key_reasons(s: pl.Series, keys: pl.Series | None = None) -> pl.Serie
         .cast(pl.String)
         .alias(s.name)
     )
+
+
+# Legal forms a registered enterprise name ends with (企业名称登记管理规定): 公司 alone or 集团 alone
+# is how people talk, not how a name is registered.
+REGISTERED_FORMS: tuple[str, ...] = (
+    "股份有限公司", "有限责任公司", "有限公司", "股份公司", "集团公司", "总公司", "特殊普通合伙",
+    "有限合伙", "普通合伙", "合伙企业",
+)  # fmt: skip
+_REGISTERED_END = rf"(?:{'|'.join(REGISTERED_FORMS)})(?:\p{{Han}}{{0,8}}?(?:{'|'.join(BRANCH_MARKERS)}))?$"
+# 宏达机械（上海）有限公司 is how 上海宏达机械有限公司 is written when the place is put in brackets.
+_BRACKETED_PLACE = rf"^(.+?)\(({_PLACE}){_PLACE_SUFFIX}?\)(.*)$"
+_LEADING_PLACE_SUFFIX = rf"^({_PLACE})(?:省|市|自治区|特别行政区)"
+
+
+def _legal_names(unique: pl.Series) -> pl.Series:
+    v = _unify_brackets(pl.col("v").str.to_lowercase(), "(", ")")
+    # Spaces and punctuation other than brackets say nothing; （集团） and 集团 are one form.
+    v = v.str.replace_all(r"[\s\p{P}\p{S}&&[^()]]+", "").str.replace_all(r"\((集团|控股|股份)\)", "${1}")
+    moved = v.str.extract_groups(_BRACKETED_PLACE).struct
+    v = pl.when(moved["2"].is_not_null()).then(moved["2"] + moved["1"] + moved["3"]).otherwise(v)
+    v = v.str.replace(_LEADING_PLACE_SUFFIX, "${1}").str.replace_all(r"[()]", "")
+    registered = v.str.contains(r"\p{Han}") & v.str.contains(_REGISTERED_END)
+    frame = pl.LazyFrame({"v": clean_text(unique)})
+    return _collect(frame.select(pl.when(registered).then(v).alias("v"))).to_series()
+
+
+def company_legal_name(s: pl.Series) -> pl.Series:
+    """A registered enterprise name in one spelling, null when the name is not one.
+
+    In China a registered name (place + trade name + industry + legal form) is unique within its
+    registration area, so two records whose legal names agree name one company. Simplified, width-
+    and case-folded, without spaces or punctuation; （集团） is 集团, a place in brackets moves to the
+    front (宏达机械（上海）有限公司 = 上海宏达机械有限公司), 上海市 is 上海. The legal form and any
+    branch are kept: 有限公司 and 股份有限公司 are different registrations, a 分公司 is its own.
+    """
+    return _per_distinct(s, _legal_names)

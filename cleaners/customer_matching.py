@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cleaners.company import BRANCH_MARKERS, PLACES
+from cleaners.company import BRANCH_MARKERS, PLACES, company_legal_name
 from cleaners.dedupe.engine import LinkageResult, link
 from cleaners.dedupe.settings import LinkageSettings
 
@@ -59,6 +59,7 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
         pl.col("email").str.split("@").list.get(1, null_on_oob=True).alias("email_domain"),
+        company_legal_name(records.get_column("customer_name")).alias("legal_name"),
     )
 
 

@@ -10,6 +10,7 @@ import polars as pl
 
 from cleaners.contacts import build_contacts
 from cleaners.customer_matching import cluster_customers
+from cleaners.dedupe.engine import LinkageResult
 from cleaners.dedupe.settings import DedupeSettings
 from cleaners.dedupe.survivorship import completeness, golden_records
 from cleaners.identity import assign_customer_ids
@@ -23,6 +24,8 @@ class ResolvedCustomers:
     golden: pl.DataFrame
     contacts: pl.DataFrame
     rejected: pl.DataFrame
+    # Every scored candidate pair (l, r are `record_idx` of `records`), the fitted model, the figures.
+    linkage: LinkageResult
 
 
 def source_key(frame: pl.DataFrame) -> pl.Expr:
@@ -51,7 +54,7 @@ def resolve_customers(
     )
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     candidates = records.filter(pl.col("reject_reason").is_null())
-    clusters, _ = cluster_customers(candidates, dedupe)
+    clusters, linkage = cluster_customers(candidates, dedupe)
     candidates = candidates.join(clusters, on="record_idx", how="left")
     # A customer is a company: a cluster in which no record names the company cannot be loaded.
     named = pl.col("customer_name").is_not_null().any().over("cluster")
@@ -82,6 +85,7 @@ def resolve_customers(
         rejected=pl.concat(
             [rejected, nameless.drop("cluster", "match_score", "match_reason")], how="diagonal"
         ),
+        linkage=linkage,
     )
 
 

@@ -39,6 +39,12 @@ def _rule_pairs(records: pl.DataFrame, rule: BlockingRule, id_column: str) -> pl
         # Plain columns: a group is its key's block, and pairs are the pairs inside each block.
         blocks = keys.filter(has_key & pl.col("n").is_between(2, rule.max_block_size)).select("group")
         inside = members.join(blocks, on="group", how="semi")
+        if rule.pairs == "star":
+            return (
+                inside.with_columns(pl.col("id").min().over("group").alias("l"))
+                .filter(pl.col("id") != pl.col("l"))
+                .select("l", pl.col("id").alias("r"))
+            )
         return (
             inside.join(inside, on="group", suffix="_r")
             .filter(pl.col("id") < pl.col("id_r"))

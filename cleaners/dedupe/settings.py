@@ -34,6 +34,12 @@ class BlockingRule(BaseModel):
 
     columns: list[str] = Field(min_length=1)
     max_block_size: int = Field(default=100, ge=2)
+    # `all`: every pair inside a block. `star`: each record with the block's first record only, which
+    # connects a block of n records in n - 1 pairs: for keys that are identity, not similarity (a
+    # registered name a contacts export repeats for hundreds of people), where all pairs would be
+    # quadratic and dropping the block would lose the identity.
+    # Plain (not list) columns only: a list column's keys always pair every record of a block.
+    pairs: Literal["all", "star"] = "all"
 
     @property
     def name(self) -> str:

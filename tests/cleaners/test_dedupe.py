@@ -15,6 +15,7 @@ SETTINGS = load_config().dedupe
 COLUMNS = {
     "source_system": pl.String,
     "legacy_id": pl.String,
+    "customer_name": pl.String,
     "company_key": pl.String,
     "contact_key": pl.String,
     "mobile": pl.String,
