@@ -1,11 +1,19 @@
 """Generated Chinese B2B customer records with known truth, for bench_dedupe.py (any size, seeded).
 
-Each company (entity) yields one to four records as different sources would write it: legal-form
-and place variants, traditional characters, a one-character typo, an abbreviation, the contact in
-pinyin or with an honorific, phones in many shapes, missing fields. Hard negatives are built in:
-look-alike companies one character apart with other people and numbers, branches of a company,
-companies sharing one switchboard, and people with common names at different companies.
-The records then go through the project's own cleaners, exactly as the pipeline would.
+Each company (entity) yields one to four records as different sources would write it. The first
+record is the company's full registered name (place + trade name + industry + legal form), the
+form a person would write and the truth for the golden name (`true_name`). Every later record
+shows one named hard case (`case`): `typo` (a trade-name character replaced), `dropped_char`,
+`abbreviation` (place + trade name), `short_name` (trade name + industry), `traditional`,
+`bracket_place` (宏达机械（上海）有限公司), `group_form` (（集团）有限公司 for 集团有限公司),
+`pinyin_contact`, `honorific_contact`, `mobile_typo` (one digit), `name_only` (the identical full
+name and nothing else in common: another person, another number, as a contacts export lists a
+company's people) or `plain` (only the formatting noise every record gets: phones in many shapes,
+missing fields). Hard negatives are built in (`negative_of`, `negative_kind`): look-alike
+companies one character apart with other people and numbers, branches of a company, a person who
+moved to another company with their mobile, companies sharing one switchboard, and people with
+common names at different companies. The records then go through the project's own cleaners,
+exactly as the pipeline would.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import opencc
 import polars as pl
 from pypinyin import lazy_pinyin
 
-from cleaners.company import company_match_key
+from cleaners.company import company_display_name, company_match_key
 from cleaners.emails import normalise_emails
 from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
@@ -62,6 +70,15 @@ def _landline(rng: random.Random) -> str:
     )
 
 
+GROUP_LEGAL = "集团有限公司"
+# Shares of the hard cases among the records after an entity's first one.
+CASES: dict[str, float] = {
+    "plain": 0.22, "typo": 0.08, "dropped_char": 0.05, "abbreviation": 0.10, "short_name": 0.05,
+    "traditional": 0.08, "bracket_place": 0.08, "group_form": 0.04, "pinyin_contact": 0.08,
+    "honorific_contact": 0.04, "mobile_typo": 0.06, "name_only": 0.12,
+}  # fmt: skip
+
+
 def _entity(rng: random.Random, index: int, switchboards: list[str], taken: set[str]) -> dict:
     industry = rng.choice(list(INDUSTRY_WORDS))
     # Two companies never share a trade name by accident: only the hard negatives below do.
@@ -75,7 +92,7 @@ def _entity(rng: random.Random, index: int, switchboards: list[str], taken: set[
         "place": rng.choice(PLACES),
         "trade": trade,
         "word": rng.choice(INDUSTRY_WORDS[industry]),
-        "legal": rng.choice(LEGAL),
+        "legal": GROUP_LEGAL if rng.random() < 0.2 else rng.choice(LEGAL),
         "industry": industry,
         "contact": surname + given,
         "mobile": _mobile(rng),
@@ -86,6 +103,8 @@ def _entity(rng: random.Random, index: int, switchboards: list[str], taken: set[
         else f"{rng.randrange(10**5, 10**10)}@{rng.choice(FREE_MAIL)}",
         "branch": "",
         "legacy_id": f"ACC-{100000 + index}",
+        "negative_of": None,
+        "negative_kind": None,
     }
 
 
@@ -94,13 +113,8 @@ def _look_alike(rng: random.Random, base: dict, index: int, switchboards: list[s
     other = _entity(rng, index, switchboards, taken)
     position = rng.randrange(len(base["trade"]))
     trade = base["trade"][:position] + SIMILAR[base["trade"][position]] + base["trade"][position + 1 :]
-    return {
-        **other,
-        "trade": trade,
-        "word": base["word"],
-        "place": base["place"],
-        "industry": base["industry"],
-    }
+    return {**other, "trade": trade, "word": base["word"], "place": base["place"],
+            "industry": base["industry"], "negative_of": base["entity"], "negative_kind": "look_alike"}  # fmt: skip
 
 
 def _branch(rng: random.Random, base: dict, index: int, switchboards: list[str], taken: set[str]) -> dict:
@@ -109,32 +123,71 @@ def _branch(rng: random.Random, base: dict, index: int, switchboards: list[str],
     city = rng.choice([p for p in PLACES if p != base["place"]])
     return {**other, "trade": base["trade"], "word": base["word"], "place": base["place"],
             "industry": base["industry"], "legal": base["legal"], "branch": city + rng.choice(["分公司", "办事处"]),
-            "email": other["email"].split("@")[0] + "@" + base["email"].split("@")[1]}  # fmt: skip
+            "email": other["email"].split("@")[0] + "@" + base["email"].split("@")[1],
+            "negative_of": base["entity"], "negative_kind": "branch"}  # fmt: skip
 
 
-def _record(rng: random.Random, entity: dict, first: bool) -> dict:
-    """One source's version of an entity; the first version is the cleanest."""
-    noisy = not first
-    trade = entity["trade"]
-    if noisy and rng.random() < 0.15:
-        position = rng.randrange(len(trade))
-        trade = trade[:position] + rng.choice(TRADE) + trade[position + 1 :]  # a typo
-    name = f"{entity['place'] if rng.random() < 0.7 else ''}{trade}{entity['word']}{entity['legal']}"
-    if noisy and rng.random() < 0.2:
-        name = f"{trade}{entity['word']}（{entity['place']}）{rng.choice(LEGAL)}"
-    if noisy and rng.random() < 0.15 and not entity["branch"]:
-        name = f"{entity['place']}{trade}"  # an abbreviation
-    name += entity["branch"]
-    if noisy and rng.random() < 0.1:
-        name = _T2S.convert(name)
+def _moved(rng: random.Random, base: dict, index: int, switchboards: list[str], taken: set[str]) -> dict:
+    """The same person, with their mobile, later at another company (a free-mail address, if any)."""
+    other = _entity(rng, index, switchboards, taken)
+    return {**other, "contact": base["contact"], "mobile": base["mobile"],
+            "negative_of": base["entity"], "negative_kind": "moved_person"}  # fmt: skip
+
+
+def full_name(entity: dict) -> str:
+    """The registered name a person would write: place + trade name + industry + legal form."""
+    return f"{entity['place']}{entity['trade']}{entity['word']}{entity['legal']}{entity['branch']}"
+
+
+def _one_edit(rng: random.Random, text: str, delete: bool) -> str:
+    position = rng.randrange(len(text))
+    return text[:position] + ("" if delete else rng.choice(TRADE)) + text[position + 1 :]
+
+
+def _name(rng: random.Random, entity: dict, case: str) -> str:
+    place, trade, word, legal, branch = (entity[k] for k in ("place", "trade", "word", "legal", "branch"))
+    if case == "typo":
+        trade = _one_edit(rng, trade, delete=False)
+    elif case == "dropped_char":
+        trade, word = (
+            (_one_edit(rng, trade, True), word) if rng.random() < 0.5 else (trade, _one_edit(rng, word, True))
+        )
+    if case == "abbreviation":
+        return f"{place}{trade}{branch}"
+    if case == "short_name":
+        return f"{trade}{word}{branch}"
+    if case == "bracket_place":
+        return f"{trade}{word}（{place}）{legal}{branch}"
+    if case == "group_form" and legal == GROUP_LEGAL:
+        return f"{place}{trade}{word}（集团）有限公司{branch}"
+    name = f"{place}{trade}{word}{legal}{branch}"
+    return _T2S.convert(name) if case == "traditional" else name
+
+
+def _record(rng: random.Random, entity: dict, case: str) -> dict:
+    """One source's version of an entity, showing one hard case (the first version shows none)."""
+    if case == "group_form" and entity["legal"] != GROUP_LEGAL:
+        case = "plain"  # only a group's name has a （集团） form
+    first = case == "first"
     contact = entity["contact"]
-    if noisy and rng.random() < 0.1:
+    if case == "pinyin_contact":
         contact = " ".join(
             word.capitalize() for word in [*lazy_pinyin(contact[0]), "".join(lazy_pinyin(contact[1:]))]
         )
-    elif noisy and rng.random() < 0.1:
+    elif case == "honorific_contact":
         contact = contact[0] + rng.choice(HONORIFICS)
-    mobile = entity["mobile"]
+    mobile, email, landline = entity["mobile"], entity["email"], entity["landline"]
+    if case == "mobile_typo":
+        digit = rng.randrange(3, 11)
+        mobile = mobile[:digit] + str((int(mobile[digit]) + rng.randrange(1, 10)) % 10) + mobile[digit + 1 :]
+    if case == "name_only":
+        # Another person of the company, as a contacts export lists them: nothing but the name shared.
+        contact = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=2))
+        mobile, email, landline = (
+            _mobile(rng),
+            f"{rng.randrange(10**5, 10**10)}@{rng.choice(FREE_MAIL)}",
+            None,
+        )
     mobile = rng.choice(
         [
             mobile,
@@ -144,15 +197,21 @@ def _record(rng: random.Random, entity: dict, first: bool) -> dict:
         ]
     )
     system = rng.choice(["legacy_crm", "excel_ledger", "excel_ledger", "web_form"])
+    missing_mobile = case in {"plain", "typo", "dropped_char", "abbreviation", "short_name", "traditional",
+                              "bracket_place", "group_form"} and rng.random() < 0.35  # fmt: skip
     return {
         "entity": entity["entity"],
+        "case": case,
+        "true_name": full_name(entity),
+        "negative_of": entity["negative_of"],
+        "negative_kind": entity["negative_kind"],
         "source_system": system,
-        "legacy_id": entity["legacy_id"] if system == "legacy_crm" else None,
-        "customer_name": name,
+        "legacy_id": entity["legacy_id"] if system == "legacy_crm" and case != "name_only" else None,
+        "customer_name": _name(rng, entity, "plain" if first else case),
         "contact_name": contact,
-        "mobile_raw": None if noisy and rng.random() < 0.35 else mobile,
-        "phone_raw": None if rng.random() < 0.4 else entity["landline"],
-        "email_raw": None if rng.random() < (0.5 if noisy else 0.2) else entity["email"],
+        "mobile_raw": None if missing_mobile else mobile,
+        "phone_raw": None if rng.random() < 0.4 else landline,
+        "email_raw": None if rng.random() < (0.5 if not first else 0.2) else email,
         "industry_code": None if rng.random() < 0.2 else entity["industry"],
         "city": None if rng.random() < 0.5 else entity["place"],
     }
@@ -165,6 +224,7 @@ def generate(records: int, seed: int = 7) -> pl.DataFrame:
     rows: list[dict] = []
     taken: set[str] = set()
     index = 0
+    cases, weights = list(CASES), list(CASES.values())
     while len(rows) < records:
         roll = rng.random()
         base = _entity(rng, index, switchboards, taken)
@@ -173,11 +233,14 @@ def generate(records: int, seed: int = 7) -> pl.DataFrame:
             entities.append(_look_alike(rng, base, index + 1, switchboards, taken))
         elif roll < 0.08:
             entities.append(_branch(rng, base, index + 1, switchboards, taken))
+        elif roll < 0.10:
+            entities.append(_moved(rng, base, index + 1, switchboards, taken))
         index += len(entities)
         for entity in entities:
             copies = rng.choices([1, 2, 3, 4], weights=[45, 35, 15, 5])[0]
-            rows += [_record(rng, entity, first=i == 0) for i in range(copies)]
-    return clean(pl.DataFrame(rows[:records]))
+            rows.append(_record(rng, entity, "first"))
+            rows += [_record(rng, entity, rng.choices(cases, weights)[0]) for _ in range(copies - 1)]
+    return clean(pl.DataFrame(rows[:records], infer_schema_length=None))
 
 
 def clean(raw: pl.DataFrame) -> pl.DataFrame:
@@ -189,9 +252,13 @@ def clean(raw: pl.DataFrame) -> pl.DataFrame:
     return raw.with_row_index("record_idx").select(
         pl.col("record_idx").cast(pl.Int64),
         "entity",
+        "case",
+        "true_name",
+        "negative_of",
+        "negative_kind",
         "source_system",
         "legacy_id",
-        "customer_name",
+        pl.Series("customer_name", company_display_name(raw["customer_name"])),
         pl.Series("company_key", company_match_key(raw["customer_name"])),
         pl.Series("contact_key", people["name_pinyin_key"]),
         pl.Series("mobile", mobiles["mobile"]),
@@ -200,3 +267,31 @@ def clean(raw: pl.DataFrame) -> pl.DataFrame:
         "industry_code",
         "city",
     )
+
+
+def case_report(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Per hard case: records, and the share of them found in their company's cluster (recall);
+    per kind of hard negative: companies, and how many were merged with the one they resemble."""
+    joined = truth.join(clusters.select("record_idx", "cluster"), on="record_idx", how="left").with_columns(
+        pl.col("cluster").fill_null(-1 - pl.col("record_idx"))
+    )
+    anchors = joined.filter(pl.col("case") == "first").select("entity", pl.col("cluster").alias("anchor"))
+    recall = (
+        joined.filter(pl.col("case") != "first")
+        .join(anchors, on="entity")
+        .group_by("case")
+        .agg(pl.len().alias("n"), (pl.col("cluster") == pl.col("anchor")).mean().alias("share"))
+        .with_columns(pl.lit("recall").alias("measure"))
+    )
+    clusters_of = joined.group_by("entity").agg(pl.col("cluster").unique())
+    negatives = (
+        joined.filter(pl.col("negative_of").is_not_null())
+        .group_by("entity", "negative_of", "negative_kind")
+        .agg(pl.col("cluster").unique().alias("mine"))
+        .join(clusters_of.rename({"entity": "negative_of", "cluster": "theirs"}), on="negative_of")
+        .with_columns((pl.col("mine").list.set_intersection("theirs").list.len() > 0).alias("merged"))
+        .group_by(pl.col("negative_kind").alias("case"))
+        .agg(pl.len().alias("n"), pl.col("merged").sum().cast(pl.Float64).alias("share"))
+        .with_columns(pl.lit("merged (count)").alias("measure"))
+    )
+    return pl.concat([recall, negatives]).select("measure", "case", "n", "share").sort("measure", "case")

@@ -119,17 +119,22 @@ _LATIN_BRANCHES = ("branch", "branch office", "representative office", "rep offi
 _BRANCH_LATIN = rf"^(.+?)\s((?:[a-z]+\s)?(?:{'|'.join(_LATIN_BRANCHES)}))$"
 # Any run of legal forms at the end: 集团有限公司, co ltd, 有限公司 ltd …
 _LEGAL_SUFFIXES = rf"(?:{'|'.join(LEGAL_FORMS_ZH)}|(?:^|\s)(?:{'|'.join(LEGAL_FORMS_LATIN)}))+$"
+# Words that say what a company does, not who it is (机械, 贸易, 科技 …).
+_GENERIC_WORDS = (
+    r"(?:电气|电力|电子|电器|科技|技术|银行|证券|保险|航空|地铁|城建|城投|建工|建设|医药|钢铁|化工|"
+    r"纺织|能源|交通|水务|燃气|热力|机械|贸易|商贸|物流|信息|投资|实业|发展|控股|国际|工业|农业|百货|"
+    r"传媒|文化|旅游|置业|地产|房地产|建筑|汽车|食品|环保|网络|软件|通信|电信|移动|联通|石化|石油|"
+    r"烟草|港务|水利|公交|自来水|酒店|宾馆|饭店|商业|服务|咨询|管理|设计|工程|医疗|健康|生物|教育|培训|"
+    r"智能|数据|材料|新材料|新能源|精密|仪器|设备|器械|包装|印刷|家居|用品|制品|五金|装备|光电|电商|"
+    r"电子商务|供应链|人力资源|财务|会计|餐饮|物业|广告|营销|安防|自动化|机电|模具|塑料|纺织品|服饰|"
+    r"制造|工具|运输|广告传媒|制造业|加工|销售|开发)"
+)
 # A remainder after a leading place that is only generic words (北京|银行, 上海|国际贸易) or a
 # public body (北京|协和医院) is not a trade name: the place is what tells such entities apart.
 _GENERIC_REMAINDER = (
     r"^\p{Han}{0,8}(?:大学|学院|学校|中学|小学|幼儿园|医院|卫生院|银行|信用社|政府|局|委员会|电视台|"
     r"日报|晚报|报社|机场|研究院|研究所|图书馆|博物馆|中心|协会|商会|学会)$|"
-    r"^(?:电气|电力|电子|电器|科技|技术|银行|证券|保险|航空|地铁|城建|城投|建工|建设|医药|钢铁|化工|"
-    r"纺织|能源|交通|水务|燃气|热力|机械|贸易|商贸|物流|信息|投资|实业|发展|控股|国际|工业|农业|百货|"
-    r"传媒|文化|旅游|置业|地产|房地产|建筑|汽车|食品|环保|网络|软件|通信|电信|移动|联通|石化|石油|"
-    r"烟草|港务|水利|公交|自来水|酒店|宾馆|饭店|商业|服务|咨询|管理|设计|工程|医疗|健康|生物|教育|培训|"
-    r"智能|数据|材料|新材料|新能源|精密|仪器|设备|器械|包装|印刷|家居|用品|制品|五金|装备|光电|电商|"
-    r"电子商务|供应链|人力资源|财务|会计|餐饮|物业|广告|营销|安防|自动化|机电|模具|塑料|纺织品|服饰)+$"
+    rf"^{_GENERIC_WORDS}+$"
 )
 _OPEN_BRACKETS = "([【〔［｛{"
 _CLOSE_BRACKETS = ")]】〕］｝}"
@@ -383,3 +388,19 @@ def company_legal_name(s: pl.Series) -> pl.Series:
     branch are kept: 有限公司 and 股份有限公司 are different registrations, a 分公司 is its own.
     """
     return _per_distinct(s, _legal_names)
+
+
+def company_trade_name(keys: pl.Series) -> pl.Series:
+    """The trade name of company match keys: what they do taken off the end (宏达机械制造 → 宏达).
+
+    Two keys may share what they do (机械制造) and nothing else: the trade name tells who.
+    Keys left shorter than two characters keep all of it.
+    """
+    return _per_distinct(
+        keys, lambda unique: pl.DataFrame({"v": unique}).select(_trade_names_expr()).to_series()
+    )
+
+
+def _trade_names_expr() -> pl.Expr:
+    stripped = pl.col("v").str.replace(rf"{_GENERIC_WORDS}+$", "")
+    return pl.when(stripped.str.len_chars() >= 2).then(stripped).otherwise(pl.col("v")).alias("v")

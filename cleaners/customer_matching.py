@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from cleaners.company import BRANCH_MARKERS, PLACES, company_legal_name
+from cleaners.company import BRANCH_MARKERS, PLACES, company_legal_name, company_trade_name
 from cleaners.dedupe.engine import LinkageResult, link
 from cleaners.dedupe.settings import LinkageSettings
+from cleaners.emails import PROVIDERS
 
 # Keys longer than this are Latin names or pasted text: deletion variants would only make noise.
 _MAX_VARIANT_KEY = 12
@@ -14,11 +15,15 @@ _BRANCH_TAIL = rf"((?:{'|'.join(PLACES)})?(?:省|市|区|县)?(?:{'|'.join(sorte
 
 
 def _deletion_variants(keys: pl.DataFrame) -> pl.DataFrame:
-    """Per distinct `key`: `company_variants`, the key with one character left out at each position
-    (empty for keys shorter than 3 or longer than _MAX_VARIANT_KEY characters)."""
+    """Per distinct `key`: `company_variants`, the key itself and the key with one character left
+    out at each position (empty for keys longer than _MAX_VARIANT_KEY characters).
+
+    Two keys one substitution apart (金桥 ~ 金侨) share a deletion; a key that lost a character
+    (振包装材料 ~ 振好包装材料) is itself a deletion of the other.
+    """
     length = pl.col("key").str.len_chars()
     position = pl.col("position")
-    variants = (
+    deletions = (
         keys.filter((length >= 3) & (length <= _MAX_VARIANT_KEY))
         .with_columns(pl.int_ranges(0, length).alias("position"))
         .explode("position")
@@ -27,10 +32,15 @@ def _deletion_variants(keys: pl.DataFrame) -> pl.DataFrame:
             (pl.col("key").str.slice(0, position) + pl.col("key").str.slice(position + 1)).alias("variant"),
         )
         .group_by("key", maintain_order=True)
-        .agg(pl.col("variant").alias("company_variants"))
+        .agg(pl.col("variant"))
     )
-    return keys.join(variants, on="key", how="left").with_columns(
-        pl.col("company_variants").fill_null(pl.lit([], pl.List(pl.String)))
+    empty = pl.lit([], pl.List(pl.String))
+    return keys.join(deletions, on="key", how="left").select(
+        "key",
+        pl.when(length <= _MAX_VARIANT_KEY)
+        .then(pl.concat_list("key", pl.col("variant").fill_null(empty)))
+        .otherwise(empty)
+        .alias("company_variants"),
     )
 
 
@@ -45,6 +55,7 @@ def _branches(keys: pl.Series) -> pl.Series:
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     """Columns the customer linkage settings read, derived from the cleaned record columns."""
     key = pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key"))
+    domain = pl.col("email").str.split("@").list.get(1, null_on_oob=True)
     # Variants once per distinct key: many records share one.
     variants = _deletion_variants(records.select(key.alias("key")).unique().drop_nulls())
     return records.with_columns(
@@ -58,8 +69,10 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         _branches(records.get_column("company_key")),
         pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
-        pl.col("email").str.split("@").list.get(1, null_on_oob=True).alias("email_domain"),
+        # A company's own mail domain; two qq.com addresses say nothing about the company.
+        pl.when(~domain.is_in(PROVIDERS)).then(domain).alias("email_domain"),
         company_legal_name(records.get_column("customer_name")).alias("legal_name"),
+        company_trade_name(records.get_column("company_key")).alias("trade_name"),
     )
 
 

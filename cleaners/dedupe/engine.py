@@ -39,7 +39,7 @@ def _any_rule(rules: list[PairRule]) -> tuple[pl.Expr, pl.Expr]:
 def match_reason(settings: LinkageSettings) -> pl.Expr:
     """`mobile exact; company 0.94; rule: …` from a pair's comparison levels and rules."""
     parts: list[pl.Expr] = []
-    for c in settings.comparisons:
+    for c in settings.model_comparisons:
         label = c.label or c.name
         level, sim = pl.col(f"{c.name}_level"), pl.col(f"{c.name}_sim")
         text = pl.lit(f"{label} ") + (sim.round(2).cast(pl.String) if c.metric != "levenshtein" else
@@ -63,7 +63,7 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         tf_minimum_population=settings.model.tf_minimum_population,
         coded=coded,
     )
-    model = fit(records, compared, settings.comparisons, settings.model, id_column, coded)
+    model = fit(records, compared, settings.model_comparisons, settings.model, id_column, coded)
     del coded  # every distinct value as a Python string: hundreds of MB on a million records
     must, must_name = _any_rule(settings.must_link)
     cannot, cannot_name = _any_rule(settings.cannot_link)
@@ -93,9 +93,10 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         (pl.col("match_probability") >= settings.model.match_probability)
         & (pl.col("must_link") | ~pl.col("insufficient"))
     )
-    conflicts = scored.filter(pl.col("match_probability") < settings.model.conflict_probability).select(
-        "l", "r"
-    )
+    unlikely = pl.col("match_probability") < settings.model.conflict_probability
+    if settings.model.conflict_when is not None:
+        unlikely &= pl.sql_expr(settings.model.conflict_when).fill_null(value=False)
+    conflicts = scored.filter(unlikely | pl.col("cannot_link")).select("l", "r")
     components, kept, cut = split_chained_clusters(
         ids, accepted.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds
     )

@@ -72,6 +72,9 @@ class Comparison(BaseModel):
     # Chance agreement before seeing the data, same shape; needed for fields where strangers often
     # agree (industry, city), else a tiny inbox would take any agreement for strong evidence.
     u_prior: list[float] | None = None
+    # False: computed for the rules to read (`<name>_level`, `<name>_sim`) but no evidence in the
+    # model, e.g. the trade-name part of a company name, which the company comparison already weighs.
+    in_model: bool = True
 
     @field_validator("only_when")
     @classmethod
@@ -140,7 +143,7 @@ class ModelSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("match_share_rule")
+    @field_validator("match_share_rule", "conflict_when")
     @classmethod
     def _rule_parses(cls, value: str | None) -> str | None:
         return None if value is None else _parsed_sql(value)
@@ -165,6 +168,9 @@ class ModelSettings(BaseModel):
     seed: int = 42
     match_probability: float = Field(default=0.9, gt=0, lt=1)
     conflict_probability: float = Field(default=0.001, gt=0, lt=1)
+    # SQL over a pair: only pairs this unlikely AND meeting it are conflicts (a cannot-link rule always
+    # is one). Two contacts of one company share nothing but the company, and are no conflict.
+    conflict_when: str | None = None
     max_split_rounds: int = Field(default=50, ge=0)
 
 
@@ -188,6 +194,11 @@ class LinkageSettings(BaseModel):
         if len(names) != len(set(names)):
             raise ValueError("comparison names must be unique")
         return self
+
+    @property
+    def model_comparisons(self) -> list[Comparison]:
+        """The comparisons that are evidence in the model (not those computed for rules only)."""
+        return [c for c in self.comparisons if c.in_model]
 
     @property
     def rule_columns(self) -> list[str]:

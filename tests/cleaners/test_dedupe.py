@@ -5,11 +5,13 @@ import math
 import polars as pl
 import pytest
 
+from cleaners.company import company_match_key
 from cleaners.customer_matching import cluster_customers, customer_features
 from cleaners.dedupe.clustering import connected_components, key_edges, split_chained_clusters
 from cleaners.dedupe.engine import link
 from cleaners.dedupe.settings import Comparison
 from schemas import load_config
+from tests.cleaners.test_customer_matching import NAME_MUST_MERGE, NAME_MUST_NOT_MERGE
 
 SETTINGS = load_config().dedupe
 COLUMNS = {
@@ -27,8 +29,12 @@ COLUMNS = {
 
 
 def _records(*rows: dict) -> pl.DataFrame:
+    """Records as cleaning leaves them; a row with a full company name and no key gets its key."""
     frame = pl.DataFrame([{"source_system": "excel_ledger", **r} for r in rows], schema=COLUMNS)
-    return frame.with_row_index("record_idx").with_columns(pl.col("record_idx").cast(pl.Int64))
+    return frame.with_row_index("record_idx").with_columns(
+        pl.col("record_idx").cast(pl.Int64),
+        pl.coalesce("company_key", company_match_key(frame["customer_name"])),
+    )
 
 
 def _clusters(*rows: dict) -> list[int]:
@@ -94,12 +100,12 @@ MUST_NOT_MERGE = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("left", "right"), MUST_MERGE)
+@pytest.mark.parametrize(("left", "right"), MUST_MERGE + NAME_MUST_MERGE)
 def test_must_merge(left: dict, right: dict) -> None:
     assert _clusters(left, right) == [0, 0]
 
 
-@pytest.mark.parametrize(("left", "right"), MUST_NOT_MERGE)
+@pytest.mark.parametrize(("left", "right"), MUST_NOT_MERGE + NAME_MUST_NOT_MERGE)
 def test_must_not_merge(left: dict, right: dict) -> None:
     assert _clusters(left, right) == [0, 1]
 
