@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import polars as pl
+from dedupe_data import case_report
 from peak_rss import peak_rss_mb
 
 FEBRL_SETTINGS = Path(__file__).with_name("febrl_dedupe.yaml")
@@ -57,6 +58,7 @@ def febrl(number: int) -> pl.DataFrame:
 
 
 def chinese(records: int, seed: int = 7) -> pl.DataFrame:
+    """Generated records with the hard cases of bench/dedupe_data.py, cleaned by our cleaners."""
     from dedupe_data import generate
 
     return generate(records, seed)
@@ -106,7 +108,8 @@ def _splink_settings(kind: str) -> tuple[Any, list[Any], list[Any]]:
         training = [block_on("date_of_birth"), block_on("given_name", "surname")]
     else:
         blocking = [block_on("mobile"), block_on("email"), block_on("legacy_ref"), block_on("company_key"),
-                    block_on("company_head"), block_on("contact_key", "company_head2"), block_on("phone")]  # fmt: skip
+                    block_on("company_head"), block_on("contact_key", "company_head2"), block_on("phone"),
+                    block_on("legal_name")]  # fmt: skip
         comparisons = [
             cl.JaroWinklerAtThresholds("company_key", [0.92, 0.85, 0.75]).configure(
                 term_frequency_adjustments=True
@@ -119,6 +122,8 @@ def _splink_settings(kind: str) -> tuple[Any, list[Any], list[Any]]:
             cl.ExactMatch("legacy_ref"),
             cl.ExactMatch("industry_code"),
             cl.ExactMatch("city"),
+            # What our must-link rule on identical registered names knows, as Splink would weigh it.
+            cl.ExactMatch("legal_name").configure(term_frequency_adjustments=True),
         ]
         deterministic = [block_on("mobile"), block_on("email")]
         training = [block_on("mobile"), block_on("contact_key"), block_on("company_key")]
@@ -196,6 +201,7 @@ def _measure(name: str, kind: str, frame: pl.DataFrame, folder: Path, engines: t
     """Run each engine on one data set in a fresh subprocess and print its row of the table."""
     path = str(folder / f"{name.replace(' ', '_')}.parquet")
     frame.write_parquet(path)
+    cases: dict[str, pl.DataFrame] = {}
     for engine in engines:
         try:
             outcome = _in_subprocess(engine, path, kind)
@@ -206,6 +212,27 @@ def _measure(name: str, kind: str, frame: pl.DataFrame, folder: Path, engines: t
         per = f"{outcome.pairs_per_record:.2f}" if outcome.pairs_per_record is not None else "-"
         print(f"{name:<18}{engine:<8}{frame.height:>10,}{p:>8.4f}{r:>8.4f}{f1:>8.4f}"
               f"{outcome.seconds:>9.1f}{outcome.peak_rss_mb:>10.0f}{per:>10}", flush=True)  # fmt: skip
+        if "case" in frame.columns:
+            cases[engine] = case_report(frame, outcome.clusters)
+    if cases:
+        _print_cases(cases)
+
+
+def _print_cases(cases: dict[str, pl.DataFrame]) -> None:
+    """Per hard case, each engine's recall (share of records found with their company) or, for the
+    hard negatives, how many companies were merged with the one they resemble."""
+    engines = list(cases)
+    table = cases[engines[0]].select("measure", "case", "n")
+    for engine in engines:
+        table = table.join(
+            cases[engine].select("measure", "case", pl.col("share").alias(engine)), on=["measure", "case"]
+        )
+    print(f"  {'case':<20}{'measure':<16}{'n':>7}" + "".join(f"{e:>10}" for e in engines))
+    for row in table.iter_rows(named=True):
+        figures = "".join(
+            f"{row[e]:>10.0f}" if row["measure"].startswith("merged") else f"{row[e]:>10.4f}" for e in engines
+        )
+        print(f"  {row['case']:<20}{row['measure']:<16}{row['n']:>7,}{figures}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
