@@ -204,7 +204,7 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
         f"[bold]{escape(e.customer_id)}[/] {escape(e.customer_name or '')}: {len(e.records)} record(s)"
     )
     for number, row in enumerate(e.records, start=1):
-        console.print(f"  {number}. {_record_line(row)}")
+        console.print(f"  {number}. {_record_line(row)}", soft_wrap=True)
     console.print(f"\n[bold]Links that joined them[/] ({len(e.links)})")
     if not e.links:
         console.print("  none: a single record, or its records share no link in match_pairs")
@@ -224,7 +224,7 @@ def print_explanation(console: Console, explanation: Explanation) -> None:
         other = e.others[
             (pair[f"{outside}_source_file"], pair[f"{outside}_source_sheet"], pair[f"{outside}_source_row"])
         ]
-        console.print(f"\n  {escape(_where(_side(pair, inside)))}  ~  {_record_line(other)}")
+        console.print(f"\n  {escape(_where(_side(pair, inside)))}  ~  {_record_line(other)}", soft_wrap=True)
         console.print(
             f"  in customer {escape(pair[f'{outside}_customer_id'] or '— (quarantined: no company name)')}"
         )
