@@ -634,6 +634,35 @@ def export(
         out.print(str(path), soft_wrap=True)
 
 
+@app.command()
+def explain(
+    customer_id: Annotated[
+        str, typer.Argument(metavar="CUSTOMER_ID", help="客户编号 to explain, e.g. C20240501001.")
+    ],
+    db: Annotated[Path, typer.Option(help="DuckDB file written by `crm-etl run`.")] = DEFAULT_DB,
+    pairs: Annotated[
+        int, typer.Option("--pairs", min=0, help="How many of the nearest pairs not joined to show.")
+    ] = 5,
+) -> None:
+    """Why were these records merged, and why not those? Evidence from the published file.
+
+    Prints the customer's records (personal data masked), each link that joined them as a
+    waterfall (the prior, then every field's level, similarity and bits, the running total, the
+    final weight and probability, the rule if one decided), then the most probable candidate
+    pairs with one record inside and one outside the customer, and why each was not joined.
+    Reads the file read-only and re-runs nothing. Exit codes: 0 explained; 2 no such file,
+    no match_pairs table in it, or no such customer.
+    """
+    from flows.explain import ExplainError, load_explanation, print_explanation
+
+    try:
+        explanation = load_explanation(db, customer_id, pairs)
+    except ExplainError as exc:
+        err.print(f"[red]error[/]: {escape(str(exc))}")
+        raise typer.Exit(EXIT_INPUT) from None
+    print_explanation(out, explanation)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

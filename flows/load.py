@@ -21,7 +21,15 @@ from schemas import SCHEMAS_DIR
 log = logging.getLogger(__name__)
 
 # Rebuilt by every run (the current state); the other tables keep history.
-CURRENT_STATE_TABLES = ["customers", "contacts", "customer_sources", "quarantine", "orders", "interactions"]
+CURRENT_STATE_TABLES = [
+    "customers",
+    "contacts",
+    "customer_sources",
+    "quarantine",
+    "orders",
+    "interactions",
+    "match_pairs",
+]
 
 
 class PublishError(RuntimeError):

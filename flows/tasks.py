@@ -21,6 +21,7 @@ from cleaners.quality import CheckResult
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements
+from flows.match_pairs import write_match_pairs
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
 from flows.validation import BuiltSuite, ValidationRun, run_suites
 from schemas import Config
@@ -182,6 +183,7 @@ def stage(
         "raw",
     )
     staged.insert("customer_sources", sources)
+    write_match_pairs(staged, resolved, run_id)
     loaded = resolved.records.select("source_system", "legacy_id", "company_key", "customer_id")
     orders = link_to_customers(cleaned.orders, loaded, resolved.golden)
     interactions = link_to_customers(cleaned.interactions, loaded, resolved.golden)

@@ -117,6 +117,33 @@ CREATE TABLE IF NOT EXISTS tag_rules (
     rule_source VARCHAR
 );
 
+-- Every scored candidate pair of the current run (cleaners/match_pairs.py): why two records were or
+-- were not merged. The per-comparison evidence columns (<comparison>_level, _sim, _bits) follow
+-- schemas/dedupe.yaml and are added, with their comments, by flows/match_pairs.py on every run.
+CREATE TABLE IF NOT EXISTS match_pairs (
+    run_id            VARCHAR,
+    l_source_system   VARCHAR,
+    l_source_key      VARCHAR,
+    l_source_file     VARCHAR,
+    l_source_sheet    VARCHAR,
+    l_source_row      BIGINT,
+    l_customer_id     VARCHAR,
+    r_source_system   VARCHAR,
+    r_source_key      VARCHAR,
+    r_source_file     VARCHAR,
+    r_source_sheet    VARCHAR,
+    r_source_row      BIGINT,
+    r_customer_id     VARCHAR,
+    prior_bits        FLOAT,
+    match_weight      FLOAT,
+    match_probability FLOAT,
+    match_threshold   FLOAT,
+    decided_by        VARCHAR,
+    rule              VARCHAR,
+    link              VARCHAR,
+    merged            BOOLEAN
+);
+
 -- customer_features (one row per customer: activity, RFM tier, lifecycle, follow-up, keyword
 -- signals) is rebuilt by every run from schemas/segments.yaml with its column comments; see
 -- cleaners/features.py. The analyst views (v_客户基本信息 …) are in schemas/views.sql.
@@ -413,3 +440,25 @@ COMMENT ON COLUMN column_mappings.runner_up_score IS 'The runner-up field''s sco
 COMMENT ON COLUMN column_mappings.suggestion IS 'For an unmapped column: the nearest field';
 COMMENT ON COLUMN column_mappings.hints IS 'JSON: what the header says besides the field (date_order, unit, scale, required, system, notes)';
 COMMENT ON COLUMN column_mappings.note IS 'Why a match was refused or a column left out';
+COMMENT ON TABLE match_pairs IS 'Every candidate pair the dedupe stage scored in the current run, with the evidence per field in bits, the rule or threshold that decided and the outcome: why two records were or were not merged (crm-etl explain)';
+COMMENT ON COLUMN match_pairs.run_id IS 'Run that scored the pair';
+COMMENT ON COLUMN match_pairs.l_source_system IS 'Left record: system it came from (joins customer_sources with l_source_file, l_source_sheet, l_source_row)';
+COMMENT ON COLUMN match_pairs.l_source_key IS 'Left record: its key in its system (own ID, else file#sheet!row)';
+COMMENT ON COLUMN match_pairs.l_source_file IS 'Left record: input file, relative to the inbox';
+COMMENT ON COLUMN match_pairs.l_source_sheet IS 'Left record: sheet name (empty for CSV and JSON Lines)';
+COMMENT ON COLUMN match_pairs.l_source_row IS 'Left record: row a person sees (spreadsheet row or file line)';
+COMMENT ON COLUMN match_pairs.l_customer_id IS 'Left record: 客户编号 it was merged into (NULL: its cluster named no company and was quarantined)';
+COMMENT ON COLUMN match_pairs.r_source_system IS 'Right record: system it came from (joins customer_sources with r_source_file, r_source_sheet, r_source_row)';
+COMMENT ON COLUMN match_pairs.r_source_key IS 'Right record: its key in its system (own ID, else file#sheet!row)';
+COMMENT ON COLUMN match_pairs.r_source_file IS 'Right record: input file, relative to the inbox';
+COMMENT ON COLUMN match_pairs.r_source_sheet IS 'Right record: sheet name (empty for CSV and JSON Lines)';
+COMMENT ON COLUMN match_pairs.r_source_row IS 'Right record: row a person sees (spreadsheet row or file line)';
+COMMENT ON COLUMN match_pairs.r_customer_id IS 'Right record: 客户编号 it was merged into (NULL: its cluster named no company and was quarantined)';
+COMMENT ON COLUMN match_pairs.prior_bits IS 'log2 prior odds that two random records are duplicates (the run''s estimate): where every weight starts';
+COMMENT ON COLUMN match_pairs.match_weight IS 'Evidence of the fields in bits (log2 odds of a match): prior_bits plus every *_bits column, before any rule';
+COMMENT ON COLUMN match_pairs.match_probability IS 'Probability of a match the clustering used: from match_weight, or 1 / 0 when a must_link / cannot_link rule decided';
+COMMENT ON COLUMN match_pairs.match_threshold IS 'Probability at or above which a pair is merged (dedupe.yaml model.match_probability)';
+COMMENT ON COLUMN match_pairs.decided_by IS 'cannot_link / must_link: a rule overrode the evidence; insufficient: a rule kept a probable pair from merging on its own; threshold: match_probability against match_threshold';
+COMMENT ON COLUMN match_pairs.rule IS 'Name of the dedupe.yaml rule that decided (NULL when the threshold did)';
+COMMENT ON COLUMN match_pairs.link IS 'kept: a link of the final cluster; cut: accepted, then cut as the weakest link of a chained cluster; held_apart: by a cannot_link or insufficient rule; below_threshold';
+COMMENT ON COLUMN match_pairs.merged IS 'The two records ended in one customer, by this pair or through other records';

@@ -23,6 +23,9 @@ class LinkageResult:
     clusters: pl.DataFrame
     model: MatchModel
     stats: dict[str, float]
+    # The accepted pairs (l, r) that hold the clusters together; accepted pairs not here were cut.
+    links: pl.DataFrame
+    settings: LinkageSettings
 
 
 def _any_rule(rules: list[PairRule]) -> tuple[pl.Expr, pl.Expr]:
@@ -47,6 +50,13 @@ def match_reason(settings: LinkageSettings) -> pl.Expr:
         parts.append(pl.when(level == c.levels - 1).then(pl.lit(f"{label} exact")).when(level > 0).then(text))
     parts.append(pl.when(pl.col("must_link")).then(pl.lit("rule: ") + pl.col("must_link_rule")))
     return pl.concat_str(parts, separator="; ", ignore_nulls=True)
+
+
+def accepted(settings: LinkageSettings) -> pl.Expr:
+    """Pairs that may join a cluster: probable enough, and not merely insufficient evidence."""
+    return (pl.col("match_probability") >= settings.model.match_probability) & (
+        pl.col("must_link") | ~pl.col("insufficient")
+    )
 
 
 def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "record_idx") -> LinkageResult:
@@ -89,16 +99,13 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         )
         .with_columns(probability(pl.col("weight")).alias("match_probability"))
     )
-    accepted = scored.filter(
-        (pl.col("match_probability") >= settings.model.match_probability)
-        & (pl.col("must_link") | ~pl.col("insufficient"))
-    )
+    accepted_pairs = scored.filter(accepted(settings))
     unlikely = pl.col("match_probability") < settings.model.conflict_probability
     if settings.model.conflict_when is not None:
         unlikely &= pl.sql_expr(settings.model.conflict_when).fill_null(value=False)
     conflicts = scored.filter(unlikely | pl.col("cannot_link")).select("l", "r")
     components, kept, cut = split_chained_clusters(
-        ids, accepted.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds
+        ids, accepted_pairs.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds
     )
     # Reasons are text: written only for the links that hold clusters together.
     links = scored.join(kept.select("l", "r"), on=["l", "r"]).with_columns(
@@ -109,14 +116,21 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         "records": float(records.height),
         "candidate_pairs": float(pairs.height),
         "pairs_per_record": pairs.height / max(records.height, 1),
-        "accepted_pairs": float(accepted.height),
+        "accepted_pairs": float(accepted_pairs.height),
         "edges_cut": float(cut),
         "clusters": float(clusters["cluster"].n_unique()),
         "prior": model.prior,
         "candidate_share": model.candidate_share,
         "em_iterations": float(model.em_iterations),
     }
-    return LinkageResult(pairs=scored, clusters=clusters, model=model, stats=stats)
+    return LinkageResult(
+        pairs=scored,
+        clusters=clusters,
+        model=model,
+        stats=stats,
+        links=kept.select("l", "r"),
+        settings=settings,
+    )
 
 
 def _lineage(components: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:

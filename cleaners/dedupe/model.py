@@ -13,7 +13,7 @@ value's own frequency instead of the average u.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,20 +200,37 @@ def fit(
     return MatchModel(list(comparisons), m, u, prior, iterations, u_pairs, share)
 
 
-def match_weights(compared: pl.DataFrame, model: MatchModel) -> pl.Series:
-    """log2 odds that each pair is a match, with term-frequency adjustment on exact agreements."""
-    levels = _level_matrix(compared, model.comparisons)
-    weight = (
-        np.log2(model.prior / (1 - model.prior)) + _log_table(levels, model.m) - _log_table(levels, model.u)
-    )
+def prior_bits(model: MatchModel) -> float:
+    """log2 prior odds that two random records are duplicates: where every pair's weight starts."""
+    return float(np.log2(model.prior / (1 - model.prior)))
+
+
+def comparison_bits(compared: pl.DataFrame, model: MatchModel) -> Iterator[tuple[Comparison, np.ndarray]]:
+    """Per comparison, each pair's log2 Bayes factor m/u at its level, term-frequency adjusted.
+
+    A missing value (level -1) is 0 bits; an exact agreement on a value with frequency tf counts
+    log2(m / tf) instead of log2(m / u). One comparison at a time: a million records' pairs times
+    every comparison would not fit in memory at once.
+    """
     for index, comparison in enumerate(model.comparisons):
+        levels = compared[f"{comparison.name}_level"].to_numpy()
+        # Level -1 reads the appended 0 at the end of the table: a missing value is no evidence.
+        table = np.log2(np.maximum(model.m[index], _FLOOR)) - np.log2(np.maximum(model.u[index], _FLOOR))
+        bits = np.append(table, 0.0)[levels]
         column = f"{comparison.name}_tf"
-        if not comparison.term_frequency or column not in compared.columns:
-            continue
-        top = comparison.levels - 1
-        tf = compared[column].fill_null(model.u[index][top]).to_numpy()
-        exact = levels[:, index] == top
-        weight[exact] += np.log2(model.u[index][top] / np.maximum(tf[exact], _FLOOR))
+        if comparison.term_frequency and column in compared.columns:
+            top = comparison.levels - 1
+            tf = compared[column].fill_null(model.u[index][top]).to_numpy()
+            exact = levels == top
+            bits[exact] += np.log2(model.u[index][top] / np.maximum(tf[exact], _FLOOR))
+        yield comparison, bits
+
+
+def match_weights(compared: pl.DataFrame, model: MatchModel) -> pl.Series:
+    """log2 odds that each pair is a match: the prior plus every comparison's bits."""
+    weight = np.full(compared.height, prior_bits(model))
+    for _, bits in comparison_bits(compared, model):
+        weight += bits
     return pl.Series("match_weight", weight)
 
 

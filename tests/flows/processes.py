@@ -33,6 +33,7 @@ RUN_SPECIFIC: dict[str, set[str]] = {
     "validation_results": {"run_id"},
     "run_kpis": {"run_id"},
     "column_mappings": {"run_id"},
+    "match_pairs": {"run_id"},
 }
 HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings")
 
