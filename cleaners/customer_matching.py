@@ -73,6 +73,8 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(~domain.is_in(PROVIDERS)).then(domain).alias("email_domain"),
         company_legal_name(records.get_column("customer_name")).alias("legal_name"),
         company_trade_name(records.get_column("company_key")).alias("trade_name"),
+        # Whether the name is written in Chinese: the rules read a flag, not the name of each pair.
+        key.str.contains(r"\p{Han}").fill_null(value=False).alias("company_han"),
     )
 
 
