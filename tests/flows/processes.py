@@ -33,8 +33,10 @@ RUN_SPECIFIC: dict[str, set[str]] = {
     "validation_results": {"run_id"},
     "run_kpis": {"run_id"},
     "column_mappings": {"run_id"},
+    "match_review": {"run_id"},
+    "match_decisions": {"run_id"},
 }
-HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings")
+HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings", "match_decisions")
 
 
 def sha256(path: Path) -> str:
