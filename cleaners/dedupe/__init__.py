@@ -7,6 +7,7 @@
     engine.py       the pipeline of the above, deterministic rules, chaining-safe clusters
     clustering.py   connected components, chained clusters split at their weakest link
     survivorship.py one golden value per field and cluster, and where it came from
+    review.py       the pairs a steward should decide, and their decisions as engine constraints
 
 Nothing here knows about companies: the customer features the engine compares are built in
 `cleaners/customer_matching.py`.
