@@ -78,16 +78,19 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def cluster_customers(records: pl.DataFrame, settings: LinkageSettings) -> tuple[pl.DataFrame, LinkageResult]:
+def cluster_customers(
+    records: pl.DataFrame, settings: LinkageSettings, decisions: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, LinkageResult]:
     """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason) and the run.
 
     `cluster` is the smallest record_idx of the cluster; a record with no duplicate has a null
-    score and the reason `no duplicate found`.
+    score and the reason `no duplicate found`. `decisions` are a steward's, between record_idx
+    (l, r, decision, reason: see cleaners/dedupe/engine.py `link`).
     """
     features = customer_features(records)
     missing = [c for c in settings.columns if c not in features.columns]
     if missing:
         raise ValueError(f"dedupe settings read columns that customer records do not have: {missing}")
-    result = link(features, settings, id_column="record_idx")
+    result = link(features, settings, id_column="record_idx", decisions=decisions)
     clusters = result.clusters.rename({"id": "record_idx"})
     return clusters, result

@@ -11,6 +11,7 @@ import polars as pl
 from cleaners.contacts import build_contacts
 from cleaners.customer_matching import cluster_customers
 from cleaners.dedupe.engine import LinkageResult
+from cleaners.dedupe.review import decision_pairs
 from cleaners.dedupe.settings import DedupeSettings
 from cleaners.dedupe.survivorship import completeness, golden_records
 from cleaners.identity import assign_customer_ids
@@ -40,6 +41,11 @@ def source_key(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(pl.col("legacy_id"), lineage).alias("source_key")
 
 
+def record_identity(system: pl.Expr, key: pl.Expr) -> pl.Expr:
+    """A record's identity across runs, as steward decisions name it: its source system and source key."""
+    return system + pl.lit("\x1f") + key
+
+
 def resolve_customers(
     cleaned: pl.DataFrame,
     previous: pl.DataFrame,
@@ -47,14 +53,25 @@ def resolve_customers(
     completeness_fields: Sequence[str],
     as_of: dt.date,
     dedupe: DedupeSettings,
+    decisions: pl.DataFrame | None = None,
 ) -> ResolvedCustomers:
-    """Cluster clean records, give each cluster a stable customer_id, and build golden records."""
+    """Cluster clean records, give each cluster a stable customer_id, and build golden records.
+
+    `decisions`: a steward's latest decisions by record identity (left_identity, right_identity,
+    decision, reason; see `record_identity`), honoured by the engine as must-link / cannot-link.
+    """
     records = cleaned.with_row_index("record_idx").with_columns(
         pl.col("record_idx").cast(pl.Int64), source_key(cleaned)
     )
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     candidates = records.filter(pl.col("reject_reason").is_null())
-    clusters, linkage = cluster_customers(candidates, dedupe)
+    constraints = None
+    if decisions is not None:
+        identified = candidates.with_columns(
+            record_identity(pl.col("source_system"), pl.col("source_key")).alias("identity")
+        )
+        constraints = decision_pairs(identified, decisions)
+    clusters, linkage = cluster_customers(candidates, dedupe, constraints)
     candidates = candidates.join(clusters, on="record_idx", how="left")
     # A customer is a company: a cluster in which no record names the company cannot be loaded.
     named = pl.col("customer_name").is_not_null().any().over("cluster")

@@ -90,6 +90,7 @@ def _exit_codes() -> Iterator[None]:
 
 
 def _print_summary(summary: object) -> None:
+    from flows.review import review_lines
     from flows.tasks import RunSummary
 
     assert isinstance(summary, RunSummary)
@@ -156,6 +157,8 @@ def _print_summary(summary: object) -> None:
         out.print(f"moved to processed/{summary.run_id}/: {', '.join(summary.files_moved)}")
     if summary.snapshot:
         out.print(f"snapshot: {summary.snapshot}")
+    for line in review_lines(summary.review):
+        out.print(escape(line))
     out.print(f"database: {summary.db}")
     out.print(f"report:   {summary.report}")
 

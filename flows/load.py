@@ -29,6 +29,7 @@ CURRENT_STATE_TABLES = [
     "orders",
     "interactions",
     "match_pairs",
+    "match_review",
 ]
 
 
@@ -198,6 +199,8 @@ def previous_assignments(staged: StagedDatabase) -> pl.DataFrame:
 def create_row_placements(staged: StagedDatabase, run_id: str) -> None:
     """A temporary view `row_placements`: each input row (registered as `_rows_read`) and how often it was placed.
 
+    Input rows are data rows and the answered rows of review files, placed in `match_decisions`.
+
     The accounting invariant holds when every row has `times_placed` = 1 and `was_read`;
     the `run` expectation suite checks it.
     """
@@ -210,6 +213,8 @@ def create_row_placements(staged: StagedDatabase, run_id: str) -> None:
             UNION ALL SELECT source_file, source_sheet, source_row FROM quarantine WHERE run_id = '{run}'
             UNION ALL SELECT source_file, source_sheet, source_row FROM orders
             UNION ALL SELECT source_file, source_sheet, source_row FROM interactions
+            -- the answered rows of returned review files (flows/review.py)
+            UNION ALL SELECT reviewer_file, reviewer_sheet, reviewer_row FROM match_decisions WHERE run_id = '{run}'
         ), counted AS (
             SELECT source_file, source_sheet, source_row, count(*) AS times_placed FROM placed GROUP BY ALL
         )

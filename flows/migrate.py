@@ -20,6 +20,7 @@ from flows.logs import install_masking
 from flows.pause import pause_point
 from flows.reading import cache_dir_for, extract, prune_cache
 from flows.report import Language, report, report_failed_run
+from flows.review import read_reviews, review_handout, stage_review, steward_decisions
 from flows.snapshots import SnapshotStore
 from flows.tasks import (
     RunCheckFailed,
@@ -82,15 +83,17 @@ def migrate(
     with RunLock(db, f"run {run_id}"):
         remove_leftovers(db)
         snapshots.remove_leftovers()
-        read = extract(inbox, config, cache_dir_for(db))
+        reviews = read_reviews(inbox)
+        read = extract(inbox, config, cache_dir_for(db), skip=reviews.paths)
         with StagedDatabase(db) as staged:
             extracted, versions = combine_inputs(staged, read.extracts, config, run_id)
             extracted.cached = read.cached
             cleaned = clean(extracted, cleaning_tables(config, as_of))
             previous = previous_assignments(staged)
             customers_before = staged.query("SELECT count(*) AS n FROM customers")["n"][0]
-            resolved = dedupe(cleaned, previous, config, as_of)
+            resolved = dedupe(cleaned, previous, config, as_of, steward_decisions(staged, reviews))
             counts = stage(staged, run_id, resolved, cleaned, extracted, config.pipeline.failed_file_share)
+            review = stage_review(staged, run_id, resolved, config, reviews)
             extracted.fail_files(counts["failing_files"])
             drift = drift_since_last_run(staged, extracted)
             store_inputs(staged, extracted, versions, config)
@@ -111,6 +114,7 @@ def migrate(
                 run_id, db, started, extracted, resolved, counts, customers_before, validation.checks, failed
             )
             summary.schema_drift = drift.to_dicts()
+            summary.review = review
             record_run(
                 staged,
                 summary,
@@ -131,6 +135,8 @@ def migrate(
             summary.files_moved = move_processed(inbox, run_id, extracted, versions)
         summary.report = str(report(db, reports, run_id, config, lang))
         handouts(db, reports, run_id, config)
+        review_file = review_handout(db, reports, run_id, config)
+        summary.review["review_file"] = str(review_file) if review_file else None
     get_run_logger().info("run %s published to %s", run_id, db)
     return summary
 

@@ -23,6 +23,7 @@ from cleaners.masking import mask_value
 from cleaners.records import clean_customers, clean_interactions, clean_orders
 from flows.extract import FileExtract, SheetOutcome, discover_inputs, extract_file
 from flows.readers import raw_text
+from flows.review import is_review_file
 from flows.tasks import cleaning_tables
 from schemas import Config
 
@@ -83,6 +84,8 @@ def preview_inbox(inbox: Path, config: Config, as_of: dt.date | None = None) -> 
     cleaners = {"customers": clean_customers, "orders": clean_orders, "interactions": clean_interactions}
     previews: list[FilePreview] = []
     for path in discover_inputs(inbox):
+        if is_review_file(path):  # a steward's answers (flows/review.py), not data to map
+            continue
         source_file = path.relative_to(inbox).as_posix()
         extract = extract_file(path, source_file, config)
         reasons: dict[tuple[str, str], dict[str, int]] = {}

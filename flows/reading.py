@@ -11,6 +11,7 @@ import inspect
 import json
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,11 @@ class InboxRead:
     cache_keys: list[str]
 
 
-def extract(inbox: Path, config: Config, cache_dir: Path) -> InboxRead:
-    """Read every file in the inbox, one cached and retried task per file; unreadable files are outcomes."""
+def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] = ()) -> InboxRead:
+    """Read every file in the inbox, one cached and retried task per file; unreadable files are outcomes.
+
+    `skip`: files (relative to the inbox) that are not data, such as returned review files.
+    """
     logger = get_run_logger()
     settings = config.runs
     reader = read_input.with_options(
@@ -145,7 +149,7 @@ def extract(inbox: Path, config: Config, cache_dir: Path) -> InboxRead:
         result_storage=cache_dir,
     )
     fingerprint = extraction_fingerprint(config)
-    paths = discover_inputs(inbox)
+    paths = [p for p in discover_inputs(inbox) if p.relative_to(inbox).as_posix() not in skip]
     extracts: list[FileExtract] = []
     cached: list[str] = []
     keys: list[str] = []

@@ -82,6 +82,8 @@ class RunSummary:
     # Columns no field took, with the nearest field; headers a known file gained or lost since the last run.
     unmapped: list[dict[str, Any]] = field(default_factory=list)
     schema_drift: list[dict[str, Any]] = field(default_factory=list)
+    # The steward review (flows/review.py): review files read, decisions read and applied, pairs queued.
+    review: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)
@@ -114,8 +116,14 @@ def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
 
 
 @task(name="dedupe", cache_policy=NO_CACHE)
-def dedupe(cleaned: Cleaned, previous: pl.DataFrame, config: Config, as_of: dt.date) -> ResolvedCustomers:
-    """Cluster duplicate customer records into golden customers with stable IDs."""
+def dedupe(
+    cleaned: Cleaned,
+    previous: pl.DataFrame,
+    config: Config,
+    as_of: dt.date,
+    decisions: pl.DataFrame | None = None,
+) -> ResolvedCustomers:
+    """Cluster duplicate customer records into golden customers with stable IDs (honouring steward decisions)."""
     resolved = resolve_customers(
         cleaned.customers,
         previous,
@@ -123,6 +131,7 @@ def dedupe(cleaned: Cleaned, previous: pl.DataFrame, config: Config, as_of: dt.d
         config.pipeline.completeness_fields,
         as_of,
         config.dedupe,
+        decisions,
     )
     get_run_logger().info(
         "%d customer records -> %d customers (%d rejected)",

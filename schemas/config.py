@@ -235,9 +235,10 @@ def load_config(directory: Path | None = None) -> Config:
                 f" (one of {', '.join(TRUSTED_FIELDS)})"
             )
     sources = load_sources(root / "sources", canonical)
-    linkage = load_linkage_settings(root / "dedupe.yaml")
-    dedupe = DedupeSettings(
-        **linkage.model_dump(), survivorship=pipeline.survivorship, source_trust=pipeline.source_trust
+    dedupe: DedupeSettings = _load_model(
+        DedupeSettings,
+        root / "dedupe.yaml",
+        {"survivorship": pipeline.survivorship.model_dump(), "source_trust": pipeline.source_trust},
     )
     runs: RunSettings = _load_model(RunSettings, root / "runs.yaml")
     mapping = load_mapping_rules(root / "mapping.yaml", canonical)

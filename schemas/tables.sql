@@ -462,3 +462,87 @@ COMMENT ON COLUMN match_pairs.decided_by IS 'cannot_link / must_link: a rule ove
 COMMENT ON COLUMN match_pairs.rule IS 'Name of the dedupe.yaml rule that decided (NULL when the threshold did)';
 COMMENT ON COLUMN match_pairs.link IS 'kept: a link of the final cluster; cut: accepted, then cut as the weakest link of a chained cluster; held_apart: by a cannot_link or insufficient rule; below_threshold';
 COMMENT ON COLUMN match_pairs.merged IS 'The two records ended in one customer, by this pair or through other records';
+
+-- Added with the steward review (cleaners/dedupe/review.py, flows/review.py): the uncertain pairs of
+-- the current run, and every decision a returned review file brought.
+CREATE TABLE IF NOT EXISTS match_review (
+    run_id              VARCHAR,
+    pair_id             VARCHAR,
+    status              VARCHAR,
+    queue_rank          BIGINT,
+    match_probability   DOUBLE,
+    uncertainty         DOUBLE,
+    decided_by          VARCHAR,
+    same_customer       BOOLEAN,
+    evidence            VARCHAR,
+    levels              JSON,
+    decision            VARCHAR,
+    decision_source     VARCHAR,
+    left_source_system  VARCHAR,
+    left_source_key     VARCHAR,
+    left_source_file    VARCHAR,
+    left_source_sheet   VARCHAR,
+    left_source_row     BIGINT,
+    left_customer_id    VARCHAR,
+    right_source_system VARCHAR,
+    right_source_key    VARCHAR,
+    right_source_file   VARCHAR,
+    right_source_sheet  VARCHAR,
+    right_source_row    BIGINT,
+    right_customer_id   VARCHAR
+);
+COMMENT ON TABLE match_review IS 'Uncertain record pairs of the current run (queued for a steward in reports/<run>/review.xlsx) and the pairs a steward decision settled';
+COMMENT ON COLUMN match_review.run_id IS 'The run that scored the pair';
+COMMENT ON COLUMN match_review.pair_id IS 'Stable pair ID: hash of both records'' source_system + source_key, the same in every run and in either order';
+COMMENT ON COLUMN match_review.status IS 'queued: in this run''s review file; decided: a stored steward decision settled it (never asked again)';
+COMMENT ON COLUMN match_review.queue_rank IS 'Position in the review file (1 = most uncertain), null for decided pairs';
+COMMENT ON COLUMN match_review.match_probability IS 'The model''s match probability from the field evidence alone (before rules and steward decisions)';
+COMMENT ON COLUMN match_review.uncertainty IS '1 where the model''s probability is 0.5, 0 where it is certain';
+COMMENT ON COLUMN match_review.decided_by IS 'What kept the pair apart this run: band (below the merge threshold), the insufficient rule''s name, or steward';
+COMMENT ON COLUMN match_review.same_customer IS 'Whether both records are in one customer after this run (a chain through a third record can join them)';
+COMMENT ON COLUMN match_review.evidence IS 'Per field in words, as the review file shows it: 公司名称 相似 0.93；手机 相同；邮箱 缺失 …';
+COMMENT ON COLUMN match_review.levels IS 'JSON: comparison -> {level, similarity} of the pair';
+COMMENT ON COLUMN match_review.decision IS 'The steward''s decision in force: must_link or cannot_link; null while queued';
+COMMENT ON COLUMN match_review.decision_source IS 'Where the decision was taken: steward: <review file> row N';
+COMMENT ON COLUMN match_review.left_source_system IS 'First record: source system';
+COMMENT ON COLUMN match_review.left_source_key IS 'First record: its key in the source system (legacy ID, else file#sheet!row)';
+COMMENT ON COLUMN match_review.left_source_file IS 'First record: path relative to the inbox';
+COMMENT ON COLUMN match_review.left_source_sheet IS 'First record: sheet name, empty for CSV and JSON Lines';
+COMMENT ON COLUMN match_review.left_source_row IS 'First record: the row a person sees when opening the file';
+COMMENT ON COLUMN match_review.left_customer_id IS 'First record: its customer this run';
+COMMENT ON COLUMN match_review.right_source_system IS 'Second record: source system';
+COMMENT ON COLUMN match_review.right_source_key IS 'Second record: its key in the source system';
+COMMENT ON COLUMN match_review.right_source_file IS 'Second record: path relative to the inbox';
+COMMENT ON COLUMN match_review.right_source_sheet IS 'Second record: sheet name';
+COMMENT ON COLUMN match_review.right_source_row IS 'Second record: the row a person sees when opening the file';
+COMMENT ON COLUMN match_review.right_customer_id IS 'Second record: its customer this run';
+
+CREATE TABLE IF NOT EXISTS match_decisions (
+    pair_id             VARCHAR,
+    left_source_system  VARCHAR,
+    left_source_key     VARCHAR,
+    right_source_system VARCHAR,
+    right_source_key    VARCHAR,
+    decision            VARCHAR,
+    answer              VARCHAR,
+    reviewer_file       VARCHAR,
+    reviewer_sheet      VARCHAR,
+    reviewer_row        BIGINT,
+    reviewer_sha256     VARCHAR,
+    decided_at          TIMESTAMPTZ,
+    run_id              VARCHAR
+);
+COMMENT ON TABLE match_decisions IS 'Every steward decision read from a returned review file (history, kept across runs); the latest per pair_id is honoured by every run';
+COMMENT ON COLUMN match_decisions.pair_id IS 'Stable pair ID (as match_review.pair_id)';
+COMMENT ON COLUMN match_decisions.left_source_system IS 'First record: source system';
+COMMENT ON COLUMN match_decisions.left_source_key IS 'First record: its key in the source system (legacy ID, else file#sheet!row)';
+COMMENT ON COLUMN match_decisions.right_source_system IS 'Second record: source system';
+COMMENT ON COLUMN match_decisions.right_source_key IS 'Second record: its key in the source system';
+COMMENT ON COLUMN match_decisions.decision IS 'must_link (是: the same customer) or cannot_link (否: never merge)';
+COMMENT ON COLUMN match_decisions.answer IS 'The answer as the steward wrote it';
+COMMENT ON COLUMN match_decisions.reviewer_file IS 'The returned review file, path relative to the inbox';
+COMMENT ON COLUMN match_decisions.reviewer_sheet IS 'Its sheet';
+COMMENT ON COLUMN match_decisions.reviewer_row IS 'The spreadsheet row of the answer';
+COMMENT ON COLUMN match_decisions.reviewer_sha256 IS 'SHA-256 of the returned file';
+COMMENT ON COLUMN match_decisions.decided_at IS 'When the steward saved the file (its modification time): the latest decision of a pair wins';
+COMMENT ON COLUMN match_decisions.run_id IS 'The run that read the file';

@@ -8,6 +8,7 @@
     clustering.py   connected components, chained clusters split at their weakest link
     survivorship.py one golden value per field and cluster, and where it came from
     explain.py      per pair and comparison the bits it adds, the rule that decided, the outcome
+    review.py       the pairs a steward should decide, and their decisions as engine constraints
 
 Nothing here knows about companies: the customer features the engine compares are built in
 `cleaners/customer_matching.py`.

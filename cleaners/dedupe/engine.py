@@ -48,7 +48,9 @@ def match_reason(settings: LinkageSettings) -> pl.Expr:
         text = pl.lit(f"{label} ") + (sim.round(2).cast(pl.String) if c.metric != "levenshtein" else
                                        pl.lit("edit distance ") + sim.cast(pl.Int32).cast(pl.String))  # fmt: skip
         parts.append(pl.when(level == c.levels - 1).then(pl.lit(f"{label} exact")).when(level > 0).then(text))
-    parts.append(pl.when(pl.col("must_link")).then(pl.lit("rule: ") + pl.col("must_link_rule")))
+    # A steward's reason names itself (`steward: review.xlsx row 3`); a rule's is prefixed `rule: `.
+    rule = pl.when(pl.col("steward")).then(pl.lit("")).otherwise(pl.lit("rule: ")) + pl.col("must_link_rule")
+    parts.append(pl.when(pl.col("must_link")).then(rule))
     return pl.concat_str(parts, separator="; ", ignore_nulls=True)
 
 
@@ -59,10 +61,69 @@ def accepted(settings: LinkageSettings) -> pl.Expr:
     )
 
 
-def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "record_idx") -> LinkageResult:
-    """Resolve records into clusters of one entity each; pure, deterministic for a given seed."""
+DECISION_SCHEMA = {"l": pl.Int64, "r": pl.Int64, "decision": pl.String, "reason": pl.String}
+
+
+def _decided_pairs(decisions: pl.DataFrame | None) -> pl.DataFrame:
+    """Steward decisions as (l < r, decision, reason), one per pair: a must-link or cannot-link each."""
+    if decisions is None or decisions.is_empty():
+        return pl.DataFrame(schema=DECISION_SCHEMA)
+    unknown = set(decisions["decision"].unique().to_list()) - {"must_link", "cannot_link"}
+    if unknown:
+        raise ValueError(f"steward decisions must be must_link or cannot_link, not {sorted(unknown)}")
+    return (
+        decisions.select(
+            pl.min_horizontal("l", "r").cast(pl.Int64).alias("l"),
+            pl.max_horizontal("l", "r").cast(pl.Int64).alias("r"),
+            "decision",
+            "reason",
+        )
+        .filter(pl.col("l") != pl.col("r"))
+        .unique(["l", "r"], keep="last", maintain_order=True)
+    )
+
+
+def _with_decisions(scored: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
+    """A steward's decision wins over every rule: it sets must_link or cannot_link and names itself."""
+    joined = scored.join(
+        decided.rename({"decision": "_decision", "reason": "_reason"}), on=["l", "r"], how="left"
+    )
+    steward = pl.col("_decision").is_not_null()
+    columns = []
+    for kind in ("must_link", "cannot_link"):
+        mine = pl.col("_decision") == kind
+        columns += [
+            pl.when(steward).then(mine).otherwise(kind).alias(kind),
+            pl.when(steward)
+            .then(pl.when(mine).then("_reason"))
+            .otherwise(f"{kind}_rule")
+            .alias(f"{kind}_rule"),
+        ]
+    return joined.with_columns(*columns, steward.alias("steward")).drop("_decision", "_reason")
+
+
+def link(
+    records: pl.DataFrame,
+    settings: LinkageSettings,
+    id_column: str = "record_idx",
+    decisions: pl.DataFrame | None = None,
+) -> LinkageResult:
+    """Resolve records into clusters of one entity each; pure, deterministic for a given seed.
+
+    `decisions` (l, r, decision `must_link` | `cannot_link`, reason) are a steward's: they win over
+    the model and every rule, and a decided pair that no blocking rule pairs is scored all the same.
+    """
     ids = records.get_column(id_column).cast(pl.Int64)
-    pairs = candidate_pairs(records, settings.blocking, id_column)
+    decided = (
+        _decided_pairs(decisions)
+        .join(pl.DataFrame({"l": ids}), on="l", how="semi")
+        .join(pl.DataFrame({"r": ids}), on="r", how="semi")
+    )
+    blocked = candidate_pairs(records, settings.blocking, id_column)
+    unblocked = decided.join(blocked, on=["l", "r"], how="anti").select(
+        "l", "r", pl.lit(None, blocked.schema["rule"]).alias("rule")
+    )
+    pairs = pl.concat([blocked, unblocked]).sort("l", "r") if not unblocked.is_empty() else blocked
     coded = code_columns(records, settings.comparisons)
     compared = compare_pairs(
         pairs,
@@ -88,6 +149,7 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
             insufficient.alias("insufficient"),
             insufficient_name.alias("insufficient_rule"),
         )
+        .pipe(_with_decisions, decided)
         .with_columns(
             # A cannot-link rule wins over everything; a must-link rule over the field evidence.
             pl.when("cannot_link")
@@ -117,6 +179,7 @@ def link(records: pl.DataFrame, settings: LinkageSettings, id_column: str = "rec
         "candidate_pairs": float(pairs.height),
         "pairs_per_record": pairs.height / max(records.height, 1),
         "accepted_pairs": float(accepted_pairs.height),
+        "steward_decisions": float(decided.height),
         "edges_cut": float(cut),
         "clusters": float(clusters["cluster"].n_unique()),
         "prior": model.prior,

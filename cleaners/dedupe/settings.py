@@ -230,9 +230,40 @@ class Survivorship(BaseModel):
     fields: dict[str, list[SurvivorshipRule]] = Field(default_factory=dict)
 
 
-class DedupeSettings(LinkageSettings):
-    """Everything a run's dedupe stage reads: the linkage job, survivorship and source trust."""
+class ReviewSettings(BaseModel):
+    """Which scored pairs a data steward is asked about (dedupe.yaml `review`)."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    # Pairs with lower <= match_probability < upper are queued.
+    lower: float = Field(default=0.5, gt=0, lt=1)
+    upper: float = Field(default=0.9, gt=0, lt=1)
+    # Also queue pairs the model scores at or above `upper` that an `insufficient` rule held apart.
+    held_by_insufficient: bool = True
+    # At most this many pairs per run, most uncertain first.
+    max_pairs: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReviewSettings:
+        if self.lower >= self.upper:
+            raise ValueError(f"review: lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+
+class DedupeSettings(LinkageSettings):
+    """Everything a run's dedupe stage reads: the linkage job, its review band, survivorship and source trust."""
+
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     survivorship: Survivorship = Field(default_factory=Survivorship)
     # Source systems, most trusted first (pipeline.yaml `source_trust`).
     source_trust: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _review_meets_merging(self) -> DedupeSettings:
+        # Pairs between review.upper and the merge threshold would be neither merged nor asked about.
+        if self.review.upper < self.model.match_probability:
+            raise ValueError(
+                f"review.upper ({self.review.upper}) is below model.match_probability "
+                f"({self.model.match_probability}): pairs in between would be neither merged nor reviewed"
+            )
+        return self

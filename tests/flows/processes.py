@@ -34,8 +34,10 @@ RUN_SPECIFIC: dict[str, set[str]] = {
     "run_kpis": {"run_id"},
     "column_mappings": {"run_id"},
     "match_pairs": {"run_id"},
+    "match_review": {"run_id"},
+    "match_decisions": {"run_id"},
 }
-HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings")
+HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings", "match_decisions")
 
 
 def sha256(path: Path) -> str:

@@ -51,7 +51,10 @@ def test_rerun_on_the_same_inbox_gives_identical_tables(rerun):
     before, after = contents(after_first), contents(db)
     for table in sorted(set(before) - set(HISTORY_TABLES)):
         assert after[table] == before[table], table
-        assert before[table] or table in {"contacts"}, f"{table} is empty: the comparison proves nothing"
+        # The samples hold no pair the model is unsure about: match_review stays empty there.
+        assert before[table] or table in {"contacts", "match_review"}, (
+            f"{table} is empty: the comparison proves nothing"
+        )
     # History tables: the second run recorded exactly what the first did, and the first run's rows are untouched.
     for table in HISTORY_TABLES:
         assert contents(db, second.run_id)[table] == contents(after_first, first.run_id)[table], table
