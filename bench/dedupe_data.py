@@ -111,6 +111,8 @@ def _entity(rng: random.Random, index: int, switchboards: list[str], taken: set[
 def _look_alike(rng: random.Random, base: dict, index: int, switchboards: list[str], taken: set[str]) -> dict:
     """Another company one trade-name character away (华为 vs 华伟), other people and numbers."""
     other = _entity(rng, index, switchboards, taken)
+    while other["contact"] == base["contact"]:  # else it is a typo of one company, by any standard
+        other = _entity(rng, index, switchboards, taken)
     position = rng.randrange(len(base["trade"]))
     trade = base["trade"][:position] + SIMILAR[base["trade"][position]] + base["trade"][position + 1 :]
     return {**other, "trade": trade, "word": base["word"], "place": base["place"],
@@ -128,8 +130,14 @@ def _branch(rng: random.Random, base: dict, index: int, switchboards: list[str],
 
 
 def _moved(rng: random.Random, base: dict, index: int, switchboards: list[str], taken: set[str]) -> dict:
-    """The same person, with their mobile, later at another company (a free-mail address, if any)."""
+    """The same person, with their mobile, later at another company (a free-mail address, if any).
+
+    The other company's trade name shares no character with the first one's: one shared character
+    and the same person and mobile is a typo of one company to any reader.
+    """
     other = _entity(rng, index, switchboards, taken)
+    while set(other["trade"]) & set(base["trade"]):
+        other = _entity(rng, index, switchboards, taken)
     return {**other, "contact": base["contact"], "mobile": base["mobile"],
             "negative_of": base["entity"], "negative_kind": "moved_person"}  # fmt: skip
 
