@@ -112,8 +112,13 @@ def with_attach_names(features: pl.DataFrame) -> pl.DataFrame:
     return joined.with_columns(pl.when(attaches).then(key).alias("attach_name"))
 
 
+# Features that say how a contact record attached to its company (cleaners/contact_records.py).
+ATTACH_FEATURES = ["account_key", "legal_name", "attach_name", "registered_place", "name_accounts"]
+
+
 def cluster_customers(records: pl.DataFrame, settings: LinkageSettings) -> tuple[pl.DataFrame, LinkageResult]:
-    """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason) and the run.
+    """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason,
+    *ATTACH_FEATURES) and the run.
 
     `cluster` is the smallest record_idx of the cluster; a record with no duplicate has a null
     score and the reason `no duplicate found`.
@@ -123,5 +128,7 @@ def cluster_customers(records: pl.DataFrame, settings: LinkageSettings) -> tuple
     if missing:
         raise ValueError(f"dedupe settings read columns that customer records do not have: {missing}")
     result = link(features, settings, id_column="record_idx")
-    clusters = result.clusters.rename({"id": "record_idx"})
+    clusters = result.clusters.rename({"id": "record_idx"}).join(
+        features.select("record_idx", *ATTACH_FEATURES), on="record_idx", how="left", maintain_order="left"
+    )
     return clusters, result
