@@ -274,7 +274,8 @@ def _apply_override(
         parsed = parse_header(cell)
         target = by_key.get(normalise_header(cell)) if cell else None
         columns.append(ColumnDecision(index, parsed.text, target, "override", 1.0, hints=parsed.hints))
-    return SheetMapping(row_index, spec_index, spec.record_type, spec.record_type, 0.0, None, 0.0, columns)
+    kind = override.kind or spec.record_type
+    return SheetMapping(row_index, spec_index, spec.record_type, kind, 0.0, None, 0.0, columns)
 
 
 def spec_info(spec: SourceSpec) -> SpecInfo:
