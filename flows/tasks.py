@@ -380,7 +380,9 @@ def measure(
     )
     kpis = run_kpis(
         customers,
-        staged.query("SELECT source_system, issues FROM customer_sources"),
+        staged.query(
+            "SELECT source_system, issues, customer_id, record->>'record_role' AS record_role FROM customer_sources"
+        ),
         staged.query("SELECT reason FROM quarantine"),
         follow_ups,
         config.pipeline.completeness_fields,
