@@ -89,6 +89,12 @@ ATTACHES = [
         id="account-id-whatever-the-name",
     ),
     pytest.param(
+        {**ACCOUNT, "customer_name": "杭州云帆网络科技有限公司广州分公司"},
+        {**CONTACT, "customer_name": None, "account_ref": "ACC-7"},
+        attach.BY_ACCOUNT_ID,
+        id="account-id-of-a-branch-without-a-name",
+    ),
+    pytest.param(
         {**ACCOUNT, "customer_name": "Yunfan Networks"},
         {**CONTACT, "customer_name": "Yunfan Networks"},
         attach.BY_COMPANY_NAME,
@@ -188,3 +194,11 @@ def test_a_contacts_own_id_is_not_an_account_id() -> None:
         ("contacts", {**CONTACT, "customer_name": "宁波海通国际贸易有限公司", "legacy_id": "ACC-7"}),
     )
     assert resolved.golden.height == 2
+
+
+def test_a_contact_of_no_known_account_and_no_company_name_is_quarantined() -> None:
+    resolved = _resolve(
+        ("customers", ACCOUNT), ("contacts", {**CONTACT, "customer_name": None, "account_ref": "ACC-99"})
+    )
+    assert resolved.golden.height == 1
+    assert resolved.rejected["reject_reason"].to_list() == ["missing_customer_name"]
