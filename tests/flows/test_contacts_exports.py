@@ -128,3 +128,17 @@ def test_contacts_export_attaches_people_to_their_companies(
     ).fetchone()
     assert failed == (0,)
     con.close()
+
+    # The next run takes the contacts export from the database (moved to processed/): still contacts.
+    (inbox / "processed").mkdir()
+    (inbox / "crm" / "contacts_export.xlsx").rename(inbox / "processed" / "contacts_export.xlsx")
+    migrate(inbox=inbox, db=db, reports=tmp_path / "reports", as_of=AS_OF)
+    with duckdb.connect(str(db), read_only=True) as again:
+        kept = dict(
+            again.execute(
+                """SELECT source_sheet || '!' || source_row, match_reason FROM customer_sources
+                   WHERE source_file = 'crm/contacts_export.xlsx'"""
+            ).fetchall()
+        )
+        assert kept == expected
+        assert again.execute("SELECT count(*) FROM customers").fetchone() == (len(names),)
