@@ -54,18 +54,32 @@ def _branches(keys: pl.Series) -> pl.Series:
 
 def customer_features(records: pl.DataFrame) -> pl.DataFrame:
     """Columns the customer linkage settings read, derived from the cleaned record columns."""
+    # Records of callers that know no contacts exports speak for their company.
+    for column, default in (("record_role", "account"), ("account_ref", None)):
+        if column not in records.columns:
+            records = records.with_columns(pl.lit(default, pl.String).alias(column))
     key = pl.when(pl.col("company_key").str.len_chars() >= 2).then(pl.col("company_key"))
     domain = pl.col("email").str.split("@").list.get(1, null_on_oob=True)
     # Variants once per distinct key: many records share one.
     variants = _deletion_variants(records.select(key.alias("key")).unique().drop_nulls())
-    return records.with_columns(
+    contact = pl.col("record_role") == "contact"
+    # A system numbers its contacts apart from its accounts: Contact 17 is not Account 17.
+    id_space = pl.when(contact).then(pl.col("source_system") + " contacts").otherwise(pl.col("source_system"))
+    features = records.with_columns(
         records.select(key.alias("key"))
         .join(variants, on="key", how="left", maintain_order="left")
         .get_column("company_variants"),
         key.alias("company_key"),
+        id_space.alias("id_space"),
         pl.when(pl.col("legacy_id").is_not_null())
-        .then(pl.col("source_system") + pl.lit(":") + pl.col("legacy_id"))
+        .then(id_space + pl.lit(":") + pl.col("legacy_id"))
         .alias("legacy_ref"),
+        # The account a record is, or (a contact) the account its person works at, in the account IDs
+        # of its system: a contact's account ID meets the account's own ID here.
+        pl.when(contact)
+        .then(pl.col("source_system") + pl.lit(":") + pl.col("account_ref"))
+        .otherwise(pl.col("source_system") + pl.lit(":") + pl.col("legacy_id"))
+        .alias("account_key"),
         _branches(records.get_column("company_key")),
         pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
@@ -76,12 +90,52 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         # Whether the name is written in Chinese: the rules read a flag, not the name of each pair.
         key.str.contains(r"\p{Han}").fill_null(value=False).alias("company_han"),
     )
+    return with_attach_names(features)
+
+
+# A company key this short is a trade name alone (东方, 华为): many registered companies share it.
+_MIN_ATTACH_KEY = {"cjk": 4, "latin": 6}
+
+
+def with_attach_names(features: pl.DataFrame) -> pl.DataFrame:
+    """`attach_name`, `name_accounts` and `registered_place`: how a contact attaches by company name.
+
+    `registered_place` is what a registered name has before the company key (深圳 of 深圳华为技术有限
+    公司). `name_accounts` counts the registered places among account records of one company key:
+    two (北京东方科技, 上海东方科技) are two companies, and a contact naming only 东方科技 could be
+    at either. `attach_name` is the company key of a contact, and of an account whose key names one
+    company at most, when the key is distinctive (four characters, six Latin letters).
+    """
+    key, legal = pl.col("company_key"), pl.col("legal_name")
+    place = pl.when(legal.str.contains(key, literal=True) & ~legal.str.starts_with(key)).then(
+        legal.str.split(key).list.first()
+    )
+    cjk = key.str.contains(r"\p{Han}")
+    distinctive = key.str.len_chars() >= pl.when(cjk).then(_MIN_ATTACH_KEY["cjk"]).otherwise(
+        _MIN_ATTACH_KEY["latin"]
+    )
+    with_place = features.with_columns(place.alias("registered_place"))
+    accounts = (
+        with_place.filter((pl.col("record_role") != "contact") & key.is_not_null())
+        .group_by("company_key")
+        .agg(pl.col("registered_place").drop_nulls().n_unique().cast(pl.Int64).alias("name_accounts"))
+    )
+    joined = with_place.join(accounts, on="company_key", how="left", maintain_order="left").with_columns(
+        pl.col("name_accounts").fill_null(0)
+    )
+    attaches = distinctive & ((pl.col("record_role") == "contact") | (pl.col("name_accounts") <= 1))
+    return joined.with_columns(pl.when(attaches).then(key).alias("attach_name"))
+
+
+# Features that say how a contact record attached to its company (cleaners/contact_records.py).
+ATTACH_FEATURES = ["account_key", "legal_name", "attach_name", "registered_place", "name_accounts"]
 
 
 def cluster_customers(
     records: pl.DataFrame, settings: LinkageSettings, decisions: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, LinkageResult]:
-    """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason) and the run.
+    """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason,
+    *ATTACH_FEATURES) and the run.
 
     `cluster` is the smallest record_idx of the cluster; a record with no duplicate has a null
     score and the reason `no duplicate found`. `decisions` are a steward's, between record_idx
@@ -92,5 +146,7 @@ def cluster_customers(
     if missing:
         raise ValueError(f"dedupe settings read columns that customer records do not have: {missing}")
     result = link(features, settings, id_column="record_idx", decisions=decisions)
-    clusters = result.clusters.rename({"id": "record_idx"})
+    clusters = result.clusters.rename({"id": "record_idx"}).join(
+        features.select("record_idx", *ATTACH_FEATURES), on="record_idx", how="left", maintain_order="left"
+    )
     return clusters, result

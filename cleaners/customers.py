@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from cleaners.contact_records import company_view, describe_attachments
 from cleaners.contacts import build_contacts
-from cleaners.customer_matching import cluster_customers
+from cleaners.customer_matching import ATTACH_FEATURES, cluster_customers
 from cleaners.dedupe.engine import LinkageResult
 from cleaners.dedupe.review import decision_pairs
 from cleaners.dedupe.settings import DedupeSettings
@@ -88,11 +89,13 @@ def resolve_customers(
         id_pattern,
         as_of,
     )
-    loaded = candidates.join(ids, on="cluster", how="left")
+    loaded = describe_attachments(candidates.join(ids, on="cluster", how="left"))
     trust_order = dedupe.source_trust
     survivorship = dedupe.survivorship
+    # A contact record speaks for its person: company fields and the golden contact are the account's.
     golden = completeness(
-        golden_records(loaded, trust_order, survivorship.fields, survivorship.default), completeness_fields
+        golden_records(company_view(loaded), trust_order, survivorship.fields, survivorship.default),
+        completeness_fields,
     )
     contacts = build_contacts(loaded, golden, trust_order)
     return ResolvedCustomers(
@@ -100,7 +103,8 @@ def resolve_customers(
         golden=golden.sort("customer_id"),
         contacts=contacts,
         rejected=pl.concat(
-            [rejected, nameless.drop("cluster", "match_score", "match_reason")], how="diagonal"
+            [rejected, nameless.drop("cluster", "match_score", "match_reason", *ATTACH_FEATURES)],
+            how="diagonal",
         ),
         linkage=linkage,
     )

@@ -59,11 +59,19 @@ def _issue_count(sources: pl.DataFrame, fields: Sequence[str]) -> int:
     ).item()
 
 
-def _records_from_exports(sources: pl.DataFrame) -> int:
-    """Loaded records other than returned worklists: a worklist row restates its customer, it is no duplicate."""
+def _duplicates_merged(sources: pl.DataFrame, customers: int) -> int:
+    """Loaded records beyond one per customer, other than returned worklists and contacts: a worklist
+    row restates its customer, a contacts export's row is a person at it (cleaners/contact_records.py),
+    neither is a duplicate, and a customer only contacts name has no record to duplicate."""
     if "source_system" not in sources.columns:
-        return sources.height
-    return sources.filter(pl.col("source_system") != WORKLIST_SYSTEM).height
+        return max(sources.height - customers, 0)
+    restating = pl.col("source_system") == WORKLIST_SYSTEM
+    if "record_role" in sources.columns:
+        restating |= (pl.col("record_role") == "contact").fill_null(value=False)
+        customers = sources.filter(~pl.col("record_role").eq("contact").fill_null(value=False))[
+            "customer_id"
+        ].n_unique()
+    return max(sources.filter(~restating).height - customers, 0)
 
 
 def run_kpis(
@@ -87,7 +95,7 @@ def run_kpis(
         "customers": n,
         "completeness": float(customers.select(pl.col("completeness").mean()).item() or 0.0) if n else 0.0,
         "records_loaded": sources.height,
-        "duplicates_merged": max(_records_from_exports(sources) - n, 0),
+        "duplicates_merged": _duplicates_merged(sources, n),
         "phones_invalid": _issue_count(sources, ["mobile", "phone"]),
         "phones_missing": missing["phones"] or 0,
         "dates_invalid": _issue_count(sources, ["first_contact_date"]),

@@ -23,8 +23,9 @@ from cleaners.rows import garbage_reason, placeholder_phone_issues
 from cleaners.text import clean_text
 
 LINEAGE = ["source_system", "source_spec", "source_file", "source_sheet", "source_row"]
-# Per-sheet settings extraction reads off the file (date system, date order, amount unit): no cells.
-READ_SETTINGS = ["excel_1904", "day_first", "amount_scale"]
+# Per-sheet settings extraction reads off the file (date system, date order, amount unit, the sheet's
+# kind): no cells.
+READ_SETTINGS = ["excel_1904", "day_first", "amount_scale", "sheet_kind"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "remark",
             "employee_count",
             "legacy_id",
+            "account_ref",
         ]
     }
     industry_names = pl.DataFrame(
@@ -151,6 +153,14 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         {
             **{c: raw[c] for c in LINEAGE},
             "legacy_id": text["legacy_id"],
+            # A contacts export's row is a person at a company (cleaners/contact_records.py), any
+            # other customer row speaks for the company itself.
+            "record_role": raw.select(
+                pl.when(pl.col("sheet_kind") == "contacts")
+                .then(pl.lit("contact"))
+                .otherwise(pl.lit("account"))
+            ).to_series(),
+            "account_ref": text["account_ref"],
             "customer_name": company_display_name(raw["customer_name"]),
             "company_key": company_match_key(raw["customer_name"]),
             "contact_name": person["name"],

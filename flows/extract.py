@@ -274,7 +274,8 @@ def _apply_override(
         parsed = parse_header(cell)
         target = by_key.get(normalise_header(cell)) if cell else None
         columns.append(ColumnDecision(index, parsed.text, target, "override", 1.0, hints=parsed.hints))
-    return SheetMapping(row_index, spec_index, spec.record_type, spec.record_type, 0.0, None, 0.0, columns)
+    kind = override.kind or spec.record_type
+    return SheetMapping(row_index, spec_index, spec.record_type, kind, 0.0, None, 0.0, columns)
 
 
 def spec_info(spec: SourceSpec) -> SpecInfo:
@@ -471,6 +472,7 @@ def _sheet_records(
             "excel_1904": [sheet.excel_1904] * n,
             "day_first": pl.Series([day_first] * n, dtype=pl.Boolean),
             "amount_scale": pl.Series([amount_scale] * n, dtype=pl.Float64),
+            "sheet_kind": pl.Series([mapping.kind] * n, dtype=pl.String),
             **{f: pl.Series(columns[f], dtype=pl.String) for f in fields},
             "extra": pl.Series(extras, dtype=pl.String),
             "raw": pl.Series(raws, dtype=pl.String),
@@ -502,6 +504,7 @@ def empty_records(config: Config, record_type: RecordType) -> pl.DataFrame:
         "excel_1904": pl.Boolean,
         "day_first": pl.Boolean,
         "amount_scale": pl.Float64,
+        "sheet_kind": pl.String,
         **{f: pl.String for f in config.canonical.fields(record_type)},
         "extra": pl.String,
         "raw": pl.String,

@@ -44,6 +44,7 @@ _STORED_COLUMNS = [
     "excel_1904",
     "day_first",
     "amount_scale",
+    "sheet_kind",
     "extra",
     "raw",
     "extract_reason",

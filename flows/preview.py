@@ -134,6 +134,7 @@ def write_overrides(previews: list[FilePreview], directory: Path) -> list[Path]:
                     "header_fingerprint": outcome.header_fingerprint,
                     "header_row": outcome.header_row or 1,
                     "spec": outcome.spec,
+                    **({"kind": outcome.kind} if outcome.kind != outcome.record_type else {}),
                     "columns": {c["header"]: c["field"] for c in outcome.columns if c["header"]},
                 }
             )

@@ -193,7 +193,11 @@ def stage(
     )
     staged.insert("customer_sources", sources)
     write_match_pairs(staged, resolved, run_id)
-    loaded = resolved.records.select("source_system", "legacy_id", "company_key", "customer_id")
+    # A contact's own ID (Contact ID) is no customer's ID: orders and follow-ups name accounts.
+    contact_id = pl.when(pl.col("record_role") == "contact").then(None).otherwise(pl.col("legacy_id"))
+    loaded = resolved.records.select(
+        "source_system", contact_id.alias("legacy_id"), "company_key", "customer_id"
+    )
     orders = link_to_customers(cleaned.orders, loaded, resolved.golden)
     interactions = link_to_customers(cleaned.interactions, loaded, resolved.golden)
     staged.insert(
@@ -265,6 +269,8 @@ def stage(
 # The cleaned values of each loaded record, kept beside its raw cells in customer_sources.
 RECORD_FIELDS = [
     "legacy_id",
+    "record_role",
+    "account_ref",
     "customer_name",
     "company_key",
     "contact_name",
@@ -385,7 +391,9 @@ def measure(
     )
     kpis = run_kpis(
         customers,
-        staged.query("SELECT source_system, issues FROM customer_sources"),
+        staged.query(
+            "SELECT source_system, issues, customer_id, record->>'record_role' AS record_role FROM customer_sources"
+        ),
         staged.query("SELECT reason FROM quarantine"),
         follow_ups,
         config.pipeline.completeness_fields,

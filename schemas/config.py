@@ -122,6 +122,8 @@ class MappingOverride(BaseModel):
     header_fingerprint: str = Field(pattern=r"^[0-9a-f]{16}$")
     header_row: int = Field(ge=1)
     spec: str
+    # The sheet's kind when it is not the spec's record type: `contacts` for persons at a company.
+    kind: Literal["customers", "contacts", "orders", "interactions"] | None = None
     # Header text as written -> canonical field, or null for a column that holds none.
     columns: dict[str, str | None]
     path: Path | None = None

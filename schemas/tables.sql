@@ -232,6 +232,8 @@ CREATE TABLE IF NOT EXISTS input_rows (
 );
 -- Added with the column-mapping engine; ALTER keeps files written before it usable.
 ALTER TABLE input_rows ADD COLUMN IF NOT EXISTS amount_scale DOUBLE;
+-- Added with contacts exports (customers | contacts | orders | interactions); rows stored before read as their record type.
+ALTER TABLE input_rows ADD COLUMN IF NOT EXISTS sheet_kind VARCHAR;
 
 COMMENT ON TABLE input_files IS 'One version of every input file the database holds: the current state is built from these';
 COMMENT ON COLUMN input_files.source_file IS 'File identity: path relative to the inbox; a file read again under the same path supersedes this version';

@@ -69,11 +69,13 @@ class MappingRules(BaseModel):
     # Sheet kinds beyond the record type: evidence (regexes over header words) that a customers sheet
     # is a contacts export (persons with the company they work for).
     contacts_evidence: list[str] = Field(default_factory=list)
+    # In a contacts export, headers of the column that holds the person's account ID (-> account_ref).
+    contacts_account_ref: list[str] = Field(default_factory=list)
     # Per record type, groups of fields of which a sheet must map at least one, else the file is failed:
     # orders and follow-ups that name no customer cannot be linked to anyone.
     link_fields: dict[RecordTypeName, list[list[str]]] = Field(default_factory=dict)
 
-    @field_validator("ignore", "contacts_evidence")
+    @field_validator("ignore", "contacts_evidence", "contacts_account_ref")
     @classmethod
     def _valid_patterns(cls, value: list[str]) -> list[str]:
         return _compiled(value)

@@ -214,6 +214,7 @@ def map_sheet(
         rows[row_index], columns, composites, scorer, vocabularies[spec.record_type].contacts_evidence
     ):
         kind = "contacts"
+        _refer_to_account(columns, scorer, vocabularies[spec.record_type])
     return SheetMapping(
         row_index,
         spec_index,
@@ -245,6 +246,32 @@ def _is_contacts_export(
         if any(p.search(parsed.words) or p.search(parsed.key) for p in patterns):
             return True
     return False
+
+
+def _refer_to_account(columns: Sequence[ColumnDecision], scorer: _Scorer, vocab: Vocabulary) -> None:
+    """In a contacts export, the column naming the company's ID is the person's account (account_ref).
+
+    An accounts export's `Account ID` is the record's own key; beside a person it is the key of the
+    company the person works at. The person's own ID (Contact ID, 联系人编号) stays `legacy_id`, and a
+    column that lost `legacy_id` to the account's ID as a duplicate gets it back.
+    """
+    if "account_ref" not in vocab.fields or not vocab.contacts_account_ref:
+        return
+    for d in columns:
+        parsed = scorer.parsed(d.header)
+        if d.part is None and any(p.search(parsed.words) for p in vocab.contacts_account_ref):
+            freed = d.field
+            d.runner_up, d.runner_up_score = d.field, d.confidence or None
+            d.field, d.method, d.confidence = "account_ref", "contacts export", 0.9
+            d.note = "beside a person, the company's ID names the account the person works at"
+            break
+    else:
+        return
+    for other in columns:
+        if freed is not None and other.method == "duplicate" and other.suggestion == freed:
+            other.field, other.method, other.suggestion = freed, "contacts export", None
+            other.note = "the person's own ID: the company's ID is account_ref"
+            break
 
 
 def decide_columns(

@@ -37,6 +37,7 @@ class Vocabulary:
     ignore: list[re.Pattern[str]] = field(default_factory=list)
     composites: list[tuple[re.Pattern[str], str, str]] = field(default_factory=list)
     contacts_evidence: list[re.Pattern[str]] = field(default_factory=list)
+    contacts_account_ref: list[re.Pattern[str]] = field(default_factory=list)
     _generic_cjk: tuple[str, ...] = ()
     _generic_words: frozenset[str] = frozenset()
     _prefix_cjk: tuple[str, ...] = ()
@@ -60,6 +61,7 @@ class Vocabulary:
                 self.conventions += [(re.compile(p), target) for p in patterns]
         self.ignore = [re.compile(p) for p in self.rules.ignore]
         self.contacts_evidence = [re.compile(p) for p in self.rules.contacts_evidence]
+        self.contacts_account_ref = [re.compile(p) for p in self.rules.contacts_account_ref]
         for target, parts in self.rules.composites.items():
             if target in self.fields:
                 for part, patterns in parts.items():

@@ -153,3 +153,28 @@ def test_stratified_sample_depends_on_the_seed():
         for seed in range(5)
     }
     assert len(draws) > 1
+
+
+def test_people_of_a_contacts_export_are_no_duplicates():
+    customers = _customers(
+        [
+            ("C1", "张伟", "customer", dt.date(2024, 6, 1), "+8613800138000", None, "甲", 1.0, []),
+            ("C2", "张伟", "prospect", dt.date(2024, 6, 1), "+8613800138001", None, "乙", 1.0, []),
+        ]
+    )
+    # C1: an account twice (one duplicate) and a person at it; C2: known only through two people.
+    sources = pl.DataFrame(
+        {
+            "source_system": ["legacy_crm", "excel_ledger", "legacy_crm", "legacy_crm", "legacy_crm"],
+            "issues": [[], [], [], [], []],
+            "customer_id": ["C1", "C1", "C1", "C2", "C2"],
+            "record_role": ["account", "account", "contact", "contact", "contact"],
+        },
+        schema_overrides={"issues": pl.List(pl.String)},
+    )
+    follow_ups = follow_up_status(customers, INTERACTIONS, AS_OF, 30, ["prospect"])
+    kpis = run_kpis(
+        customers, sources, pl.DataFrame({"reason": []}, schema={"reason": pl.String}), follow_ups, ["owner"]
+    )
+    values = {(r["kpi"], r["dimension"]): r["value"] for r in kpis.iter_rows(named=True)}
+    assert values[("duplicates_merged", "")] == 1

@@ -3,8 +3,11 @@ import json
 
 import openpyxl
 
-from flows.extract import discover_inputs, extract_inbox
+from cleaners.mapping.headers import header_fingerprint
+from flows.extract import discover_inputs, extract_file, extract_inbox, map_raw_sheet
+from flows.readers import read_csv
 from schemas import load_config
+from schemas.config import MappingOverride
 from tests.flows.conftest import write_ledger
 
 CONFIG = load_config()
@@ -90,3 +93,41 @@ def test_excel_lock_files_are_recorded_as_skipped(inbox):
         "skipped",
         "Excel lock file (the workbook is open in Excel)",
     )
+
+
+CONTACTS_CSV = (
+    "Record ID,First Name,Last Name,Company Name,Associated Company ID,Job Title,Email\n"
+    "C-1,强,李,杭州云帆网络科技有限公司,ACC-1,采购经理,liqiang@yunfan.cn\n"
+)
+
+
+def test_a_contacts_export_keeps_its_kind_and_account_column_under_a_confirmed_mapping(inbox):
+    path = inbox / "contacts.csv"
+    path.write_text(CONTACTS_CSV, encoding="utf-8")
+    found, _, _ = map_raw_sheet(read_csv(path, "contacts.csv"), CONFIG)
+    assert found is not None and found.kind == "contacts"
+    assert found.field_by_column == {
+        0: "legacy_id",
+        3: "customer_name",
+        4: "account_ref",
+        5: "contact_title",
+        6: "email",
+    }
+    by_engine = extract_file(path, "contacts.csv", CONFIG).records["customers"]
+    assert by_engine.select("sheet_kind", "legacy_id", "account_ref").row(0) == ("contacts", "C-1", "ACC-1")
+
+    override = MappingOverride(
+        file_pattern="contacts.csv",
+        header_fingerprint=header_fingerprint(CONTACTS_CSV.splitlines()[0].split(",")),
+        header_row=1,
+        spec="legacy_crm_accounts",
+        kind="contacts",
+        columns={
+            "Record ID": "legacy_id",
+            "Company Name": "customer_name",
+            "Associated Company ID": "account_ref",
+        },
+    )
+    confirmed = CONFIG.model_copy(update={"overrides": [override]})
+    records = extract_file(path, "contacts.csv", confirmed).records["customers"]
+    assert records.select("sheet_kind", "account_ref").row(0) == ("contacts", "ACC-1")
