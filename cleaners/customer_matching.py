@@ -59,8 +59,15 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(key.str.len_chars() >= 4).then(key.str.slice(0, 4)).alias("company_head"),
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
         pl.col("email").str.split("@").list.get(1, null_on_oob=True).alias("email_domain"),
-        company_legal_name(records.get_column("customer_name")).alias("legal_name"),
+        legal_names(records),
     )
+
+
+def legal_names(records: pl.DataFrame) -> pl.Series:
+    """`legal_name` of each record's company (`company_legal_name`), unless the records carry it."""
+    if "legal_name" in records.columns:
+        return records.get_column("legal_name")
+    return company_legal_name(records.get_column("customer_name")).alias("legal_name")
 
 
 def cluster_customers(records: pl.DataFrame, settings: LinkageSettings) -> tuple[pl.DataFrame, LinkageResult]:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from cleaners.contacts import build_contacts
-from cleaners.customer_matching import cluster_customers
+from cleaners.customer_matching import cluster_customers, legal_names
 from cleaners.dedupe.engine import LinkageResult
 from cleaners.dedupe.settings import DedupeSettings
-from cleaners.dedupe.survivorship import completeness, golden_records
+from cleaners.dedupe.survivorship import completeness, golden_records, record_lineage
+from cleaners.golden_values import golden_value_columns
 from cleaners.identity import assign_customer_ids
 
 
@@ -30,14 +31,7 @@ class ResolvedCustomers:
 
 def source_key(frame: pl.DataFrame) -> pl.Expr:
     """A record's key in its source system: its own ID, else where it sits (file#sheet!row)."""
-    lineage = (
-        pl.col("source_file")
-        + pl.lit("#")
-        + pl.col("source_sheet")
-        + pl.lit("!")
-        + pl.col("source_row").cast(pl.String)
-    )
-    return pl.coalesce(pl.col("legacy_id"), lineage).alias("source_key")
+    return pl.coalesce(pl.col("legacy_id"), record_lineage()).alias("source_key")
 
 
 def resolve_customers(
@@ -54,6 +48,8 @@ def resolve_customers(
     )
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     candidates = records.filter(pl.col("reject_reason").is_null())
+    # Matching and the golden name both read the registered names: built once.
+    candidates = candidates.with_columns(legal_names(candidates))
     clusters, linkage = cluster_customers(candidates, dedupe)
     candidates = candidates.join(clusters, on="record_idx", how="left")
     # A customer is a company: a cluster in which no record names the company cannot be loaded.
@@ -72,18 +68,17 @@ def resolve_customers(
         as_of,
     )
     loaded = candidates.join(ids, on="cluster", how="left")
-    trust_order = dedupe.source_trust
-    survivorship = dedupe.survivorship
     golden = completeness(
-        golden_records(loaded, trust_order, survivorship.fields, survivorship.default), completeness_fields
+        golden_records(golden_value_columns(loaded), dedupe.survivorship, dedupe.source_trust),
+        completeness_fields,
     )
-    contacts = build_contacts(loaded, golden, trust_order)
+    contacts = build_contacts(loaded, golden, dedupe.source_trust)
     return ResolvedCustomers(
-        records=loaded,
+        records=loaded.drop("legal_name"),
         golden=golden.sort("customer_id"),
         contacts=contacts,
         rejected=pl.concat(
-            [rejected, nameless.drop("cluster", "match_score", "match_reason")], how="diagonal"
+            [rejected, nameless.drop("cluster", "match_score", "match_reason", "legal_name")], how="diagonal"
         ),
         linkage=linkage,
     )
