@@ -122,11 +122,18 @@ def _key_columns(field: str, rule: SurvivorshipRule, spec: FieldSurvivorship) ->
     return [column]
 
 
-def _ranked(ordered: pl.DataFrame, field: str, spec: FieldSurvivorship) -> pl.DataFrame:
-    """The records that have `field`, with the rules' keys, sorted best first within each cluster."""
+def _ranked(ordered: pl.DataFrame, field: str, spec: FieldSurvivorship) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The records that have `field` where others of their cluster have it too, with the rules' keys,
+    sorted best first within each cluster; and (`_id`, `_row`) of those that alone have it."""
     agree = spec.agree_on or field
     wanted = [_ID, "_row", field, agree, "_trust", "_recency", *spec.columns]
     ranked = ordered.select(list(dict.fromkeys(wanted))).filter(pl.col(field).is_not_null())
+    # Clusters are runs of `_id`: a record alone in its run has nothing to be ranked against.
+    ids = pl.col(_ID)
+    alone = ids.ne_missing(ids.shift(1)) & ids.ne_missing(ids.shift(-1))
+    ranked = ranked.with_columns(alone.alias("_alone"))
+    singles = ranked.filter("_alone").select(_ID, "_row")
+    ranked = ranked.filter(~pl.col("_alone")).drop("_alone")
     if "frequency" in spec.rules:
         ranked = ranked.with_columns(
             pl.len().over(_ID, field).alias("_same"), pl.len().over(_ID, agree).alias("_freq")
@@ -134,11 +141,12 @@ def _ranked(ordered: pl.DataFrame, field: str, spec: FieldSurvivorship) -> pl.Da
     if "no_typo" in spec.rules and spec.spelling is not None:
         ranked = ranked.with_columns(one_edit_typos(ranked, _ID, spec.spelling).alias("_typo"))
     keys = [(c, rule in _LARGEST_FIRST) for rule in spec.rules for c in _key_columns(field, rule, spec)]
-    return ranked.sort(
+    ranked = ranked.sort(
         [_ID, *[c for c, _ in keys], "_row"],
         descending=[False, *[d for _, d in keys], False],
         nulls_last=True,
     )
+    return ranked, singles
 
 
 def _reason(
@@ -186,7 +194,12 @@ def _field_winner(
     Why: against the best record that disagrees (another `agree_on` variant, or another value), and
     with `agree_on`, then against the best that agrees but writes the value otherwise.
     """
-    ranked = _ranked(ordered, field, spec)
+    ranked, singles = _ranked(ordered, field, spec)
+    if ranked.is_empty():  # no cluster has two records with the field: nothing to rank
+        rows = pl.repeat(None, clusters, dtype=pl.UInt32, eager=True).scatter(singles[_ID], singles["_row"])
+        return rows, pl.select(
+            pl.when(pl.lit(rows).is_not_null()).then(pl.lit("only record with a value"))
+        ).to_series()
     if "trust" in spec.rules:
         ranked = ranked.with_columns(ordered["source_system"].gather(ranked["_row"]).alias("source_system"))
     agree = spec.agree_on or field
@@ -203,8 +216,10 @@ def _field_winner(
 
     won = firsts(pl.lit(value=True))
     disagree = firsts(pl.col(agree).ne_missing(pl.col(agree).gather(best)))
-    present = pl.repeat(0, clusters, dtype=pl.UInt32, eager=True).scatter(
-        *ranked.group_by(_ID).len().select(_ID, pl.col("len").cast(pl.UInt32)).get_columns()
+    present = (
+        pl.repeat(0, clusters, dtype=pl.UInt32, eager=True)
+        .scatter(*ranked.group_by(_ID).len().select(_ID, pl.col("len").cast(pl.UInt32)).get_columns())
+        .scatter(singles[_ID], 1)
     )
     agreed = pl.select(
         pl.when(pl.lit(present) == 1)
@@ -223,8 +238,8 @@ def _field_winner(
             .then(pl.lit(why) + ", then " + pl.lit(spelling))
             .otherwise(pl.lit(why))
         ).to_series()
-    rows = ranked["_row"].gather(won)
-    return rows, pl.select(pl.when(pl.lit(won).is_not_null()).then(pl.lit(why))).to_series()
+    rows = ranked["_row"].gather(won).scatter(singles[_ID], singles["_row"])
+    return rows, pl.select(pl.when(pl.lit(rows).is_not_null()).then(pl.lit(why))).to_series()
 
 
 def _other_phones(ordered: pl.DataFrame, golden: pl.DataFrame) -> pl.Series:
