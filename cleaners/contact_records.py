@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from cleaners.dedupe.survivorship import TRUSTED_FIELDS
+from cleaners.dedupe.survivorship import GOLDEN_FIELDS
 
 # The person a record names: golden as a whole, from one kind of record, so a golden mobile is never
 # one person's beside another person's name.
 PERSON_FIELDS = ["contact_name", "contact_key", "contact_honorific", "contact_title", "mobile", "email"]
-COMPANY_FIELDS = [f for f in [*TRUSTED_FIELDS, "first_contact_date"] if f not in PERSON_FIELDS]
+COMPANY_FIELDS = [f for f in GOLDEN_FIELDS if f not in PERSON_FIELDS]
 
 BY_ACCOUNT_ID = "contact attached to its company by account ID"
 BY_REGISTERED_NAME = "contact attached to its company by registered name"

@@ -85,7 +85,7 @@ def customer_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(key.str.len_chars() >= 2).then(key.str.slice(0, 2)).alias("company_head2"),
         # A company's own mail domain; two qq.com addresses say nothing about the company.
         pl.when(~domain.is_in(PROVIDERS)).then(domain).alias("email_domain"),
-        company_legal_name(records.get_column("customer_name")).alias("legal_name"),
+        legal_names(records),
         company_trade_name(records.get_column("company_key")).alias("trade_name"),
         # Whether the name is written in Chinese: the rules read a flag, not the name of each pair.
         key.str.contains(r"\p{Han}").fill_null(value=False).alias("company_han"),
@@ -129,6 +129,13 @@ def with_attach_names(features: pl.DataFrame) -> pl.DataFrame:
 
 # Features that say how a contact record attached to its company (cleaners/contact_records.py).
 ATTACH_FEATURES = ["account_key", "legal_name", "attach_name", "registered_place", "name_accounts"]
+
+
+def legal_names(records: pl.DataFrame) -> pl.Series:
+    """`legal_name` of each record's company (`company_legal_name`), unless the records carry it."""
+    if "legal_name" in records.columns:
+        return records.get_column("legal_name")
+    return company_legal_name(records.get_column("customer_name")).alias("legal_name")
 
 
 def cluster_customers(

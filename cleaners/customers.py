@@ -10,11 +10,12 @@ import polars as pl
 
 from cleaners.contact_records import company_view, describe_attachments
 from cleaners.contacts import build_contacts
-from cleaners.customer_matching import ATTACH_FEATURES, cluster_customers
+from cleaners.customer_matching import ATTACH_FEATURES, cluster_customers, legal_names
 from cleaners.dedupe.engine import LinkageResult
 from cleaners.dedupe.review import decision_pairs
 from cleaners.dedupe.settings import DedupeSettings
-from cleaners.dedupe.survivorship import completeness, golden_records
+from cleaners.dedupe.survivorship import completeness, golden_records, record_lineage
+from cleaners.golden_values import golden_value_columns
 from cleaners.identity import assign_customer_ids
 
 
@@ -32,14 +33,7 @@ class ResolvedCustomers:
 
 def source_key(frame: pl.DataFrame) -> pl.Expr:
     """A record's key in its source system: its own ID, else where it sits (file#sheet!row)."""
-    lineage = (
-        pl.col("source_file")
-        + pl.lit("#")
-        + pl.col("source_sheet")
-        + pl.lit("!")
-        + pl.col("source_row").cast(pl.String)
-    )
-    return pl.coalesce(pl.col("legacy_id"), lineage).alias("source_key")
+    return pl.coalesce(pl.col("legacy_id"), record_lineage()).alias("source_key")
 
 
 def record_identity(system: pl.Expr, key: pl.Expr) -> pl.Expr:
@@ -66,6 +60,8 @@ def resolve_customers(
     )
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     candidates = records.filter(pl.col("reject_reason").is_null())
+    # Matching and the golden name both read the registered names: built once.
+    candidates = candidates.with_columns(legal_names(candidates))
     constraints = None
     if decisions is not None:
         identified = candidates.with_columns(
@@ -73,7 +69,7 @@ def resolve_customers(
         )
         constraints = decision_pairs(identified, decisions)
     clusters, linkage = cluster_customers(candidates, dedupe, constraints)
-    candidates = candidates.join(clusters, on="record_idx", how="left")
+    candidates = candidates.join(clusters.drop("legal_name"), on="record_idx", how="left")
     # A customer is a company: a cluster in which no record names the company cannot be loaded.
     named = pl.col("customer_name").is_not_null().any().over("cluster")
     nameless = candidates.filter(~named).with_columns(
@@ -90,16 +86,14 @@ def resolve_customers(
         as_of,
     )
     loaded = describe_attachments(candidates.join(ids, on="cluster", how="left"))
-    trust_order = dedupe.source_trust
-    survivorship = dedupe.survivorship
     # A contact record speaks for its person: company fields and the golden contact are the account's.
     golden = completeness(
-        golden_records(company_view(loaded), trust_order, survivorship.fields, survivorship.default),
+        golden_records(golden_value_columns(company_view(loaded)), dedupe.survivorship, dedupe.source_trust),
         completeness_fields,
     )
-    contacts = build_contacts(loaded, golden, trust_order)
+    contacts = build_contacts(loaded, golden, dedupe.source_trust)
     return ResolvedCustomers(
-        records=loaded,
+        records=loaded.drop("legal_name"),
         golden=golden.sort("customer_id"),
         contacts=contacts,
         rejected=pl.concat(

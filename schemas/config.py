@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from cleaners.dedupe.settings import DedupeSettings, LinkageSettings, Survivorship
-from cleaners.dedupe.survivorship import TRUSTED_FIELDS
+from cleaners.dedupe.survivorship import GOLDEN_FIELDS
 from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.lead_sources import LeadSourceVocabulary, lead_source_keys
 from cleaners.mapping.headers import normalise_header
@@ -230,12 +230,13 @@ def load_config(directory: Path | None = None) -> Config:
                 f"{root / 'pipeline.yaml'}: completeness_fields: {name!r} is not a customer field"
             )
 
-    for name in pipeline.survivorship.fields:
-        if name not in TRUSTED_FIELDS:
-            raise ConfigError(
-                f"{root / 'pipeline.yaml'}: survivorship.fields: {name!r} is not a field chosen by survivorship"
-                f" (one of {', '.join(TRUSTED_FIELDS)})"
-            )
+    for name, spec in pipeline.survivorship.fields.items():
+        for field in (name, spec.same_record_as):
+            if field is not None and field not in GOLDEN_FIELDS:
+                raise ConfigError(
+                    f"{root / 'pipeline.yaml'}: survivorship.fields: {field!r} is not a field chosen by"
+                    f" survivorship (one of {', '.join(GOLDEN_FIELDS)})"
+                )
     sources = load_sources(root / "sources", canonical)
     dedupe: DedupeSettings = _load_model(
         DedupeSettings,

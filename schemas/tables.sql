@@ -258,7 +258,7 @@ COMMENT ON COLUMN customers.mobile IS '手机: E.164, +86 followed by 11 digits'
 COMMENT ON COLUMN customers.phone IS '座机: landline or 400/800 number in E.164, extension as ;ext=N';
 COMMENT ON COLUMN customers.industry_code IS 'GB/T 4754-2017 section letter (A-T)';
 COMMENT ON COLUMN customers.completeness IS '客户信息完整度: share of required fields present (0-1)';
-COMMENT ON COLUMN customers.field_sources IS 'JSON: field -> source record (file#sheet!row) its value came from';
+COMMENT ON COLUMN customers.field_sources IS 'JSON: field -> {"record": source record (file#sheet!row) its value came from, "why": the survivorship rule that chose it}';
 COMMENT ON COLUMN customer_sources.source_row IS 'Row a person sees: spreadsheet row (title and header rows count) or file line';
 COMMENT ON COLUMN customer_sources.record IS 'JSON: this record''s values after cleaning';
 COMMENT ON COLUMN customer_sources.issues IS 'Cleaning doubts as field:reason (the value was nulled or flagged)';

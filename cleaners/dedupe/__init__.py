@@ -6,10 +6,11 @@
     model.py        Fellegi–Sunter: u on random pairs, m and the prior by EM, match weights
     engine.py       the pipeline of the above, deterministic rules, chaining-safe clusters
     clustering.py   connected components, chained clusters split at their weakest link
-    survivorship.py one golden value per field and cluster, and where it came from
+    survivorship.py one golden value per field and cluster by named rules, where it came from and why
     explain.py      per pair and comparison the bits it adds, the rule that decided, the outcome
     review.py       the pairs a steward should decide, and their decisions as engine constraints
 
 Nothing here knows about companies: the customer features the engine compares are built in
-`cleaners/customer_matching.py`.
+`cleaners/customer_matching.py`, the columns its survivorship rules read in
+`cleaners/golden_values.py`.
 """

@@ -218,16 +218,89 @@ class LinkageSettings(BaseModel):
 SIDE_COLUMN = re.compile(r"\b[lr]_(\w+)")
 
 
-SurvivorshipRule = Literal["trust", "recency", "frequency"]
+# `trust`: the most trusted source system first; `recency`: the latest first-contact date first;
+# `frequency`: the value (or its `agree_on` variant) most records carry first; `earliest`: the
+# smallest value first; `quality`: the highest `quality` score first; `no_typo`: a record whose
+# `spelling` is one edit from a spelling more records carry goes last; `verbatim`: a record whose
+# source wrote the value as it is shown (not converted by cleaning) first.
+SurvivorshipRule = Literal["trust", "recency", "frequency", "earliest", "quality", "no_typo", "verbatim"]
 SURVIVORSHIP_RULES: tuple[SurvivorshipRule, ...] = ("trust", "recency", "frequency")
+# The record column each rule reads, beside the field itself and the engine's own columns.
+_RULE_COLUMNS: dict[str, str] = {"quality": "quality", "no_typo": "spelling", "verbatim": "verbatim"}
+
+
+class FieldSurvivorship(BaseModel):
+    """How one field picks its golden value: ranking rules in order, and the record columns they read.
+
+    Ties after the last rule go to the first record in file order. With `same_record_as` the field
+    has no rules of its own: it is taken from the record that won that other field (a code and its
+    label must come from one record).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    rules: list[SurvivorshipRule] = Field(default_factory=list)
+    # Records whose values in this column are equal agree (`frequency`); default: the field itself.
+    agree_on: str | None = None
+    # `no_typo`: the column compared by edit distance (a normalised key of the value).
+    spelling: str | None = None
+    # `quality`: a numeric column, higher is better; `quality_label` names the winner's level.
+    quality: str | None = None
+    quality_label: str | None = None
+    # `verbatim`: a boolean column, true where the source cell reads as the cleaned value.
+    verbatim: str | None = None
+    same_record_as: str | None = None
+
+    @model_validator(mode="after")
+    def _rules_have_their_columns(self) -> FieldSurvivorship:
+        if bool(self.rules) == bool(self.same_record_as):
+            raise ValueError("give either rules or same_record_as")
+        if len(set(self.rules)) != len(self.rules):
+            raise ValueError(f"a rule is listed twice: {self.rules}")
+        for rule, option in _RULE_COLUMNS.items():
+            if rule in self.rules and getattr(self, option) is None:
+                raise ValueError(f"rule {rule!r} needs the record column {option!r}")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Record columns the rules read, besides the field and the engine's lineage columns."""
+        options = [self.agree_on, self.spelling, self.quality, self.quality_label, self.verbatim]
+        return [c for c in options if c is not None]
+
+
+# first_contact_date is when a customer was first met, whichever record says so.
+BUILT_IN_FIELDS: dict[str, FieldSurvivorship] = {"first_contact_date": FieldSurvivorship(rules=["earliest"])}
 
 
 class Survivorship(BaseModel):
-    """How the golden record picks each field among duplicates (pipeline.yaml `survivorship`)."""
+    """How the golden record picks each field among duplicates (pipeline.yaml `survivorship`).
+
+    A field in `fields` is a list of rules (`owner: [recency, trust]`) or a `FieldSurvivorship`;
+    any other field ranks by `default`, except those in BUILT_IN_FIELDS.
+    """
 
     model_config = ConfigDict(extra="forbid")
     default: list[SurvivorshipRule] = Field(default=list(SURVIVORSHIP_RULES), min_length=1)
-    fields: dict[str, list[SurvivorshipRule]] = Field(default_factory=dict)
+    fields: dict[str, FieldSurvivorship] = Field(default_factory=dict)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _rule_lists(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: {"rules": v} if isinstance(v, list) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _same_record_as_a_ranked_field(self) -> Survivorship:
+        for name, spec in self.fields.items():
+            lead = spec.same_record_as
+            if lead is not None and (lead == name or self.for_field(lead).same_record_as is not None):
+                raise ValueError(f"fields.{name}: same_record_as {lead!r} must be a field with rules")
+        return self
+
+    def for_field(self, name: str) -> FieldSurvivorship:
+        """The configured rules of a field, else its built-in ones, else the default."""
+        return self.fields.get(name) or BUILT_IN_FIELDS.get(name) or FieldSurvivorship(rules=self.default)
 
 
 class ReviewSettings(BaseModel):

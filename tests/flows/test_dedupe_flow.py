@@ -68,8 +68,13 @@ def test_trusted_source_wins_and_the_winner_is_recorded(prefect_harness, tmp_pat
     values, sources = _golden(db)
     # pipeline.yaml trusts the legacy CRM first: its industry (制造业 → C) and owner survive.
     assert values == {"industry_code": "C", "owner": "王芳"}
-    assert sources["industry_code"].startswith("legacy_crm/accounts.csv")
-    assert sources["owner"].startswith("legacy_crm/accounts.csv")
+    assert sources["industry_code"]["record"].startswith("legacy_crm/accounts.csv")
+    assert sources["industry_code"]["why"] == "from the record chosen for industry"
+    assert sources["industry"] == {
+        "record": sources["industry_code"]["record"],
+        "why": "most trusted source legacy_crm",
+    }
+    assert sources["owner"]["record"].startswith("legacy_crm/accounts.csv")
 
 
 def test_survivorship_order_is_configured_in_schemas(prefect_harness, tmp_path, inbox):
@@ -84,7 +89,7 @@ def test_survivorship_order_is_configured_in_schemas(prefect_harness, tmp_path, 
     migrate(inbox=inbox, db=db, reports=tmp_path / "reports", as_of=AS_OF, schemas_dir=schemas)
     values, sources = _golden(db)
     assert values == {"industry_code": "C", "owner": "张伟"}
-    assert sources["owner"].startswith("ledger.xlsx")
+    assert sources["owner"] == {"record": "ledger.xlsx#客户台账!3", "why": "most recent record"}
 
 
 def test_customer_ids_survive_a_rerun_with_more_records(prefect_harness, tmp_path, inbox):

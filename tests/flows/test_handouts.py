@@ -146,7 +146,7 @@ def test_a_filled_worklist_updates_the_customer_with_the_worklist_as_lineage(fir
             ).fetchall()
         )
     assert code == "I" and industry is not None
-    assert json.loads(sources)["industry"] == f"补录_张伟.xlsx#补录清单!{row}"
+    assert json.loads(sources)["industry"]["record"] == f"补录_张伟.xlsx#补录清单!{row}"
     assert "industry" not in missing
     assert lineage == [("worklist", "worklist", row, customer_id)]
     assert kinds["补录_张伟.xlsx"] == "worklist" and kinds["台账.xlsx"] == "excel_ledger"

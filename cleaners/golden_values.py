@@ -1,0 +1,99 @@
+"""Customer columns the golden-record rules read: a company name's variant and form, an industry's specificity.
+
+The generic survivorship engine (`cleaners/dedupe/survivorship.py`) ranks records by columns that
+`schemas/pipeline.yaml` names; this module computes the customer-specific ones:
+
+    name_variant         records whose names are one registered name agree (上海宏达机械制造有限公司 =
+                         宏达机械制造（上海）有限公司 = 上海市宏达机械制造有限公司); other names by their
+                         normalised spelling
+    name_form            3 complete legal form (place + registered legal form), 2 legal form without a
+                         place, 1 place + name without a legal form, 0 short name; `name_form_label` says so
+    name_as_written      the source cell reads as the display name (not traditional characters or
+                         other brackets that cleaning converted)
+    industry_specificity 2 an industry of the code table, 1 other text, 0 a generic word (其他, 未知);
+                         `industry_specificity_label` says so
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cleaners.company import PLACES, company_legal_name
+
+NAME_FORMS: tuple[str, ...] = (
+    "short name",
+    "name with place, no legal form",
+    "legal form without place",
+    "complete legal form",
+)
+INDUSTRY_SPECIFICITY: tuple[str, ...] = (
+    "generic industry",
+    "industry not in the code table",
+    "specific industry",
+)
+# Industry cells that say nothing about the industry (after lower-casing, without spaces or punctuation).
+GENERIC_INDUSTRIES: tuple[str, ...] = (
+    "其他", "其它", "其他行业", "其它行业", "综合", "未知", "不详", "无", "暂无", "未分类", "待定", "other",
+    "others", "unknown", "na", "n/a", "misc", "general",
+)  # fmt: skip
+
+_PLACE_START = rf"^(?:{'|'.join(PLACES)})"
+_PLACE_SUFFIX = rf"^({'|'.join(PLACES)})(?:省|市)"
+_NOT_SPELLING = r"[\s\p{P}\p{S}]+"
+
+
+def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
+    """`name_variant`, `name_form` and its label per distinct display name."""
+    if "legal_name" in records.columns:  # built for matching already
+        frame = records.select("customer_name", pl.col("legal_name").alias("legal")).unique("customer_name")
+        frame = frame.drop_nulls("customer_name")
+    else:
+        unique = records.get_column("customer_name").drop_nulls().unique()
+        frame = pl.DataFrame({"customer_name": unique, "legal": company_legal_name(unique)})
+    spelled = pl.col("customer_name").str.to_lowercase().str.replace_all(_NOT_SPELLING, "")
+    frame = frame.with_columns(spelled.str.replace(_PLACE_SUFFIX, "${1}").alias("spelled"))
+    registered = pl.col("legal").is_not_null()
+    placed = pl.coalesce("legal", "spelled").str.contains(_PLACE_START)
+    form = registered.cast(pl.Int8) * 2 + placed.cast(pl.Int8)
+    return frame.select(
+        "customer_name",
+        pl.coalesce("legal", "spelled").alias("name_variant"),
+        form.alias("name_form"),
+        form.replace_strict(dict(enumerate(NAME_FORMS)), return_dtype=pl.String).alias("name_form_label"),
+    )
+
+
+def _industry_specificity() -> pl.Expr:
+    spelled = pl.col("industry").str.to_lowercase().str.replace_all(r"[\s\p{P}\p{S}&&[^/]]+", "")
+    generic = spelled.is_in(list(GENERIC_INDUSTRIES))
+    return (
+        pl.when(pl.col("industry").is_null())
+        .then(None)
+        .when(pl.col("industry_code").is_not_null())
+        .then(2)
+        .when(generic)
+        .then(0)
+        .otherwise(1)
+        .cast(pl.Int8)
+    )
+
+
+def golden_value_columns(records: pl.DataFrame) -> pl.DataFrame:
+    """Customer records with the columns the survivorship rules of `schemas/pipeline.yaml` read."""
+    names = _name_columns(records)
+    # A record without its source cells (generated, or from an older run) counts as written so.
+    as_written = (
+        pl.col("raw").str.contains(pl.col("customer_name"), literal=True)
+        if "raw" in records.columns
+        else pl.lit(value=True)
+    )
+    specificity = _industry_specificity()
+    return records.join(names, on="customer_name", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("customer_name").is_not_null())
+        .then(as_written.fill_null(value=True))
+        .alias("name_as_written"),
+        specificity.alias("industry_specificity"),
+        specificity.replace_strict(
+            dict(enumerate(INDUSTRY_SPECIFICITY)), default=None, return_dtype=pl.String
+        ).alias("industry_specificity_label"),
+    )
