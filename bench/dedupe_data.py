@@ -303,3 +303,57 @@ def case_report(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.lit("merged (count)").alias("measure"))
     )
     return pl.concat([recall, negatives]).select("measure", "case", "n", "share").sort("measure", "case")
+
+
+def golden_names(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Per cluster, the golden company name the project's survivorship rules choose (cleaners/dedupe
+    survivorship with the columns of cleaners/golden_values.py, settings of schemas/pipeline.yaml)."""
+    from cleaners.dedupe.survivorship import GOLDEN_FIELDS, golden_records
+    from cleaners.golden_values import golden_value_columns
+    from schemas import load_config
+
+    settings = load_config().dedupe
+    records = truth.join(clusters.select("record_idx", "cluster"), on="record_idx").with_columns(
+        pl.col("cluster").cast(pl.String).alias("customer_id"),
+        pl.lit("bench").alias("source_file"),
+        pl.col("source_system").alias("source_sheet"),
+        pl.col("record_idx").alias("source_row"),
+        pl.lit(None, pl.Date).alias("first_contact_date"),
+        pl.lit([], pl.List(pl.String)).alias("other_phones"),
+    )
+    absent = [f for f in GOLDEN_FIELDS if f not in records.columns]
+    records = records.with_columns(pl.lit(None, pl.String).alias(f) for f in absent)
+    golden = golden_records(golden_value_columns(records), settings.survivorship, settings.source_trust)
+    return golden.select(pl.col("customer_id").cast(pl.Int64).alias("cluster"), "customer_name")
+
+
+def most_frequent_names(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Per cluster, the name most of its records carry (first in record order on a tie): what a plain
+    pipeline without survivorship rules would keep."""
+    return (
+        truth.join(clusters.select("record_idx", "cluster"), on="record_idx")
+        .group_by("cluster", "customer_name")
+        .agg(pl.len().alias("n"), pl.col("record_idx").min())
+        .sort(["cluster", "n", "record_idx"], descending=[False, True, False])
+        .group_by("cluster", maintain_order=True)
+        .first()
+        .select("cluster", "customer_name")
+    )
+
+
+def golden_name_right(truth: pl.DataFrame, clusters: pl.DataFrame, names: pl.DataFrame) -> float:
+    """Share of clusters whose golden name is the full registered name of the company most of its
+    records belong to (as the display cleaner writes it)."""
+    truth_names = truth.select(
+        "record_idx", "entity", pl.Series("true_display", company_display_name(truth["true_name"]))
+    )
+    majority = (
+        truth_names.join(clusters.select("record_idx", "cluster"), on="record_idx")
+        .group_by("cluster", "entity", "true_display")
+        .len()
+        .sort(["cluster", "len", "entity"], descending=[False, True, False])
+        .group_by("cluster", maintain_order=True)
+        .first()
+    )
+    scored = majority.join(names, on="cluster", how="left")
+    return float((scored["customer_name"] == scored["true_display"]).fill_null(False).mean() or 0.0)

@@ -8,6 +8,8 @@ The generic survivorship engine (`cleaners/dedupe/survivorship.py`) ranks record
                          normalised spelling
     name_form            3 complete legal form (place + registered legal form), 2 legal form without a
                          place, 1 place + name without a legal form, 0 short name; `name_form_label` says so
+    name_registered_spelling  the spelling is the registered name as written in the register:
+                         place first, no brackets
     name_as_written      the source cell reads as the display name (not traditional characters or
                          other brackets that cleaning converted)
     industry_specificity 2 an industry of the code table, 1 other text, 0 a generic word (其他, 未知);
@@ -59,6 +61,9 @@ def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
         "customer_name",
         pl.coalesce("legal", "spelled").alias("name_variant"),
         form.alias("name_form"),
+        # Among spellings of one registered name, the one written as registered: place first, no
+        # brackets (上海宏达机械有限公司 over 宏达机械（上海）有限公司, 宏达集团 over 宏达（集团）).
+        (registered & (pl.col("spelled") == pl.col("legal"))).alias("name_registered_spelling"),
         form.replace_strict(dict(enumerate(NAME_FORMS)), return_dtype=pl.String).alias("name_form_label"),
     )
 

@@ -223,10 +223,14 @@ SIDE_COLUMN = re.compile(r"\b[lr]_(\w+)")
 # smallest value first; `quality`: the highest `quality` score first; `no_typo`: a record whose
 # `spelling` is one edit from a spelling more records carry goes last; `verbatim`: a record whose
 # source wrote the value as it is shown (not converted by cleaning) first.
-SurvivorshipRule = Literal["trust", "recency", "frequency", "earliest", "quality", "no_typo", "verbatim"]
+SurvivorshipRule = Literal[
+    "trust", "recency", "frequency", "earliest", "quality", "no_typo", "verbatim", "preferred"
+]
 SURVIVORSHIP_RULES: tuple[SurvivorshipRule, ...] = ("trust", "recency", "frequency")
 # The record column each rule reads, beside the field itself and the engine's own columns.
-_RULE_COLUMNS: dict[str, str] = {"quality": "quality", "no_typo": "spelling", "verbatim": "verbatim"}
+_RULE_COLUMNS: dict[str, str] = {
+    "quality": "quality", "no_typo": "spelling", "verbatim": "verbatim", "preferred": "preferred"
+}  # fmt: skip
 
 
 class FieldSurvivorship(BaseModel):
@@ -248,6 +252,10 @@ class FieldSurvivorship(BaseModel):
     quality_label: str | None = None
     # `verbatim`: a boolean column, true where the source cell reads as the cleaned value.
     verbatim: str | None = None
+    # `preferred`: a boolean column, true for the spelling to prefer among equals; `preferred_label`
+    # says why in `field_sources`.
+    preferred: str | None = None
+    preferred_label: str = "preferred spelling"
     same_record_as: str | None = None
 
     @model_validator(mode="after")
@@ -264,7 +272,14 @@ class FieldSurvivorship(BaseModel):
     @property
     def columns(self) -> list[str]:
         """Record columns the rules read, besides the field and the engine's lineage columns."""
-        options = [self.agree_on, self.spelling, self.quality, self.quality_label, self.verbatim]
+        options = [
+            self.agree_on,
+            self.spelling,
+            self.quality,
+            self.quality_label,
+            self.verbatim,
+            self.preferred,
+        ]
         return [c for c in options if c is not None]
 
 

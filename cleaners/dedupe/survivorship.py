@@ -37,7 +37,9 @@ _GROUP = "customer_id"
 # Clusters numbered 0 … n - 1 in customer_id order.
 _ID = "_id"
 # Rules whose key ranks the largest value first (the others: the smallest first).
-_LARGEST_FIRST: frozenset[SurvivorshipRule] = frozenset({"recency", "frequency", "quality", "verbatim"})
+_LARGEST_FIRST: frozenset[SurvivorshipRule] = frozenset(
+    {"recency", "frequency", "quality", "verbatim", "preferred"}
+)
 # Spellings shorter than this are not compared at all, and a shorter spelling is only compared with
 # the start of a longer one from this length on: 中联 is no typo of 中国联通.
 _MIN_SPELLING = 2
@@ -116,6 +118,7 @@ def _key_columns(field: str, rule: SurvivorshipRule, spec: FieldSurvivorship) ->
         "quality": spec.quality,
         "no_typo": "_typo",
         "verbatim": spec.verbatim,
+        "preferred": spec.preferred,
     }
     column = columns[rule]
     assert column is not None  # FieldSurvivorship checks that each rule has its column
@@ -174,6 +177,7 @@ def _reason(
             "quality": "higher quality",
             "no_typo": "typo of a more frequent variant rejected",
             "verbatim": "written as shown in its source",
+            "preferred": spec.preferred_label,
         }
         return pl.lit(phrases[rule])
 
