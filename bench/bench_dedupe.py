@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import polars as pl
-from dedupe_data import case_report
+from dedupe_data import case_report, golden_name_right, golden_names, most_frequent_names
 from peak_rss import peak_rss_mb
 
 FEBRL_SETTINGS = Path(__file__).with_name("febrl_dedupe.yaml")
@@ -214,6 +214,10 @@ def _measure(name: str, kind: str, frame: pl.DataFrame, folder: Path, engines: t
               f"{outcome.seconds:>9.1f}{outcome.peak_rss_mb:>10.0f}{per:>10}", flush=True)  # fmt: skip
         if "case" in frame.columns:
             cases[engine] = case_report(frame, outcome.clusters)
+            # Ours: the project's survivorship rules; the peer: the most frequent name, then trust.
+            names = (golden_names if engine == "ours" else most_frequent_names)(frame, outcome.clusters)
+            right = golden_name_right(frame, outcome.clusters, names)
+            print(f"{'':<18}{engine:<8}golden name right {right:.4f}", flush=True)
     if cases:
         _print_cases(cases)
 

@@ -328,13 +328,15 @@ def golden_names(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
 
 
 def most_frequent_names(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
-    """Per cluster, the name most of its records carry (first in record order on a tie): what a plain
-    pipeline without survivorship rules would keep."""
+    """Per cluster, the name most of its records carry, the most trusted source's on a tie (legacy
+    CRM, ledgers, forms): what a plain pipeline without survivorship rules would keep."""
+    trust = {"legacy_crm": 0, "excel_ledger": 1, "web_form": 2}
     return (
         truth.join(clusters.select("record_idx", "cluster"), on="record_idx")
+        .with_columns(pl.col("source_system").replace_strict(trust, default=3).alias("trust"))
         .group_by("cluster", "customer_name")
-        .agg(pl.len().alias("n"), pl.col("record_idx").min())
-        .sort(["cluster", "n", "record_idx"], descending=[False, True, False])
+        .agg(pl.len().alias("n"), pl.col("trust").min(), pl.col("record_idx").min())
+        .sort(["cluster", "n", "trust", "record_idx"], descending=[False, True, False, False])
         .group_by("cluster", maintain_order=True)
         .first()
         .select("cluster", "customer_name")

@@ -241,6 +241,7 @@ COMMENT ON COLUMN input_files.run_id IS 'The run that first read this version (s
 COMMENT ON TABLE input_rows IS 'The extracted rows of each version in input_files, exactly as a run would read them again';
 COMMENT ON COLUMN input_rows.fields IS 'JSON text: canonical field -> raw cell text';
 COMMENT ON COLUMN input_rows.row_order IS 'Position of the row among its file''s rows of this record type, as read';
+COMMENT ON COLUMN input_rows.sheet_kind IS 'What the sheet holds, as extraction recognised it: customers (accounts), contacts (people at a named company), orders, interactions';
 COMMENT ON TABLE customers IS 'One golden record per real-world customer (a company), deduplicated across all sources';
 COMMENT ON TABLE contacts IS 'Distinct people met at each customer; is_primary marks the one on the customer row';
 COMMENT ON TABLE customer_sources IS 'Every input customer record that was loaded, with the customer it went to and why';
