@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
+import polars.selectors as cs
 
 from cleaners.dedupe.blocking import candidate_pairs
 from cleaners.dedupe.clustering import split_chained_clusters
@@ -161,11 +162,14 @@ def link(
         )
         .with_columns(probability(pl.col("weight")).alias("match_probability"))
     )
-    accepted_pairs = scored.filter(accepted(settings))
     unlikely = pl.col("match_probability") < settings.model.conflict_probability
     if settings.model.conflict_when is not None:
         unlikely &= pl.sql_expr(settings.model.conflict_when).fill_null(value=False)
     conflicts = scored.filter(unlikely | pl.col("cannot_link")).select("l", "r")
+    # The records' values at both ends were for the rules, all of which have been read now.
+    scored = scored.drop(cs.starts_with("l_", "r_"))
+    del compared
+    accepted_pairs = scored.filter(accepted(settings))
     components, kept, cut = split_chained_clusters(
         ids, accepted_pairs.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds
     )
