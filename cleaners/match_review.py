@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from cleaners.customers import record_identity
-from cleaners.dedupe.review import decided_pairs, review_queue, with_pair_ids
+from cleaners.dedupe.review import decided_pairs, review_queue, uncertainty, with_pair_ids
 from cleaners.dedupe.settings import Comparison, DedupeSettings
 
 REVIEW_SHEET = "配对审核"
@@ -75,11 +75,54 @@ _SIDE_COLUMNS = [
 ]
 
 
+# Returned rows that cannot become a decision go to quarantine with one of these reasons.
+REVIEW_REASONS: frozenset[str] = frozenset({"review_answer_invalid", "review_row_damaged"})
+# The hidden cells of a returned row (header -> column of the returned frame) that name its pair.
+IDENTITY_CELLS: dict[str, str] = {
+    PAIR_ID: "pair_id",
+    LEFT_SYSTEM: "left_source_system",
+    LEFT_KEY: "left_source_key",
+    RIGHT_SYSTEM: "right_source_system",
+    RIGHT_KEY: "right_source_key",
+}
+
+
 def parse_answer(value: str | None) -> str | None:
     """`是` -> must_link, `否` -> cannot_link, blank -> None, anything else -> `invalid`."""
     if value is None or not value.strip():
         return None
     return ANSWERS.get(value.strip().lower(), "invalid")
+
+
+def check_returned_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a returned review file with their `decision` (null: left blank, the pair stays
+    open) or, where they cannot be read, `reject_reason` and `reject_detail`.
+
+    `rows`: one row per non-empty row of the sheet, the IDENTITY_CELLS columns and `answer` as text
+    (null when empty). A row whose hidden cells were emptied names no pair: `review_row_damaged`.
+    An answer neither 是 nor 否 (nor a synonym) is `review_answer_invalid`, not guessed.
+    """
+    emptied = pl.concat_str(
+        [pl.when(pl.col(column).is_null()).then(pl.lit(header)) for header, column in IDENTITY_CELLS.items()],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    damaged = emptied != ""
+    decision = pl.Series("decision", [parse_answer(a) for a in rows["answer"]], dtype=pl.String)
+    invalid = pl.col("decision") == "invalid"
+    return rows.with_columns(decision).with_columns(
+        pl.when(damaged)
+        .then(pl.lit("review_row_damaged"))
+        .when(invalid)
+        .then(pl.lit("review_answer_invalid"))
+        .alias("reject_reason"),
+        pl.when(damaged)
+        .then(pl.lit("hidden cells emptied: ") + emptied)
+        .when(invalid)
+        .then(pl.format(f"answer {{}} is neither {YES} nor {NO}", pl.col("answer")))
+        .alias("reject_detail"),
+        pl.when(~damaged & ~invalid.fill_null(value=False)).then(pl.col("decision")).alias("decision"),
+    )
 
 
 def evidence(comparisons: Sequence[Comparison]) -> pl.Expr:
@@ -138,7 +181,7 @@ def match_review_rows(
     decided = decided_pairs(pairs).with_columns(
         pl.lit("decided").alias("status"),
         pl.lit(None, pl.Int64).alias("queue_rank"),
-        (1 - (2 * pl.col("model_probability") - 1).abs()).alias("uncertainty"),
+        uncertainty(pl.col("model_probability")).alias("uncertainty"),
         pl.lit("steward").alias("decided_by"),
         pl.coalesce("must_link_rule", "cannot_link_rule").alias("decision_source"),
     )
@@ -149,8 +192,8 @@ def match_review_rows(
                 *columns,
                 "decision",
                 "decision_source",
-                evidence(settings.comparisons).alias("evidence"),
-                _levels(settings.comparisons).alias("levels"),
+                evidence(settings.model_comparisons).alias("evidence"),
+                _levels(settings.model_comparisons).alias("levels"),
             )
             for frame in (queued, decided)
         ]

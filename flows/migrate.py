@@ -20,7 +20,7 @@ from flows.logs import install_masking
 from flows.pause import pause_point
 from flows.reading import cache_dir_for, extract, prune_cache
 from flows.report import Language, report, report_failed_run
-from flows.review import read_reviews, review_handout, stage_review, steward_decisions
+from flows.review import counted_with, read_reviews, review_handout, stage_review, steward_decisions
 from flows.snapshots import SnapshotStore
 from flows.tasks import (
     RunCheckFailed,
@@ -94,6 +94,7 @@ def migrate(
             resolved = dedupe(cleaned, previous, config, as_of, steward_decisions(staged, reviews))
             counts = stage(staged, run_id, resolved, cleaned, extracted, config.pipeline.failed_file_share)
             review = stage_review(staged, run_id, resolved, config, reviews)
+            counts = counted_with(counts, review.pop("quarantined_by_reason"))
             extracted.fail_files(counts["failing_files"])
             drift = drift_since_last_run(staged, extracted)
             store_inputs(staged, extracted, versions, config)

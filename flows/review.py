@@ -10,6 +10,7 @@ cleaners/match_review.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from cleaners.dedupe.review import STORED_SCHEMA, latest_decisions
 from cleaners.masking import mask_email, mask_phone
 from cleaners.match_review import (
     ANSWER,
+    IDENTITY_CELLS,
     INSTRUCTIONS_SHEET,
     LEFT_KEY,
     LEFT_SYSTEM,
@@ -37,8 +39,8 @@ from cleaners.match_review import (
     RIGHT_KEY,
     RIGHT_SYSTEM,
     YES,
+    check_returned_rows,
     match_review_rows,
-    parse_answer,
 )
 from flows.extract import _sha256, discover_inputs
 from flows.handouts import _Sheet
@@ -50,6 +52,12 @@ log = logging.getLogger(__name__)
 REVIEW_FILE = "review.xlsx"
 # The review file is found by its header row, written as row 2 under a title; a few rows of slack.
 _HEADER_SCAN_ROWS = 5
+_RETURNED_SCHEMA: dict[str, Any] = {
+    **dict.fromkeys(IDENTITY_CELLS.values(), pl.String),
+    "answer": pl.String,
+    "reviewer_row": pl.Int64,
+    "raw": pl.String,
+}
 _ANSWERED_SCHEMA: dict[str, Any] = {
     "pair_id": pl.String,
     "left_source_system": pl.String,
@@ -89,9 +97,11 @@ class ReturnedReviews:
     """The review files found in the inbox: their answered rows and what could not be used."""
 
     answered: pl.DataFrame
+    # Rows that cannot become a decision, with reject_reason / reject_detail and their cells (raw).
+    rejected: pl.DataFrame
     files: list[dict[str, Any]] = field(
         default_factory=list
-    )  # file, sha256, size, rows, answered, blank, invalid
+    )  # file, sha256, size, rows, answered, blank, invalid (unreadable rows, quarantined)
 
     @property
     def paths(self) -> set[str]:
@@ -120,14 +130,13 @@ def is_review_file(path: Path) -> bool:
         book.close()
 
 
-def read_review_file(path: Path, source_file: str) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The answered rows (是/否) of one returned review file, and its counts (rows, answered, blank, invalid)."""
+def read_review_file(path: Path, source_file: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    """One returned review file: its answered rows (是/否), the rows that cannot be read (quarantine
+    rows: review_answer_invalid, review_row_damaged, with their cells) and its counts."""
     sha256 = _sha256(path)
     stat = path.stat()
-    decided_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     rows: list[dict[str, Any]] = []
-    counts = {"rows": 0, "blank": 0, "invalid": 0}
     try:
         sheet = book[REVIEW_SHEET]
         found = _header_row(sheet)
@@ -136,40 +145,47 @@ def read_review_file(path: Path, source_file: str) -> tuple[pl.DataFrame, dict[s
         for number, values in enumerate(
             sheet.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1
         ):
-            cell = {name: values[i] if i < len(values) else None for name, i in columns.items()}
-            if not cell[PAIR_ID]:
-                continue
-            counts["rows"] += 1
-            answer = None if cell[ANSWER] is None else str(cell[ANSWER])
-            decision = parse_answer(answer)
-            if decision is None or decision == "invalid":
-                counts["blank" if decision is None else "invalid"] += 1
-                if decision == "invalid":
-                    log.warning(
-                        "%s row %d: answer %r is neither 是 nor 否; not read", source_file, number, answer
-                    )
-                continue
+            cells = {
+                name: values[i] for name, i in columns.items() if i < len(values) and values[i] is not None
+            }
+            if not cells:
+                continue  # an empty row of the sheet
+            text = {column: _text(cells.get(header)) for header, column in IDENTITY_CELLS.items()}
             rows.append(
-                {
-                    "pair_id": str(cell[PAIR_ID]),
-                    "left_source_system": str(cell[LEFT_SYSTEM]),
-                    "left_source_key": str(cell[LEFT_KEY]),
-                    "right_source_system": str(cell[RIGHT_SYSTEM]),
-                    "right_source_key": str(cell[RIGHT_KEY]),
-                    "decision": decision,
-                    "answer": answer,
-                    "reviewer_file": source_file,
-                    "reviewer_sheet": REVIEW_SHEET,
+                text
+                | {
+                    "answer": _text(cells.get(ANSWER)),
                     "reviewer_row": number,
-                    "reviewer_sha256": sha256,
-                    "decided_at": decided_at,
+                    "raw": json.dumps(cells, ensure_ascii=False, default=str),
                 }
             )
     finally:
         book.close()
-    answered = pl.DataFrame(rows, schema=_ANSWERED_SCHEMA)
-    summary = {"file": source_file, "sha256": sha256, "size_bytes": stat.st_size, "answered": answered.height}
-    return answered, summary | counts
+    checked = check_returned_rows(pl.DataFrame(rows, schema=_RETURNED_SCHEMA))
+    located = checked.with_columns(
+        pl.lit(source_file).alias("reviewer_file"),
+        pl.lit(REVIEW_SHEET).alias("reviewer_sheet"),
+        pl.lit(sha256).alias("reviewer_sha256"),
+        pl.lit(dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)).alias("decided_at"),
+    )
+    answered = located.filter(pl.col("decision").is_not_null()).select(list(_ANSWERED_SCHEMA))
+    rejected = located.filter(pl.col("reject_reason").is_not_null())
+    for row in rejected.iter_rows(named=True):
+        log.warning("%s row %d: %s; not read", source_file, row["reviewer_row"], row["reject_detail"])
+    counts = {
+        "file": source_file,
+        "sha256": sha256,
+        "size_bytes": stat.st_size,
+        "rows": checked.height,
+        "answered": answered.height,
+        "blank": checked.filter(pl.col("decision").is_null() & pl.col("reject_reason").is_null()).height,
+        "invalid": rejected.height,
+    }
+    return answered.cast(_ANSWERED_SCHEMA), rejected, counts  # type: ignore[arg-type]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or not str(value).strip() else str(value).strip()
 
 
 def review_files(inbox: Path) -> list[Path]:
@@ -180,10 +196,11 @@ def review_files(inbox: Path) -> list[Path]:
 @task(name="read-reviews", cache_policy=NO_CACHE)
 def read_reviews(inbox: Path) -> ReturnedReviews:
     """Read the answers of every returned review file in the inbox."""
-    frames, files = [], []
+    frames, rejected, files = [], [], []
     for path in review_files(inbox):
-        answered, counts = read_review_file(path, path.relative_to(inbox).as_posix())
+        answered, unread, counts = read_review_file(path, path.relative_to(inbox).as_posix())
         frames.append(answered)
+        rejected.append(unread)
         files.append(counts)
         get_run_logger().info(
             "review file %s: %d answered, %d blank, %d invalid",
@@ -193,7 +210,8 @@ def read_reviews(inbox: Path) -> ReturnedReviews:
             counts["invalid"],
         )
     answered = pl.concat(frames) if frames else pl.DataFrame(schema=_ANSWERED_SCHEMA)
-    return ReturnedReviews(answered, files)
+    unread = pl.concat(rejected) if rejected else pl.DataFrame()
+    return ReturnedReviews(answered, unread, files)
 
 
 def _as_constraints(decisions: pl.DataFrame) -> pl.DataFrame:
@@ -240,7 +258,7 @@ def stage_review(
                         "source_spec": "review",
                         "record_type": "review",
                         "rows_read": f["answered"],
-                        "error": f"{f['invalid']} answers neither 是 nor 否 were not read"
+                        "error": f"{f['invalid']} rows could not be read (quarantine)"
                         if f["invalid"]
                         else None,
                     }
@@ -248,7 +266,12 @@ def stage_review(
                 ]
             ),
         )
-    _account_answers(staged, reviews.answered)
+    quarantined = _quarantine_rows(reviews.rejected, run_id)
+    by_reason: dict[str, int] = {}
+    if not quarantined.is_empty():
+        staged.insert("quarantine", quarantined)
+        by_reason = dict(quarantined.group_by("reason").len().iter_rows())
+    _account_rows(staged, pl.concat([_lineage_of(reviews.answered), _lineage_of(reviews.rejected)]))
     decided = rows.filter(pl.col("status") == "decided")
     return {
         "files": [f["file"] for f in reviews.files],
@@ -259,19 +282,54 @@ def stage_review(
         "must_link_applied": decided.filter(pl.col("decision") == "must_link").height,
         "cannot_link_applied": decided.filter(pl.col("decision") == "cannot_link").height,
         "pairs_queued": rows.height - decided.height,
+        "quarantined_by_reason": by_reason,
     }
 
 
-def _account_answers(staged: StagedDatabase, answered: pl.DataFrame) -> None:
-    """Add the answered review rows to the rows this run read (`_rows_read`): each must land in match_decisions."""
-    if answered.is_empty():
-        return
-    read = staged.query("SELECT source_file, source_sheet, source_row FROM _rows_read")
-    lineage = answered.select(
+def counted_with(counts: dict[str, Any], quarantined_by_reason: dict[str, int]) -> dict[str, Any]:
+    """The stage's counts with the review rows this run quarantined added."""
+    by_reason = dict(counts["quarantined_by_reason"])
+    for reason, n in quarantined_by_reason.items():
+        by_reason[reason] = by_reason.get(reason, 0) + n
+    ranked = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
+    added = sum(quarantined_by_reason.values())
+    return counts | {"quarantined": counts["quarantined"] + added, "quarantined_by_reason": ranked}
+
+
+def _lineage_of(rows: pl.DataFrame) -> pl.DataFrame:
+    """Where returned review rows sit, as the accounting names input rows."""
+    if rows.is_empty():
+        return pl.DataFrame(
+            schema={"source_file": pl.String, "source_sheet": pl.String, "source_row": pl.Int64}
+        )
+    return rows.select(
         pl.col("reviewer_file").alias("source_file"),
         pl.col("reviewer_sheet").alias("source_sheet"),
-        pl.col("reviewer_row").alias("source_row"),
+        pl.col("reviewer_row").cast(pl.Int64).alias("source_row"),
     )
+
+
+def _quarantine_rows(rejected: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    """Quarantine rows of the returned review rows that cannot become a decision, with their cells."""
+    if rejected.is_empty():
+        return rejected
+    return rejected.select(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit("review").alias("record_type"),
+        pl.lit("review").alias("source_system"),
+        *_lineage_of(rejected).get_columns(),
+        pl.col("reject_reason").alias("reason"),
+        pl.col("reject_detail").alias("detail"),
+        "raw",
+    )
+
+
+def _account_rows(staged: StagedDatabase, lineage: pl.DataFrame) -> None:
+    """Add returned review rows to the rows this run read (`_rows_read`): each must be placed, in
+    match_decisions (answered) or quarantine (unreadable)."""
+    if lineage.is_empty():
+        return
+    read = staged.query("SELECT source_file, source_sheet, source_row FROM _rows_read")
     staged.connection.register("_rows_read", pl.concat([read, lineage.cast(read.schema)]).to_arrow())
 
 
@@ -407,7 +465,7 @@ def review_lines(review: dict[str, Any]) -> list[str]:
     if review.get("files"):
         lines.append(
             f"review files read: {', '.join(review['files'])}: {review['decisions_read']} decisions read"
-            f" ({review['answers_blank']} left blank, {review['answers_invalid']} neither 是 nor 否)"
+            f" ({review['answers_blank']} left blank, {review['answers_invalid']} unreadable, in quarantine)"
         )
     if review.get("decisions_applied"):
         lines.append(

@@ -72,6 +72,11 @@ def decision_pairs(
     )
 
 
+def uncertainty(probability: pl.Expr) -> pl.Expr:
+    """1 where a match probability is 0.5, 0 where it is certain either way."""
+    return 1 - (2 * probability - 1).abs()
+
+
 def review_queue(pairs: pl.DataFrame, settings: ReviewSettings) -> pl.DataFrame:
     """The scored pairs a steward should decide, most uncertain first, at most `settings.max_pairs`.
 
@@ -89,7 +94,7 @@ def review_queue(pairs: pl.DataFrame, settings: ReviewSettings) -> pl.DataFrame:
         pairs.filter(free & (band | held))
         .with_columns(
             model.alias("model_probability"),
-            (1 - (2 * model - 1).abs()).alias("uncertainty"),
+            uncertainty(model).alias("uncertainty"),
             pl.when(band).then(pl.lit("band")).otherwise("insufficient_rule").alias("queued_because"),
         )
         .sort(["uncertainty", "l", "r"], descending=[True, False, False])

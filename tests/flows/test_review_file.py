@@ -102,8 +102,32 @@ def test_a_returned_file_is_recognised_by_its_sheet_and_columns_not_its_name(
         sheet=REVIEW_SHEET,
     )
     assert not is_review_file(ledger)
-    answered, counts = read_review_file(returned, "我的答复.xlsx")
+    answered, _, counts = read_review_file(returned, "我的答复.xlsx")
     assert answered.select(
         "pair_id", "decision", "reviewer_file", "reviewer_row", "left_source_key"
     ).rows() == [("abc123", "must_link", "我的答复.xlsx", 3, "台账.xlsx#客户台账!3")]
     assert counts["rows"] == 1 and counts["answered"] == 1 and counts["invalid"] == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "emptied", "reason"),
+    [("也许", None, "review_answer_invalid"), ("是", "B记录键", "review_row_damaged")],
+)
+def test_a_returned_row_that_cannot_be_read_is_quarantined_with_its_cells(
+    review_file: Path, tmp_path: Path, answer: str, emptied: str | None, reason: str
+) -> None:
+    book = openpyxl.load_workbook(review_file)
+    ws = book[REVIEW_SHEET]
+    header = [c.value for c in ws[2]]
+    ws.cell(3, header.index(ANSWER) + 1).value = answer
+    if emptied:
+        ws.cell(3, header.index(emptied) + 1).value = None
+    returned = tmp_path / "答复.xlsx"
+    book.save(returned)
+    answered, rejected, counts = read_review_file(returned, "答复.xlsx")
+    assert answered.is_empty()
+    assert rejected.select("reject_reason", "reviewer_file", "reviewer_row").rows() == [
+        (reason, "答复.xlsx", 3)
+    ]
+    assert json.loads(rejected["raw"][0])[ANSWER] == answer
+    assert counts["rows"] == 1 and counts["invalid"] == 1
