@@ -404,3 +404,20 @@ def company_trade_name(keys: pl.Series) -> pl.Series:
 def _trade_names_expr() -> pl.Expr:
     stripped = pl.col("v").str.replace(rf"{_GENERIC_WORDS}+$", "")
     return pl.when(stripped.str.len_chars() >= 2).then(stripped).otherwise(pl.col("v")).alias("v")
+
+
+# A name that starts with an administrative place (上海宏达…, 广东省深圳市…).
+LEADING_PLACE = rf"^{_PLACE}"
+
+
+def company_spelling(s: pl.Series) -> pl.Series:
+    """A company name as its letters alone: lower-case, no spaces, brackets or punctuation, 上海市 as
+    上海. Two records spelling one name alike agree here; the registered name is company_legal_name."""
+
+    def spelled(unique: pl.Series) -> pl.Series:
+        letters = pl.col("v").str.to_lowercase().str.replace_all(r"[\s\p{P}\p{S}]+", "")
+        return (
+            pl.DataFrame({"v": unique}).select(letters.str.replace(_LEADING_PLACE_SUFFIX, "${1}")).to_series()
+        )
+
+    return _per_distinct(s, spelled)

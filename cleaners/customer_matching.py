@@ -110,8 +110,7 @@ def with_attach_names(features: pl.DataFrame) -> pl.DataFrame:
     place = pl.when(legal.str.contains(key, literal=True) & ~legal.str.starts_with(key)).then(
         legal.str.split(key).list.first()
     )
-    cjk = key.str.contains(r"\p{Han}")
-    distinctive = key.str.len_chars() >= pl.when(cjk).then(_MIN_ATTACH_KEY["cjk"]).otherwise(
+    distinctive = key.str.len_chars() >= pl.when("company_han").then(_MIN_ATTACH_KEY["cjk"]).otherwise(
         _MIN_ATTACH_KEY["latin"]
     )
     with_place = features.with_columns(place.alias("registered_place"))

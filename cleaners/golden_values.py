@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cleaners.company import PLACES, company_legal_name
+from cleaners.company import LEADING_PLACE, company_spelling
+from cleaners.customer_matching import legal_names
 
 NAME_FORMS: tuple[str, ...] = (
     "short name",
@@ -39,23 +40,14 @@ GENERIC_INDUSTRIES: tuple[str, ...] = (
     "others", "unknown", "na", "n/a", "misc", "general",
 )  # fmt: skip
 
-_PLACE_START = rf"^(?:{'|'.join(PLACES)})"
-_PLACE_SUFFIX = rf"^({'|'.join(PLACES)})(?:省|市)"
-_NOT_SPELLING = r"[\s\p{P}\p{S}]+"
-
 
 def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
     """`name_variant`, `name_form` and its label per distinct display name."""
-    if "legal_name" in records.columns:  # built for matching already
-        frame = records.select("customer_name", pl.col("legal_name").alias("legal")).unique("customer_name")
-        frame = frame.drop_nulls("customer_name")
-    else:
-        unique = records.get_column("customer_name").drop_nulls().unique()
-        frame = pl.DataFrame({"customer_name": unique, "legal": company_legal_name(unique)})
-    spelled = pl.col("customer_name").str.to_lowercase().str.replace_all(_NOT_SPELLING, "")
-    frame = frame.with_columns(spelled.str.replace(_PLACE_SUFFIX, "${1}").alias("spelled"))
+    frame = records.select("customer_name", legal_names(records).alias("legal")).unique("customer_name")
+    frame = frame.drop_nulls("customer_name")
+    frame = frame.with_columns(company_spelling(frame["customer_name"]).alias("spelled"))
     registered = pl.col("legal").is_not_null()
-    placed = pl.coalesce("legal", "spelled").str.contains(_PLACE_START)
+    placed = pl.coalesce("legal", "spelled").str.contains(LEADING_PLACE)
     form = registered.cast(pl.Int8) * 2 + placed.cast(pl.Int8)
     return frame.select(
         "customer_name",
