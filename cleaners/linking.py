@@ -30,7 +30,8 @@ def _unique(frame: pl.DataFrame, keys: list[str], target: str) -> tuple[pl.DataF
 def link_to_customers(rows: pl.DataFrame, loaded: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     """Add `customer_id` and `link_reason` to rows carrying `customer_ref` and/or `company_key`.
 
-    `loaded`: the loaded customer records (source_system, legacy_id, company_key, customer_id).
+    `loaded`: the loaded customer records (source_system, legacy_id, company_key, customer_id, and
+    record_role where contacts exports were read: a contact's own ID links nothing).
     A reference resolves, in this order: to the record with that ID in the same source system
     (IDs of different systems may collide); to a customer_id of ours; to the one customer any
     system knows by that ID. A name links when its company key is the key of records of exactly
@@ -38,7 +39,10 @@ def link_to_customers(rows: pl.DataFrame, loaded: pl.DataFrame, golden: pl.DataF
     Rows that find no customer get `reject_reason` `unknown_customer`; a name several customers
     share gets `ambiguous_customer`. Rows that were already rejected keep their reason.
     """
-    records = loaded.select("source_system", "legacy_id", "company_key", "customer_id")
+    # A contact's own ID (Contact ID) is no customer's ID: orders and follow-ups name accounts.
+    contact = pl.col("record_role") == "contact" if "record_role" in loaded.columns else pl.lit(value=False)
+    account_id = pl.when(contact).then(None).otherwise("legacy_id").alias("legacy_id")
+    records = loaded.select("source_system", account_id, "company_key", "customer_id")
     by_ref, _ = _unique(
         records.rename({"legacy_id": "customer_ref"}), ["source_system", "customer_ref"], "_by_ref"
     )

@@ -193,13 +193,8 @@ def stage(
     )
     staged.insert("customer_sources", sources)
     write_match_pairs(staged, resolved, run_id)
-    # A contact's own ID (Contact ID) is no customer's ID: orders and follow-ups name accounts.
-    contact_id = pl.when(pl.col("record_role") == "contact").then(None).otherwise(pl.col("legacy_id"))
-    loaded = resolved.records.select(
-        "source_system", contact_id.alias("legacy_id"), "company_key", "customer_id"
-    )
-    orders = link_to_customers(cleaned.orders, loaded, resolved.golden)
-    interactions = link_to_customers(cleaned.interactions, loaded, resolved.golden)
+    orders = link_to_customers(cleaned.orders, resolved.records, resolved.golden)
+    interactions = link_to_customers(cleaned.interactions, resolved.records, resolved.golden)
     staged.insert(
         "orders",
         orders.filter(pl.col("reject_reason").is_null()).select(

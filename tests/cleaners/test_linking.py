@@ -98,3 +98,24 @@ def test_rows_rejected_earlier_keep_their_reason():
     )
     linked = link_to_customers(frame, LOADED, GOLDEN)
     assert linked.select("reject_reason", "reject_detail").row(0) == ("blank_row", "empty")
+
+
+def test_a_contact_records_own_id_links_no_order() -> None:
+    # CON-7 is a person's ID in a contacts export; the order that names it names no customer.
+    loaded = pl.concat(
+        [
+            LOADED.with_columns(pl.lit("account").alias("record_role")),
+            pl.DataFrame(
+                {
+                    "source_system": ["legacy_crm"],
+                    "legacy_id": ["CON-7"],
+                    "company_key": ["华强电子"],
+                    "customer_id": ["C3"],
+                    "record_role": ["contact"],
+                }
+            ),
+        ]
+    )
+    linked = link_to_customers(rows(("legacy_crm", "CON-7", None, None)), loaded, GOLDEN)
+    assert linked["customer_id"].to_list() == [None]
+    assert linked["reject_reason"].to_list() == ["unknown_customer"]
