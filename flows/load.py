@@ -227,3 +227,20 @@ def create_row_placements(staged: StagedDatabase, run_id: str) -> None:
         FULL OUTER JOIN counted c USING (source_file, source_sheet, source_row)
         """
     )
+
+
+_HEADERS = {"source_file": pl.String, "source_sheet": pl.String, "header": pl.String}
+
+
+def headers_before(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> pl.DataFrame:
+    """The headers (source_file, source_sheet, header) the run before `run_id` mapped, or before any
+    run to come when `run_id` is None: what schema drift compares a run's headers with."""
+    since = "WHERE started_at < (SELECT started_at FROM runs WHERE run_id = $run)" if run_id else ""
+    relation = con.sql(
+        f"""SELECT source_file, source_sheet, header FROM column_mappings
+            WHERE run_id = (SELECT run_id FROM runs {since} ORDER BY started_at DESC LIMIT 1)""",
+        params={"run": run_id} if run_id else None,
+    )
+    frame = pl.from_arrow(relation.arrow().read_all())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.cast(_HEADERS) if frame.height else pl.DataFrame(schema=_HEADERS)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from cleaners.mapping.drift import schema_drift
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
 from flows.handouts import worklist_file_name
+from flows.load import headers_before
 from flows.texts import Language, Texts
 from schemas import Config, load_config
 from schemas.suites import ReportSettings, load_report_settings
@@ -37,15 +38,10 @@ DRIFT_INPUT = {"source_file": pl.String, "source_sheet": pl.String, "header": pl
 def _drift(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
     """Headers the run's files gained or lost against the run before it (cleaners/mapping/drift.py)."""
     query = "SELECT source_file, source_sheet, header FROM column_mappings WHERE run_id = ?"
-    previous = con.execute(
-        "SELECT run_id FROM runs WHERE started_at < (SELECT started_at FROM runs WHERE run_id = ?) "
-        "ORDER BY started_at DESC LIMIT 1",
-        [run_id],
-    ).fetchone()
-    if previous is None:
+    before = headers_before(con, run_id)
+    if before.is_empty():
         return []
-    before, after = (pl.DataFrame(_rows(con, query, [r]), schema=DRIFT_INPUT) for r in (previous[0], run_id))
-    return schema_drift(before, after).to_dicts()
+    return schema_drift(before, pl.DataFrame(_rows(con, query, [run_id]), schema=DRIFT_INPUT)).to_dicts()
 
 
 def _pct(value: float | None) -> str:

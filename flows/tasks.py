@@ -20,7 +20,7 @@ from cleaners.mapping.drift import schema_drift
 from cleaners.quality import CheckResult
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult
-from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements
+from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements, headers_before
 from flows.match_pairs import write_match_pairs
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
 from flows.validation import BuiltSuite, ValidationRun, run_suites
@@ -149,10 +149,7 @@ def _lineage_rows(frame: pl.DataFrame) -> pl.DataFrame:
 @task(name="stage", cache_policy=NO_CACHE)
 def drift_since_last_run(staged: StagedDatabase, extracted: ExtractResult) -> pl.DataFrame:
     """Headers each file read now gained or lost against the last published run's mapping of it."""
-    previous = staged.query(
-        """SELECT source_file, source_sheet, header FROM column_mappings
-           WHERE run_id = (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1)"""
-    )
+    previous = headers_before(staged.connection)
     current = extracted.column_mappings().select("source_file", "source_sheet", "header")
     return schema_drift(previous, current)
 
