@@ -10,7 +10,9 @@ UV_VERSION := 0.13.9
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	# Bytecode compiled at install: a run then never spends seconds compiling Prefect's and GX's
+	# thousands of modules (every run does when PYTHONDONTWRITEBYTECODE is set, as on many CI hosts).
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

@@ -41,16 +41,19 @@ def record_identity(system: pl.Expr, key: pl.Expr) -> pl.Expr:
     return system + pl.lit("\x1f") + key
 
 
-def resolve_customers(
-    cleaned: pl.DataFrame,
-    previous: pl.DataFrame,
-    id_pattern: str,
-    completeness_fields: Sequence[str],
-    as_of: dt.date,
-    dedupe: DedupeSettings,
-    decisions: pl.DataFrame | None = None,
-) -> ResolvedCustomers:
-    """Cluster clean records, give each cluster a stable customer_id, and build golden records.
+@dataclass
+class MatchedRecords:
+    """Clean customer records matched into clusters, the records that cannot be matched, and the run."""
+
+    records: pl.DataFrame  # with record_idx, source_key, legal_name, cluster, match_score, match_reason
+    rejected: pl.DataFrame
+    linkage: LinkageResult
+
+
+def match_records(
+    cleaned: pl.DataFrame, dedupe: DedupeSettings, decisions: pl.DataFrame | None = None
+) -> MatchedRecords:
+    """Cluster the clean customer records that are records (the rejected ones are kept apart).
 
     `decisions`: a steward's latest decisions by record identity (left_identity, right_identity,
     decision, reason; see `record_identity`), honoured by the engine as must-link / cannot-link.
@@ -69,7 +72,20 @@ def resolve_customers(
         )
         constraints = decision_pairs(identified, decisions)
     clusters, linkage = cluster_customers(candidates, dedupe, constraints)
-    candidates = candidates.join(clusters.drop("legal_name"), on="record_idx", how="left")
+    matched = candidates.join(clusters.drop("legal_name"), on="record_idx", how="left")
+    return MatchedRecords(matched, rejected, linkage)
+
+
+def build_customers(
+    matched: MatchedRecords,
+    previous: pl.DataFrame,
+    id_pattern: str,
+    completeness_fields: Sequence[str],
+    as_of: dt.date,
+    dedupe: DedupeSettings,
+) -> ResolvedCustomers:
+    """Give each cluster a stable customer_id and build its golden record and contacts."""
+    candidates = matched.records
     # A customer is a company: a cluster in which no record names the company cannot be loaded.
     named = pl.col("customer_name").is_not_null().any().over("cluster")
     nameless = candidates.filter(~named).with_columns(
@@ -97,10 +113,25 @@ def resolve_customers(
         golden=golden.sort("customer_id"),
         contacts=contacts,
         rejected=pl.concat(
-            [rejected, nameless.drop("cluster", "match_score", "match_reason", *ATTACH_FEATURES)],
+            [matched.rejected, nameless.drop("cluster", "match_score", "match_reason", *ATTACH_FEATURES)],
             how="diagonal",
         ),
-        linkage=linkage,
+        linkage=matched.linkage,
+    )
+
+
+def resolve_customers(
+    cleaned: pl.DataFrame,
+    previous: pl.DataFrame,
+    id_pattern: str,
+    completeness_fields: Sequence[str],
+    as_of: dt.date,
+    dedupe: DedupeSettings,
+    decisions: pl.DataFrame | None = None,
+) -> ResolvedCustomers:
+    """Cluster clean records, give each cluster a stable customer_id, and build golden records."""
+    return build_customers(
+        match_records(cleaned, dedupe, decisions), previous, id_pattern, completeness_fields, as_of, dedupe
     )
 
 

@@ -8,7 +8,6 @@ from functools import cache, lru_cache
 
 import polars as pl
 from pypinyin import Style, lazy_pinyin
-from pypinyin.contrib.tone_convert import to_normal
 from pypinyin.pinyin_dict import pinyin_dict
 
 from cleaners.text import clean_text
@@ -108,7 +107,9 @@ def _title_cased(name: pl.Expr) -> pl.Expr:
 @cache
 def _pinyin_syllables() -> frozenset[str]:
     """Toneless pinyin syllables (zhang, wei, lv …) from pypinyin's own dictionary."""
-    readings = {to_normal(r) for value in pinyin_dict.values() for r in value.split(",")}
+    # One pass over the whole dictionary: tone marks dropped, ü written v (what to_normal does per reading).
+    text = unicodedata.normalize("NFD", ",".join(pinyin_dict.values())).replace("u\u0308", "v")
+    readings = set(re.sub("[\u0300-\u036f]", "", text).split(","))
     interjections = {"m", "n", "ng", "hm", "hng"}
     return frozenset(r for r in readings if re.fullmatch("[a-z]+", r) and r not in interjections)
 

@@ -11,8 +11,6 @@ from typing import Any
 import duckdb
 import polars as pl
 import xlsxwriter
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -27,7 +25,7 @@ from cleaners.worklists import (
 )
 from flows.texts import messages
 from schemas import Config
-from schemas.suites import load_report_settings
+from schemas.contracts import Contracts, load_contracts
 
 UNASSIGNED = "未分配"
 TO_FILL = "#FFF2CC"
@@ -215,16 +213,21 @@ def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, 
     return path
 
 
-@task(name="handouts", cache_policy=NO_CACHE)
-def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]:
-    """Write the per-owner worklists and the audit sample of a published run."""
-    settings = load_report_settings(config.directory)
-    folder = reports / run_id
-    with duckdb.connect(str(db), read_only=True) as con:
-        labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
-        labels["contact"] = messages()["fields"]["contact"]["zh-CN"]
-        written = write_worklists(con, folder / "worklists", run_id, labels)
-        written.append(
-            write_audit_sample(con, folder / "audit-sample.xlsx", run_id, settings.audit_sample.share)
-        )
+def write_handouts(
+    con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, contracts: Contracts
+) -> list[Path]:
+    """Write a run's per-owner worklists and its audit sample into its report folder."""
+    config = contracts.config
+    labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
+    labels["contact"] = messages()["fields"]["contact"]["zh-CN"]
+    written = write_worklists(con, folder / "worklists", run_id, labels)
+    written.append(
+        write_audit_sample(con, folder / "audit-sample.xlsx", run_id, contracts.report.audit_sample.share)
+    )
     return written
+
+
+def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]:
+    """Write the per-owner worklists and the audit sample of a published run from its file."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return write_handouts(con, reports / run_id, run_id, load_contracts(config.directory))

@@ -7,7 +7,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -99,6 +99,19 @@ class StagedDatabase:
         if self.con is None:
             raise PublishError("staging database is closed")
         return self.con
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The run's writes as one transaction: committed when the block ends, rolled back if it raises."""
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     def insert(self, table: str, frame: pl.DataFrame) -> None:
         """Append a frame to a table, matching columns by name."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from flows.handouts import worklist_file_name
 from flows.load import headers_before
 from flows.texts import Language, Texts
 from schemas import Config, load_config
-from schemas.suites import ReportSettings, load_report_settings
+from schemas.contracts import load_contracts
+from schemas.suites import ReportSettings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 TREND_RUNS = 12
@@ -328,6 +330,45 @@ def render_report(data: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(**data)
 
 
+@dataclass
+class RenderedReport:
+    """A run's report written into its folder, and its reports/latest/ copy, written once the run is published."""
+
+    path: Path
+    latest_html: str | None
+
+    def write_latest(self, reports: Path) -> Path | None:
+        """Write reports/latest/index.html (links to the run folder's worklists, audit sample and Data Docs)."""
+        if self.latest_html is None:
+            return None
+        copy = reports / "latest"
+        copy.mkdir(parents=True, exist_ok=True)
+        target = copy / "index.html"
+        target.write_text(self.latest_html, encoding="utf-8")
+        return target
+
+
+def render_run_report(
+    con: duckdb.DuckDBPyConnection,
+    reports: Path,
+    run_id: str,
+    config: Config,
+    settings: ReportSettings,
+    lang: Language = "zh-CN",
+    latest: bool = True,
+) -> RenderedReport:
+    """Write `reports/<run_id>/index.html` from an open connection (the published file, or a staged copy)."""
+    folder = reports / run_id
+    data = report_data(con, config, settings, run_id, lang, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "index.html"
+    target.write_text(render_report(data), encoding="utf-8")
+    html = None
+    if latest:
+        html = render_report(report_data(con, config, settings, run_id, lang, folder, f"../{run_id}/"))
+    return RenderedReport(target, html)
+
+
 def write_report_from(
     con: duckdb.DuckDBPyConnection,
     reports: Path,
@@ -336,20 +377,11 @@ def write_report_from(
     lang: Language = "zh-CN",
     latest: bool = False,
 ) -> Path:
-    """Render a run's report from an open connection (the published file, or a staged copy)."""
-    settings = load_report_settings(config.directory)
-    folder = reports / run_id
-    data = report_data(con, config, settings, run_id, lang, folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "index.html"
-    target.write_text(render_report(data), encoding="utf-8")
-    if latest:
-        # The latest/ copy links to the run folder's worklists, audit sample and Data Docs.
-        copy = reports / "latest"
-        copy.mkdir(parents=True, exist_ok=True)
-        html = render_report(report_data(con, config, settings, run_id, lang, folder, f"../{run_id}/"))
-        (copy / "index.html").write_text(html, encoding="utf-8")
-    return target
+    """Render a run's report from an open connection (and its reports/latest/ copy when `latest`)."""
+    settings = load_contracts(config.directory).report
+    rendered = render_run_report(con, reports, run_id, config, settings, lang, latest)
+    rendered.write_latest(reports)
+    return rendered.path
 
 
 def write_report(
@@ -372,12 +404,6 @@ def write_report(
         )
 
 
-@task(name="report", cache_policy=NO_CACHE)
-def report(db: Path, reports: Path, run_id: str, config: Config, lang: Language) -> Path:
-    """Write the published run's report."""
-    return write_report(db, reports, run_id, config, lang)
-
-
 @task(name="report-failed-run", cache_policy=NO_CACHE)
 def report_failed_run(
     con: duckdb.DuckDBPyConnection, reports: Path, run_id: str, config: Config, lang: Language
@@ -388,8 +414,9 @@ def report_failed_run(
 
 __all__ = [
     "Language",
+    "RenderedReport",
     "render_report",
-    "report",
+    "render_run_report",
     "report_data",
     "write_report",
     "write_report_from",

@@ -19,8 +19,7 @@ from typing import Any
 import duckdb
 import openpyxl
 import polars as pl
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from cleaners.customers import ResolvedCustomers, record_identity
 from cleaners.dedupe.review import STORED_SCHEMA, latest_decisions
@@ -193,7 +192,6 @@ def review_files(inbox: Path) -> list[Path]:
     return [p for p in discover_inputs(inbox) if is_review_file(p)]
 
 
-@task(name="read-reviews", cache_policy=NO_CACHE)
 def read_reviews(inbox: Path) -> ReturnedReviews:
     """Read the answers of every returned review file in the inbox."""
     frames, rejected, files = [], [], []
@@ -234,7 +232,6 @@ def steward_decisions(staged: StagedDatabase, reviews: ReturnedReviews) -> pl.Da
     return latest_decisions(history)
 
 
-@task(name="stage-review", cache_policy=NO_CACHE)
 def stage_review(
     staged: StagedDatabase, run_id: str, resolved: ResolvedCustomers, config: Config, reviews: ReturnedReviews
 ) -> dict[str, Any]:
@@ -450,13 +447,6 @@ def _record_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
     assert isinstance(frame, pl.DataFrame)
     return frame
-
-
-@task(name="review-file", cache_policy=NO_CACHE)
-def review_handout(db: Path, reports: Path, run_id: str, config: Config) -> Path | None:
-    """Write the published run's review file next to its worklists (none when nothing is uncertain)."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        return write_review_file(con, reports / run_id / REVIEW_FILE, run_id, config)
 
 
 def review_lines(review: dict[str, Any]) -> list[str]:

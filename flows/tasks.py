@@ -1,10 +1,14 @@
-"""Prefect tasks: thin wrappers that move data between I/O and the pure cleaners."""
+"""The stages of a run as Prefect tasks: thin wrappers that move data between I/O and the pure cleaners.
+
+Each stage is one task with the name a person reads in the progress display and in Prefect's UI:
+clean, link, dedupe, stage, tag, validate, report (extract is one task per file, flows/reading.py;
+publish is flows/migrate.py's last step). Every stage is timed (flows/stages.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,34 +16,53 @@ import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from cleaners.customers import ResolvedCustomers, quarantine_rows, resolve_customers
+from cleaners.customers import (
+    MatchedRecords,
+    ResolvedCustomers,
+    build_customers,
+    match_records,
+    quarantine_rows,
+)
 from cleaners.file_yield import failing_files
 from cleaners.kpis import follow_up_status, run_kpis
 from cleaners.linking import link_to_customers
 from cleaners.mapping.drift import schema_drift
-from cleaners.quality import CheckResult
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult
+from flows.handouts import write_handouts
+from flows.inputs import store_inputs
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements, headers_before
 from flows.match_pairs import write_match_pairs
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
-from flows.validation import BuiltSuite, ValidationRun, run_suites
+from flows.report import Language, RenderedReport, render_run_report
+from flows.review import REVIEW_FILE, ReturnedReviews, counted_with, stage_review, write_review_file
+from flows.stages import RunCheckFailed, timed_stage
+from flows.validation import BuiltSuite, ValidationRun, run_suites, suite_parameters
 from schemas import Config
-from schemas.codes import load_customer_types, load_industry_table
-from schemas.config import TagRules, load_channels
-from schemas.segments import Segments
-from schemas.suites import ReportSettings
+from schemas.contracts import Contracts, load_contracts
 
 
-class RunCheckFailed(RuntimeError):
-    """A critical run-level check failed; nothing was published."""
+@dataclass(frozen=True)
+class Run:
+    """What one run is: its ID and day, its folders, and the configuration it runs with."""
 
-    def __init__(
-        self, message: str, checks: list[CheckResult] | None = None, report: Path | None = None
-    ) -> None:
-        super().__init__(message)
-        self.checks = checks or []
-        self.report = report  # the report of the failed run, saying why
+    run_id: str
+    started_at: dt.datetime
+    as_of: dt.date
+    inbox: Path
+    db: Path
+    reports: Path
+    lang: Language
+    contracts: Contracts
+
+    @property
+    def config(self) -> Config:
+        return self.contracts.config
+
+    @property
+    def folder(self) -> Path:
+        """The run's report folder: reports/<run_id>/."""
+        return self.reports / self.run_id
 
 
 @dataclass
@@ -50,53 +73,32 @@ class Cleaned:
     orders: pl.DataFrame
     interactions: pl.DataFrame
 
+    @property
+    def rows(self) -> int:
+        return self.customers.height + self.orders.height + self.interactions.height
+
 
 @dataclass
-class RunSummary:
-    """What a run read, loaded and quarantined: printed by the CLI and stored in `runs`."""
+class StagedResult:
+    """What the stage step wrote: the accounting counts, the schema drift, the steward review's figures."""
 
-    run_id: str
-    status: str
-    db: str
-    report: str | None
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    rows_read: int
-    rows_loaded: int
-    rows_quarantined: int
-    customers_before: int
-    customers: int
-    records_merged: int
-    orders: int
-    interactions: int
-    quarantined_by_reason: dict[str, int]
-    sheets: list[dict[str, Any]]
-    failed_inputs: list[str]
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    # Incremental runs (flows/inputs.py): inputs taken from the Prefect cache or kept from the
-    # database, files moved to processed/, the snapshot taken before publishing.
-    files_cached: list[str] = field(default_factory=list)
-    files_kept: list[str] = field(default_factory=list)
-    files_moved: list[str] = field(default_factory=list)
-    snapshot: str | None = None
-    # Columns no field took, with the nearest field; headers a known file gained or lost since the last run.
-    unmapped: list[dict[str, Any]] = field(default_factory=list)
-    schema_drift: list[dict[str, Any]] = field(default_factory=list)
-    # The steward review (flows/review.py): review files read, decisions read and applied, pairs queued.
+    counts: dict[str, Any]
+    drift: list[dict[str, Any]] = field(default_factory=list)
     review: dict[str, Any] = field(default_factory=dict)
 
-    def as_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)
+    @property
+    def rows(self) -> int:
+        return int(self.counts["rows_read"])
 
 
 def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
-    """Load the code tables cleaning needs."""
-    industries = load_industry_table(config.directory / "industries.yaml")
+    """The code tables and settings cleaning needs (the code tables loaded once with every contract)."""
+    contracts = load_contracts(config.directory)
     return CleaningTables(
-        industry_synonyms=industries.synonyms,
-        industry_names=industries.names,
-        customer_types=load_customer_types(config.directory / "customer_types.yaml"),
-        channels=load_channels(config.directory / "channels.yaml"),
+        industry_synonyms=contracts.industries.synonyms,
+        industry_names=contracts.industries.names,
+        customer_types=contracts.customer_types,
+        channels=contracts.channels,
         lead_sources=config.lead_sources,
         garbage_rows=config.garbage_rows,
         as_of=as_of,
@@ -106,6 +108,7 @@ def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
 
 
 @task(name="clean", cache_policy=NO_CACHE)
+@timed_stage("clean", "rows", lambda cleaned: cleaned.rows)
 def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
     """Normalise every field; rows that cannot be records get their reject reason."""
     return Cleaned(
@@ -115,23 +118,32 @@ def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
     )
 
 
+@task(name="link", cache_policy=NO_CACHE)
+@timed_stage("link", "records", lambda matched: matched.records.height)
+def link(cleaned: Cleaned, config: Config, decisions: pl.DataFrame | None = None) -> MatchedRecords:
+    """Match the customer records that are one company: candidate pairs scored, clustered (steward decisions honoured)."""
+    matched = match_records(cleaned.customers, config.dedupe, decisions)
+    get_run_logger().info(
+        "%d customer records matched: %d candidate pairs scored",
+        matched.records.height,
+        matched.linkage.pairs.height,
+    )
+    return matched
+
+
 @task(name="dedupe", cache_policy=NO_CACHE)
+@timed_stage("dedupe", "customers", lambda resolved: resolved.golden.height)
 def dedupe(
-    cleaned: Cleaned,
-    previous: pl.DataFrame,
-    config: Config,
-    as_of: dt.date,
-    decisions: pl.DataFrame | None = None,
+    matched: MatchedRecords, previous: pl.DataFrame, config: Config, as_of: dt.date
 ) -> ResolvedCustomers:
-    """Cluster duplicate customer records into golden customers with stable IDs (honouring steward decisions)."""
-    resolved = resolve_customers(
-        cleaned.customers,
+    """One golden customer per cluster, with a stable customer_id, its golden values and its contacts."""
+    resolved = build_customers(
+        matched,
         previous,
         config.pipeline.customer_id_pattern,
         config.pipeline.completeness_fields,
         as_of,
         config.dedupe,
-        decisions,
     )
     get_run_logger().info(
         "%d customer records -> %d customers (%d rejected)",
@@ -142,19 +154,37 @@ def dedupe(
     return resolved
 
 
+@task(name="stage", cache_policy=NO_CACHE)
+@timed_stage("stage", "rows", lambda staged: staged.rows)
+def stage(
+    staged: StagedDatabase,
+    run: Run,
+    resolved: ResolvedCustomers,
+    cleaned: Cleaned,
+    extracted: ExtractResult,
+    versions: pl.DataFrame,
+    reviews: ReturnedReviews,
+) -> StagedResult:
+    """Write the run's current state, the steward review and the input versions into the working copy."""
+    drift = schema_drift(
+        headers_before(staged.connection),
+        extracted.column_mappings().select("source_file", "source_sheet", "header"),
+    )
+    counts = _write_current_state(
+        staged, run.run_id, resolved, cleaned, extracted, run.config.pipeline.failed_file_share
+    )
+    review = stage_review(staged, run.run_id, resolved, run.config, reviews)
+    counts = counted_with(counts, review.pop("quarantined_by_reason"))
+    extracted.fail_files(counts["failing_files"])
+    store_inputs(staged, extracted, versions, run.config)
+    return StagedResult(counts, drift.to_dicts(), review)
+
+
 def _lineage_rows(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select("source_file", "source_sheet", "source_row")
 
 
-@task(name="stage", cache_policy=NO_CACHE)
-def drift_since_last_run(staged: StagedDatabase, extracted: ExtractResult) -> pl.DataFrame:
-    """Headers each file read now gained or lost against the last published run's mapping of it."""
-    previous = headers_before(staged.connection)
-    current = extracted.column_mappings().select("source_file", "source_sheet", "header")
-    return schema_drift(previous, current)
-
-
-def stage(
+def _write_current_state(
     staged: StagedDatabase,
     run_id: str,
     resolved: ResolvedCustomers,
@@ -167,7 +197,6 @@ def stage(
     `failing_files` in the result: files read now most of whose rows were quarantined for one reason.
     """
     con = staged.connection
-    con.execute("BEGIN TRANSACTION")
     for table in CURRENT_STATE_TABLES:
         con.execute(f"DELETE FROM {table}")
     golden = resolved.golden.with_columns(pl.lit(run_id).alias("run_id"))
@@ -317,42 +346,39 @@ _CUSTOMER_COLUMNS = {
 }
 
 
-@task(name="profile", cache_policy=NO_CACHE)
-def profile(staged: StagedDatabase, segments: Segments, config: Config, as_of: dt.date) -> None:
-    """Compute customer features, RFM tiers, lifecycle and follow-up status in DuckDB."""
-    industries = load_industry_table(config.directory / "industries.yaml")
-    try:
-        build_customer_features(staged.connection, segments, industries.broad_groups, as_of)
-    except RuleError as exc:
-        raise RunCheckFailed(str(exc)) from exc
-
-
 @task(name="tag", cache_policy=NO_CACHE)
-def tag(staged: StagedDatabase, rules: TagRules) -> None:
-    """Apply the tag rules in DuckDB and refresh the analyst views; a broken predicate fails the run."""
+@timed_stage("tag", "customers", lambda customers: customers)
+def tag(staged: StagedDatabase, run: Run) -> int:
+    """Customer features, RFM tiers, lifecycle and follow-up status, then the tag rules and the analyst views."""
+    contracts = run.contracts
     try:
-        apply_tag_rules(staged.connection, rules)
+        build_customer_features(
+            staged.connection, contracts.segments, contracts.industries.broad_groups, run.as_of
+        )
+        apply_tag_rules(staged.connection, contracts.tag_rules)
     except RuleError as exc:
         raise RunCheckFailed(str(exc)) from exc
     create_views(staged.connection)
+    return int(staged.query("SELECT count(*) AS n FROM customers")["n"][0])
 
 
 @task(name="validate", cache_policy=NO_CACHE)
+@timed_stage("validate", "expectations", lambda validation: len(validation.checks))
 def validate(
-    staged: StagedDatabase,
-    run_id: str,
-    suites: list[BuiltSuite],
-    extracted: ExtractResult,
-    parameters: dict[str, Any],
-    data_docs: Path | None,
-    sample_rows: int,
+    staged: StagedDatabase, run: Run, suites: list[BuiltSuite], extracted: ExtractResult
 ) -> ValidationRun:
-    """Run the expectation suites on the staged result (and the raw rows) before anything is published."""
+    """Run the expectation suites on the staged result (and the raw rows), then the report's figures."""
     con = staged.connection
     for record_type, frame in extracted.records.items():
         con.register(f"raw_{record_type}", frame.to_arrow())
-    create_row_placements(staged, run_id)
-    result = run_suites(con, suites, parameters, data_docs, sample_rows)
+    create_row_placements(staged, run.run_id)
+    result = run_suites(
+        con,
+        suites,
+        suite_parameters(run.config, run.as_of),
+        run.folder / "gx-data-docs",
+        run.contracts.report.sample_rows,
+    )
     logger = get_run_logger()
     for check in result.checks:
         if not check.success:
@@ -365,19 +391,18 @@ def validate(
                 check.observed,
                 check.threshold,
             )
+    measure(staged, run)
     return result
 
 
-@task(name="measure", cache_policy=NO_CACHE)
-def measure(
-    staged: StagedDatabase, run_id: str, config: Config, settings: ReportSettings, as_of: dt.date
-) -> pl.DataFrame:
+def measure(staged: StagedDatabase, run: Run) -> pl.DataFrame:
     """Compute the report's figures of this run (completeness, merges, bad phones, overdue follow-ups …)."""
+    settings = run.contracts.report
     customers = staged.query("SELECT * EXCLUDE (tags, field_sources, other_phones) FROM customers")
     follow_ups = follow_up_status(
         customers,
         staged.query("SELECT customer_id, date FROM interactions"),
-        as_of,
+        run.as_of,
         settings.follow_up.overdue_days,
         settings.follow_up.active_customer_types,
     )
@@ -388,97 +413,31 @@ def measure(
         ),
         staged.query("SELECT reason FROM quarantine"),
         follow_ups,
-        config.pipeline.completeness_fields,
-    ).with_columns(pl.lit(run_id).alias("run_id"))
+        run.config.pipeline.completeness_fields,
+    ).with_columns(pl.lit(run.run_id).alias("run_id"))
     staged.insert("run_kpis", kpis)
     return kpis
 
 
-def record_run(
-    staged: StagedDatabase,
-    summary: RunSummary,
-    extracted: ExtractResult,
-    checks: list[CheckResult],
-    inbox: Path,
-    as_of: dt.date,
-    inputs: list[dict[str, Any]] | None = None,
-) -> None:
-    """Append this run to `runs`, `run_files` and `validation_results`, then commit the transaction."""
-    inputs = inputs or [
-        {
-            "file": f.source_file,
-            "sha256": f.sha256,
-            "bytes": f.size_bytes,
-            "status": f.status,
-            "error": f.error,
-        }
-        for f in extracted.files
-    ]
-    staged.insert(
-        "runs",
-        pl.DataFrame(
-            [
-                {
-                    "run_id": summary.run_id,
-                    "started_at": summary.started_at,
-                    "finished_at": summary.finished_at,
-                    "status": summary.status,
-                    "inbox": str(inbox),
-                    "as_of": as_of,
-                    "input_files": json.dumps(inputs, ensure_ascii=False),
-                    "rows_read": summary.rows_read,
-                    "rows_loaded": summary.rows_loaded,
-                    "rows_quarantined": summary.rows_quarantined,
-                    "customers_before": summary.customers_before,
-                    "customers": summary.customers,
-                    "records_merged": summary.records_merged,
-                    "files_failed": len(summary.failed_inputs),
-                }
-            ]
-        ),
-    )
-    file_rows: list[dict[str, Any]] = []
-    for f in extracted.files:
-        base = {
-            "run_id": summary.run_id,
-            "source_file": f.source_file,
-            "sha256": f.sha256,
-            "size_bytes": f.size_bytes,
-        }
-        if not f.sheets:
-            file_rows.append(
-                {
-                    **base,
-                    "source_sheet": "",
-                    "status": f.status,
-                    "error": f.error,
-                    "rows_read": 0,
-                    "unmapped_headers": [],
-                }
-            )
-        for s in f.sheets:
-            file_rows.append(
-                {
-                    **base,
-                    "source_sheet": s.source_sheet,
-                    "status": s.status,
-                    "source_spec": s.spec,
-                    "record_type": s.record_type,
-                    "header_row": s.header_row,
-                    "encoding": s.encoding,
-                    "rows_read": s.rows_read,
-                    "unmapped_headers": s.unmapped_headers,
-                    "error": s.error,
-                }
-            )
-    if file_rows:  # an empty inbox is a normal run once files are moved to processed/
-        staged.insert("run_files", pl.DataFrame(file_rows, infer_schema_length=None))
-    mappings = extracted.column_mappings()
-    if not mappings.is_empty():
-        staged.insert("column_mappings", mappings.with_columns(pl.lit(summary.run_id).alias("run_id")))
-    if checks:
-        staged.insert(
-            "validation_results",
-            pl.DataFrame([c.as_row(summary.run_id) for c in checks], infer_schema_length=None),
-        )
-    staged.connection.execute("COMMIT")
+@dataclass
+class RunHandouts:
+    """What the report stage wrote into reports/<run_id>/ (the latest/ copy waits for the publish)."""
+
+    report: RenderedReport
+    files: list[Path]
+    review_file: Path | None
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.files) + (self.review_file is not None)
+
+
+@task(name="report", cache_policy=NO_CACHE)
+@timed_stage("report", "files", lambda handouts: handouts.count)
+def report(staged: StagedDatabase, run: Run) -> RunHandouts:
+    """The data-quality report, the worklists, the audit sample and the review file, from the working copy."""
+    con = staged.connection
+    rendered = render_run_report(con, run.reports, run.run_id, run.config, run.contracts.report, run.lang)
+    files = write_handouts(con, run.folder, run.run_id, run.contracts)
+    review_file = write_review_file(con, run.folder / REVIEW_FILE, run.run_id, run.config)
+    return RunHandouts(rendered, files, review_file)

@@ -204,6 +204,25 @@ CREATE TABLE IF NOT EXISTS run_kpis (
     value     DOUBLE
 );
 
+-- How long each stage of each run took (flows/stages.py): the figures `-v` and the benchmarks print.
+CREATE TABLE IF NOT EXISTS run_stages (
+    run_id      VARCHAR,
+    position    INTEGER,
+    stage       VARCHAR,
+    seconds     DOUBLE,
+    items       BIGINT,
+    unit        VARCHAR,
+    peak_rss_mb DOUBLE
+);
+COMMENT ON TABLE run_stages IS 'Wall time of each stage of each published run, in the order they ran';
+COMMENT ON COLUMN run_stages.run_id IS 'Run the stage belongs to';
+COMMENT ON COLUMN run_stages.position IS 'Order of the stage in its run (1 = first)';
+COMMENT ON COLUMN run_stages.stage IS 'extract, clean, link, dedupe, stage, tag, validate, report (publish follows and is not recorded)';
+COMMENT ON COLUMN run_stages.seconds IS 'Wall-clock seconds the stage took';
+COMMENT ON COLUMN run_stages.items IS 'How many items the stage handled (NULL: it counts none)';
+COMMENT ON COLUMN run_stages.unit IS 'What items counts: rows, records, customers, expectations, files';
+COMMENT ON COLUMN run_stages.peak_rss_mb IS 'Peak resident memory of the run process when the stage ended (MiB)';
+
 -- Incremental input (flows/inputs.py): one version of every file the database has
 -- loaded, and that version's extracted rows. Each run rebuilds the current-state
 -- tables from these plus what it reads from the inbox.

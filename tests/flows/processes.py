@@ -36,8 +36,18 @@ RUN_SPECIFIC: dict[str, set[str]] = {
     "match_pairs": {"run_id"},
     "match_review": {"run_id"},
     "match_decisions": {"run_id"},
+    # How long a stage took and the memory it peaked at change from run to run; its item count does not.
+    "run_stages": {"run_id", "seconds", "peak_rss_mb"},
 }
-HISTORY_TABLES = ("runs", "run_files", "validation_results", "run_kpis", "column_mappings", "match_decisions")
+HISTORY_TABLES = (
+    "runs",
+    "run_files",
+    "validation_results",
+    "run_kpis",
+    "column_mappings",
+    "match_decisions",
+    "run_stages",
+)
 
 
 def sha256(path: Path) -> str:
