@@ -45,10 +45,14 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _set_verbosity(verbose: bool) -> None:
-    level = "INFO" if verbose else "WARNING"
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _set_verbosity(verbose: bool, level: int | None = None) -> None:
+    """Log levels before Prefect is imported (it reads PREFECT_LOGGING_LEVEL once)."""
+    name = logging.getLevelName(level if level is not None else logging.INFO if verbose else logging.WARNING)
+    if level is not None and level != logging.WARNING:
+        os.environ["PREFECT_LOGGING_LEVEL"] = name  # -v and -q say what the person wants now
+    else:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", name)
+    logging.basicConfig(level=name, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _language(lang: str | None) -> Literal["zh-CN", "en"] | None:
@@ -198,17 +202,31 @@ def run(
         int | None,
         typer.Option(min=0, help="Snapshots of the database file to keep (default: schemas/runs.yaml)."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also show crm-etl's own log lines (libraries' only from warnings)."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors: no progress, no summary.")
+    ] = False,
 ) -> None:
     """Run the migration flow on an inbox and publish the result into the DuckDB file.
 
     Files loaded by earlier runs stay loaded; a file read again under the same path
-    replaces its earlier records. Exit codes: 0 published; 1 a critical check failed
-    or the file could not be written, nothing was published; 2 bad usage or unreadable
-    input (when only some files are unreadable, the rest is still published and the
-    unreadable ones are listed); 3 another run is using the database file.
+    replaces its earlier records. Progress: one live line per stage on a terminal, one
+    plain line per finished stage when piped (stderr). Exit codes: 0 published; 1 a
+    critical check failed or the file could not be written, nothing was published; 2 bad
+    usage, bad configuration or unreadable input (when only some files are unreadable,
+    the rest is still published and the unreadable ones are listed); 3 another run is
+    using the database file.
     """
-    _set_verbosity(verbose)
+    if verbose and quiet:
+        err.print("[red]error[/]: --verbose and --quiet exclude each other")
+        raise typer.Exit(EXIT_INPUT)
+    own_level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    _set_verbosity(verbose, own_level)
     language = _language(lang)
     if not inbox.is_dir():
         err.print(f"[red]error[/]: inbox {inbox} is not a directory")
@@ -235,22 +253,32 @@ def run(
     # The lock is taken before Prefect starts, so a second run is refused at once; the flow takes it again.
     # Prefect's temporary API server comes up on the other core while the flow's modules import.
     with _exit_codes(), RunLock(db, "crm-etl run"), LocalPrefectApi() as api:
+        from flows.logs import configure_console_logs
         from flows.migrate import migrate
+        from flows.progress import stage_display
+        from flows.stages import listening
         from flows.validation import import_great_expectations
 
+        configure_console_logs(own_level, logging.WARNING if verbose else logging.ERROR)
         import_great_expectations()  # the run needs it; importing it now overlaps the server's start
+        display = contextlib.nullcontext(None) if quiet else stage_display(err)
         api.wait()
-        summary = migrate(
-            inbox=inbox,
-            db=db,
-            reports=reports,
-            as_of=day,
-            schemas_dir=schemas,
-            move_processed_files=move_processed,
-            keep_snapshots=keep_snapshots,
-            lang=language,
-        )
-    _print_summary(summary)
+        with display as listener, listening(listener) if listener else contextlib.nullcontext():
+            summary = migrate(
+                inbox=inbox,
+                db=db,
+                reports=reports,
+                as_of=day,
+                schemas_dir=schemas,
+                move_processed_files=move_processed,
+                keep_snapshots=keep_snapshots,
+                lang=language,
+            )
+    if quiet:
+        for message in summary.failed_inputs:
+            err.print(f"[red]failed input[/]: {escape(message)}")
+    else:
+        _print_summary(summary)
     if summary.failed_inputs:
         err.print(
             f"[red]{len(summary.failed_inputs)} input(s) failed[/] (listed above); the other files were published"

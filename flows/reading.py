@@ -9,7 +9,6 @@ import hashlib
 import importlib.metadata
 import inspect
 import json
-import sys
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from typing import Any
 from prefect import Task, get_run_logger, task
 from prefect.context import TaskRunContext
 from prefect.transactions import get_transaction
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import cleaners.mapping
 import cleaners.rows
@@ -30,6 +28,7 @@ import flows.text_encoding
 import flows.text_plausibility
 from flows.extract import FileExtract, FileOutcome, _sha256, discover_inputs, extract_file
 from flows.pause import pause_point
+from flows.stages import advance
 from schemas import Config
 
 CACHE_KEY_PREFIX = "extract-"
@@ -153,38 +152,29 @@ def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] 
     extracts: list[FileExtract] = []
     cached: list[str] = []
     keys: list[str] = []
-    with Progress(
-        TextColumn("[bold]extract[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        disable=not sys.stderr.isatty(),
-        transient=True,
-    ) as progress:
-        bar = progress.add_task("", total=len(paths))
-        for path in paths:
-            source_file = path.relative_to(inbox).as_posix()
-            progress.update(bar, description=source_file)
-            state = reader(path, source_file, config, fingerprint, settings.settle_seconds, return_state=True)
-            if state.is_completed():
-                result: FileExtract = state.result()
-                if state.name == "Cached":
-                    cached.append(source_file)
-                key = input_cache_key(
-                    None, {"path": path, "source_file": source_file, "fingerprint": fingerprint}
-                )
-                if key:
-                    keys.append(key)
+    for number, path in enumerate(paths, start=1):
+        source_file = path.relative_to(inbox).as_posix()
+        state = reader(path, source_file, config, fingerprint, settings.settle_seconds, return_state=True)
+        if state.is_completed():
+            result: FileExtract = state.result()
+            if state.name == "Cached":
+                cached.append(source_file)
+            key = input_cache_key(
+                None, {"path": path, "source_file": source_file, "fingerprint": fingerprint}
+            )
+            if key:
+                keys.append(key)
+        else:
+            try:
+                state.result()
+            except InputNotReady as exc:
+                result = _not_ready(path, source_file, settings.read_retries, exc)
             else:
-                try:
-                    state.result()
-                except InputNotReady as exc:
-                    result = _not_ready(path, source_file, settings.read_retries, exc)
-                else:
-                    raise RuntimeError(f"reading {source_file} ended in state {state.name}")
-            extracts.append(result)
-            progress.update(bar, advance=1)
+                raise RuntimeError(f"reading {source_file} ended in state {state.name}")
+        extracts.append(result)
+        advance(
+            sum(f.height for f in result.records.values()), note=f"file {number}/{len(paths)} {source_file}"
+        )
     for e in extracts:
         if e.outcome.status == "failed" and e.outcome.error:
             logger.error("input not readable: %s", e.outcome.error)

@@ -244,15 +244,3 @@ def record_stages(staged: StagedDatabase, run_id: str, timings: list[StageTiming
             schema_overrides={"items": pl.Int64, "position": pl.Int32},
         ),
     )
-
-
-def stage_lines(stages: list[dict[str, Any]]) -> list[str]:
-    """One line per stage: `extract   154 rows   1.2 s   128 rows/s`."""
-    lines = []
-    for s in stages:
-        count = ""
-        if s["items"] is not None:
-            rate = f", {s['items'] / s['seconds']:,.0f} {s['unit']}/s" if s["seconds"] > 0 else ""
-            count = f"{s['items']:,} {s['unit']}{rate}, "
-        lines.append(f"stage {s['stage']}: {count}{s['seconds']:.1f} s, peak {s['peak_rss_mb']:,.0f} MiB")
-    return lines

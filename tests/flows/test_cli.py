@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from flows.cli import EXIT_CHECK_FAILED, EXIT_INPUT, app
 from tests.flows.conftest import write_ledger
+from tests.flows.processes import start_cli
 
 runner = CliRunner()
 
@@ -143,3 +145,99 @@ def test_run_with_a_broken_tag_rule_exits_1(prefect_harness, tmp_path, ledger_in
 def test_report_and_runs_need_a_database(tmp_path):
     assert runner.invoke(app, ["report", "--db", str(tmp_path / "none.duckdb")]).exit_code == EXIT_INPUT
     assert runner.invoke(app, ["runs", "--db", str(tmp_path / "none.duckdb")]).exit_code == EXIT_INPUT
+
+
+STAGES = ["extract", "clean", "link", "dedupe", "stage", "tag", "validate", "report", "publish"]
+
+
+def _run_args(inbox: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--inbox",
+        str(inbox),
+        "--db",
+        str(tmp_path / "crm.duckdb"),
+        "--reports",
+        str(tmp_path / "reports"),
+        "--as-of",
+        "2024-06-30",
+        *extra,
+    ]
+
+
+def test_piped_run_prints_one_line_per_stage_in_order(prefect_harness, tmp_path, ledger_inbox):
+    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("stage ")]
+    assert [line.split(":")[0].removeprefix("stage ") for line in lines] == STAGES
+    assert lines[0].startswith("stage extract: 2 rows")
+    # Library noise stays out by default.
+    assert "great_expectations" not in result.output and "Finished in state" not in result.output
+    with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
+        recorded = con.execute("SELECT stage, items, unit FROM run_stages ORDER BY position").fetchall()
+    assert [r[0] for r in recorded] == STAGES[:-1]  # publish follows the last write
+    assert recorded[0] == ("extract", 2, "rows") and recorded[3] == ("dedupe", 1, "customers")
+
+
+def test_quiet_prints_nothing_but_errors(prefect_harness, tmp_path, ledger_inbox):
+    quiet = runner.invoke(app, _run_args(ledger_inbox, tmp_path, "-q"))
+    assert quiet.exit_code == 0 and quiet.output == ""
+    (ledger_inbox / "broken.xlsx").write_bytes(b"not a workbook")
+    failing = runner.invoke(app, _run_args(ledger_inbox, tmp_path, "--quiet"))
+    assert failing.exit_code == EXIT_INPUT
+    assert (
+        "broken.xlsx" in failing.output
+        and "stage " not in failing.output
+        and "rows read" not in failing.output
+    )
+
+
+def test_verbose_shows_crm_etls_own_lines_without_library_noise(prefect_harness, tmp_path, ledger_inbox):
+    from prefect.settings import PREFECT_API_URL
+
+    # Log levels are set once per process when Prefect is imported: a real subprocess.
+    cli = start_cli(
+        _run_args(ledger_inbox, tmp_path, "-v"), tmp_path / "verbose", str(PREFECT_API_URL.value())
+    )
+    assert cli.wait() == 0, cli.output()
+    output = cli.output()
+    assert "customer records matched" in output and "published to" in output
+    assert "stage validate:" in output
+    assert "great_expectations" not in output and "Finished in state" not in output
+    assert "httpx" not in output
+    assert runner.invoke(app, _run_args(ledger_inbox, tmp_path, "-v", "-q")).exit_code == EXIT_INPUT
+
+
+@pytest.mark.slow
+def test_without_a_prefect_server_a_temporary_one_records_the_run_and_goes(tmp_path, ledger_inbox):
+    """No PREFECT_API_URL: the CLI starts Prefect's temporary server itself and stops it when done."""
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "crm-etl"), *_run_args(ledger_inbox, tmp_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stage publish:" in result.stderr
+    with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+    assert "Error logging to API" not in result.stderr  # logs were sent before the server stopped
+
+
+def test_a_configuration_error_is_reported_before_anything_starts(tmp_path, ledger_inbox):
+    import shutil
+
+    from schemas import SCHEMAS_DIR
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (schemas / "segments.yaml").write_text("rfm: [\n", encoding="utf-8")
+    # No Prefect harness: the error comes before Prefect or GX would be needed.
+    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path, "--schemas", str(schemas)))
+    assert result.exit_code == EXIT_INPUT
+    assert "configuration error" in result.output and "segments.yaml" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "crm.duckdb").exists()
