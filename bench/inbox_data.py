@@ -788,6 +788,7 @@ class _Writer:
         plan = self.plan
         path = self.directory / "web_forms.jsonl"
         shanghai = dt.timezone(dt.timedelta(hours=8))
+        broken = 0
         with path.open("w", encoding="utf-8", newline="\n") as handle:
             for k, (c, ordinal) in enumerate(_chunks(plan.web_company, plan.web_ordinal)):
                 first, _, area, landline, *_ = self.companies.profile(c)
@@ -828,8 +829,9 @@ class _Writer:
                 if rng.random() < 0.002:
                     line = line[: len(line) // 2]  # the export was cut mid-record
                     self.counts["garbage_rows"] += 1
+                    broken += 1
                 handle.write(line + "\n")
-        self.counts["web_forms"] = plan.web_company.size
+        self.counts["web_forms"] = plan.web_company.size - broken
 
 
 def write_inbox(directory: Path, rows: int, seed: int = 7) -> dict[str, int]:
