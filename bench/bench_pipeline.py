@@ -263,6 +263,22 @@ def published_facts(db: Path) -> dict[str, Any]:
             "GROUP BY ALL ORDER BY n DESC, source_file, source_sheet",
             [facts["run_id"]],
         ).fetchall()
+        facts["sheets"] = con.execute(
+            "SELECT source_file, source_sheet, source_spec, rows_read, status FROM run_files WHERE run_id = ? "
+            "ORDER BY source_file, source_sheet",
+            [facts["run_id"]],
+        ).fetchall()
+        # Where the file's bytes go: persistent blocks per table (a block holds segments of one table).
+        block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0]
+        blocks = []
+        for (table,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        ).fetchall():
+            used = con.execute(
+                f"SELECT count(DISTINCT block_id) FROM pragma_storage_info('{table}') WHERE persistent"
+            ).fetchall()[0][0]
+            blocks.append((table, used * block_size))
+        facts["table_bytes"] = sorted(blocks, key=lambda item: -item[1])
         if "run_stages" in tables:
             columns = {row[0] for row in con.execute("DESCRIBE run_stages").fetchall()}
             order = "position" if "position" in columns else "rowid"
@@ -338,10 +354,8 @@ def main(argv: list[str] | None = None) -> None:
     from inbox_data import cached_inbox, parse_rows
 
     rows = parse_rows(args.rows)
-    start = time.perf_counter()
     inbox, counts = cached_inbox(rows, args.seed)
-    generated = counts.get("generated_seconds")
-    how = f"generated in {generated:.1f} s" if generated and time.perf_counter() - start > 1 else "reused"
+    how = f"generated in {counts['generated_seconds']:.1f} s" if counts.get("generated_now") else "reused"
     inbox_bytes = int(counts["bytes"])
     print(f"inbox {inbox} ({how}): {counts['data_rows']:,} data rows in {counts['files']} files, "
           f"{inbox_bytes / MIB:.1f} MiB; {counts['companies']:,} companies generated", flush=True)  # fmt: skip
@@ -427,8 +441,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"rows read {facts['rows_read']:,}, loaded {facts['rows_loaded']:,}, quarantined "
               f"{facts['rows_quarantined']:,}; orders {facts['orders']:,}, interactions {facts['interactions']:,}; "
               f"records merged {facts['records_merged']:,}; failed files {facts['failed']}")  # fmt: skip
+        for file, sheet, spec, read, status in facts["sheets"]:
+            print(
+                f"  read {read or 0:>9,}  {status:<7} {spec or '-':<24} {file}{' [' + sheet + ']' if sheet else ''}"
+            )
         for file, sheet, reason, n in facts["quarantine"]:
             print(f"  quarantined {n:>7,}  {reason:<22} {file}{' [' + sheet + ']' if sheet else ''}")
+        largest = ", ".join(f"{t} {b / MIB:.1f}" for t, b in facts["table_bytes"][:6] if b)
+        print(f"DuckDB file by table (MiB of blocks): {largest}")
     print()
     if facts["stages"] is None:
         print("per-stage times: not recorded by this version")
