@@ -17,7 +17,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.flows.processes import RUN_SPECIFIC  # noqa: E402
+from tests.flows.processes import RUN_SPECIFIC
 
 
 def table_digests(db: Path) -> dict[str, tuple[int, str]]:
