@@ -33,6 +33,12 @@ CURRENT_STATE_TABLES = [
 ]
 
 
+def arrow_view(frame: pl.DataFrame) -> Any:
+    """The frame as Arrow for DuckDB to scan, without copying: polars' string views pass as they are
+    (the oldest Arrow level would copy every string into a large_string column first)."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
 class PublishError(RuntimeError):
     """The staged result could not be written or published; the published file is untouched."""
 
@@ -54,8 +60,9 @@ class StagedDatabase:
     killed at any point leaves it byte for byte as it was.
     """
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, memory_limit: str | None = None) -> None:
         self.target = target
+        self.memory_limit = memory_limit
         self.path = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
         self.con: duckdb.DuckDBPyConnection | None = None
         self.existed = target.exists()
@@ -80,7 +87,10 @@ class StagedDatabase:
             self._cleanup()
             raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc
         try:
-            self.con = duckdb.connect(str(self.path))
+            settings: dict[str, str | bool | int | float | list[str]] = (
+                {"memory_limit": self.memory_limit} if self.memory_limit else {}
+            )
+            self.con = duckdb.connect(str(self.path), config=settings)
             self.con.execute((SCHEMAS_DIR / "tables.sql").read_text(encoding="utf-8"))
             latest = self.con.execute(
                 "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
@@ -117,7 +127,7 @@ class StagedDatabase:
         """Append a frame to a table, matching columns by name."""
         con = self.connection
         view = f"_frame_{table}"
-        con.register(view, frame.to_arrow())
+        con.register(view, arrow_view(frame))
         try:
             columns = ", ".join(f'"{c}"' for c in frame.columns)
             con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")

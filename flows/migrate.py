@@ -68,8 +68,8 @@ def migrate(
         remove_leftovers(run.db)
         snapshots.remove_leftovers()
         reviews, read = _extract(run)
-        with StagedDatabase(run.db) as staged:
-            extracted, versions = combine_inputs(staged, read.extracts, run.config, run.run_id)
+        with StagedDatabase(run.db, run.config.runs.duckdb_memory_limit) as staged:
+            extracted, versions = combine_inputs(staged, read.take_extracts(), run.config, run.run_id)
             extracted.cached = read.cached
             cleaned = clean(extracted, cleaning_tables(run.config, run.as_of))
             matched = link(cleaned, run.config, steward_decisions(staged, reviews))
@@ -77,9 +77,11 @@ def migrate(
             customers_before = int(staged.query("SELECT count(*) AS n FROM customers")["n"][0])
             with staged.transaction():
                 written = stage(staged, run, resolved, cleaned, extracted, versions, reviews)
+                # Written into the working copy: the later stages read it there, not from memory.
+                del matched, resolved, cleaned
                 tag(staged, run)
                 validation = validate(staged, run, suites, extracted)
-                summary = summarise(run, extracted, resolved, written, customers_before, validation)
+                summary = summarise(run, extracted, written, customers_before, validation)
                 record_run(
                     staged,
                     summary,

@@ -134,6 +134,11 @@ class InboxRead:
     cached: list[str]
     cache_keys: list[str]
 
+    def take_extracts(self) -> list[FileExtract]:
+        """The files' extracts, handed over: this object no longer holds their frames."""
+        taken, self.extracts = self.extracts, []
+        return taken
+
 
 def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] = ()) -> InboxRead:
     """Read every file in the inbox, one cached and retried task per file; unreadable files are outcomes.

@@ -43,7 +43,7 @@ from cleaners.match_review import (
 )
 from flows.extract import _sha256, discover_inputs
 from flows.handouts import _Sheet
-from flows.load import StagedDatabase
+from flows.load import StagedDatabase, arrow_view
 from schemas import Config
 
 log = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ def _account_rows(staged: StagedDatabase, lineage: pl.DataFrame) -> None:
     if lineage.is_empty():
         return
     read = staged.query("SELECT source_file, source_sheet, source_row FROM _rows_read")
-    staged.connection.register("_rows_read", pl.concat([read, lineage.cast(read.schema)]).to_arrow())
+    staged.connection.register("_rows_read", arrow_view(pl.concat([read, lineage.cast(read.schema)])))
 
 
 _IDENTITY_COLUMNS = ("left_source_system", "left_source_key", "right_source_system", "right_source_key")

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cleaners.customers import ResolvedCustomers
 from cleaners.quality import CheckResult
 from flows.extract import ExtractResult
 from flows.load import StagedDatabase
@@ -64,14 +63,13 @@ class RunSummary:
 def summarise(
     run: Run,
     extracted: ExtractResult,
-    resolved: ResolvedCustomers,
     staged: StagedResult,
     customers_before: int,
     validation: ValidationRun,
 ) -> RunSummary:
     """The run's summary: what it read, loaded, merged, quarantined and checked, file by file."""
     counts = staged.counts
-    loaded_customer_records = resolved.records.height
+    loaded_customer_records, customers = counts["customer_records"], counts["customers"]
     checks = validation.checks
     return RunSummary(
         run_id=run.run_id,
@@ -84,8 +82,8 @@ def summarise(
         rows_loaded=loaded_customer_records + counts["orders"] + counts["interactions"],
         rows_quarantined=counts["quarantined"],
         customers_before=int(customers_before),
-        customers=resolved.golden.height,
-        records_merged=loaded_customer_records - resolved.golden.height,
+        customers=customers,
+        records_merged=loaded_customer_records - customers,
         orders=counts["orders"],
         interactions=counts["interactions"],
         quarantined_by_reason=counts["quarantined_by_reason"],

@@ -31,7 +31,7 @@ from cleaners.records import CleaningTables, clean_customers, clean_interactions
 from flows.extract import ExtractResult
 from flows.handouts import write_handouts
 from flows.inputs import store_inputs
-from flows.load import CURRENT_STATE_TABLES, StagedDatabase, create_row_placements, headers_before
+from flows.load import CURRENT_STATE_TABLES, StagedDatabase, arrow_view, create_row_placements, headers_before
 from flows.match_pairs import write_match_pairs
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
 from flows.report import Language, RenderedReport, render_run_report
@@ -268,7 +268,7 @@ def _write_current_state(
     )
     staged.insert("quarantine", quarantine)
     rows_read = pl.concat([_lineage_rows(f) for f in extracted.records.values()])
-    con.register("_rows_read", rows_read.to_arrow())
+    con.register("_rows_read", arrow_view(rows_read))
     failing = failing_files(
         rows_read,
         quarantine,
@@ -276,6 +276,8 @@ def _write_current_state(
         [f.source_file for f in extracted.files if f.status == "read"],
     )
     return {
+        "customer_records": resolved.records.height,
+        "customers": resolved.golden.height,
         "failing_files": failing.to_dicts(),
         "rows_read": rows_read.height,
         "orders": orders.filter(pl.col("reject_reason").is_null()).height,
@@ -370,7 +372,7 @@ def validate(
     """Run the expectation suites on the staged result (and the raw rows), then the report's figures."""
     con = staged.connection
     for record_type, frame in extracted.records.items():
-        con.register(f"raw_{record_type}", frame.to_arrow())
+        con.register(f"raw_{record_type}", arrow_view(frame))
     create_row_placements(staged, run.run_id)
     result = run_suites(
         con,

@@ -107,6 +107,8 @@ class RunSettings(BaseModel):
     read_retries: int = Field(ge=0, le=50)
     read_retry_delay_seconds: float = Field(ge=0)
     snapshots_keep: int = Field(ge=0)
+    # DuckDB's buffer memory for the run's working copy (a DuckDB size: "2GB", "800MB").
+    duckdb_memory_limit: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
 class MappingOverride(BaseModel):
