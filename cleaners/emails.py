@@ -104,7 +104,20 @@ def _is_placeholder(address: str) -> bool:
     return local in PLACEHOLDER_LOCALS or domain in PLACEHOLDER_DOMAINS
 
 
+# Plain ASCII addresses that email-validator always accepts (dot-atom local part, LDH labels, a
+# letters-only TLD): checked by this regex in a microsecond instead of 25 µs. Anything else (quotes,
+# Unicode, punycode, `--` in a label, a special-use TLD such as .local or .test, lengths near the
+# limits) goes to email-validator. tests/cleaners/test_emails.py checks the regex never accepts
+# an address email-validator refuses.
+SIMPLE_ADDRESS = re.compile(
+    r"(?=[^@]{1,64}@.{1,189}$)[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*"
+    r"@(?!.*--)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?!(?:arpa|invalid|local|localhost|onion|test)$)[a-z]{2,24}"
+)
+
+
 def _is_valid(address: str) -> bool:
+    if SIMPLE_ADDRESS.fullmatch(address):
+        return True
     try:
         validate_email(address, check_deliverability=False)
     except (EmailNotValidError, ValueError, UnicodeError):

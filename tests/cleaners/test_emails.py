@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners.emails import (
+    SIMPLE_ADDRESS,
     EMAIL_REASONS,
     OUTPUT_SCHEMA,
     PLACEHOLDER_DOMAINS,
@@ -172,3 +173,43 @@ def test_any_wrapped_address_unwraps_to_itself(
     out = normalise_emails(pl.Series([cell], dtype=pl.String))
     assert out["email"].to_list() == [address], cell
     assert out["email_reason"][0] in {None, "email_domain_typo"}, cell
+
+
+_LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+_NEAR_ADDRESSES = st.one_of(
+    # Built to pass the fast path (kept only when it does) ...
+    st.builds(
+        lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+        st.from_regex(r"[a-z0-9_+-]{1,8}(?:\.[a-z0-9_+-]{1,8}){0,3}", fullmatch=True),
+        st.lists(_LABEL, min_size=1, max_size=3),
+        st.from_regex(r"[a-z]{2,6}", fullmatch=True),
+    ),
+    # ... and near misses: dots, hyphens and digits wherever they may break an address.
+    st.from_regex(r"[a-z0-9_+.-]{1,70}@[a-z0-9.-]{1,70}\.[a-z0-9-]{1,8}", fullmatch=True),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_NEAR_ADDRESSES)
+def test_the_fast_path_accepts_only_what_email_validator_accepts(address: str):
+    from email_validator import validate_email
+
+    if SIMPLE_ADDRESS.fullmatch(address):
+        validate_email(address, check_deliverability=False)  # raises if the regex let a bad one through
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@b.local",
+        "a@b.test",
+        "a@xn--fsq.com",
+        "a@ab--cd.com",
+        "a..b@c.com",
+        ".a@c.com",
+        "a@-b.com",
+        "a@b.c0m",
+    ],
+)
+def test_what_the_fast_path_leaves_to_email_validator(address: str):
+    assert SIMPLE_ADDRESS.fullmatch(address) is None
