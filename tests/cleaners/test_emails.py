@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners.emails import (
-    SIMPLE_ADDRESS,
     EMAIL_REASONS,
     OUTPUT_SCHEMA,
     PLACEHOLDER_DOMAINS,
     PLACEHOLDER_LOCALS,
+    SIMPLE_ADDRESS,
     normalise_emails,
 )
 
