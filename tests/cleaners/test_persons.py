@@ -137,3 +137,23 @@ def test_properties(values: list[str | None]) -> None:
     assert both.tail(s.len()).rows() == out.reverse().rows()
     assert clean_person_names(out["name"])["name"].to_list() == out["name"].to_list()
     assert set(out["person_reason"].drop_nulls()) <= PERSON_REASONS
+
+
+# Characters of names, many with more than one reading (重 长 乐 行 朝 单 曾 解 查 覃) and many that
+# pair into dictionary phrases (长乐, 重阳, 朝阳, 建国), so both paths of han_pinyin are taken.
+_NAME_CHARS = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国庆长乐重阳朝行单解查区朴仇翟缪种薄盖"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=_NAME_CHARS, min_size=1, max_size=4),
+        st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=4),
+    )
+)
+def test_han_pinyin_reads_as_pypinyin_does(name: str):
+    from pypinyin import Style, lazy_pinyin
+
+    from cleaners.persons import han_pinyin
+
+    assert han_pinyin(name) == lazy_pinyin(name, style=Style.NORMAL)
