@@ -146,7 +146,7 @@ def _latin_tokens(text: str) -> list[str]:
 _HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _char_reading(char: str) -> str:
     return str(lazy_pinyin(char, style=Style.NORMAL)[0])
 
