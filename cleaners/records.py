@@ -19,7 +19,7 @@ from cleaners.lead_sources import LeadSourceVocabulary, normalise_lead_source
 from cleaners.mapping.headers import normalise_header
 from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
-from cleaners.rows import garbage_reason, placeholder_phone_issues
+from cleaners.rows import garbage_reason, placeholder_phone_issues, row_evidence
 from cleaners.text import clean_text
 
 LINEAGE = ["source_system", "source_spec", "source_file", "source_sheet", "source_row"]
@@ -119,7 +119,8 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         for c in raw.columns
         if c not in {*LINEAGE, *READ_SETTINGS, "extra", "raw", "extract_reason", "extract_detail"}
     ]
-    garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
+    evidence = row_evidence(raw, value_columns, tables.garbage_rows)
+    garbage = garbage_reason(raw, value_columns, tables.garbage_rows, evidence)
     person = clean_person_names(raw["contact_name"])
     phones = _combine_phones(
         normalise_phones(raw["mobile"], tables.phone_region),
@@ -207,7 +208,8 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         }
     )
     # A placeholder number (13800138000) on a row a company identifies is a doubt, not a rejection.
-    placeholder_phones = placeholder_phone_issues(raw, value_columns, tables.garbage_rows)
+    placeholder_phones = placeholder_phone_issues(raw, value_columns, tables.garbage_rows, evidence)
+    del evidence
     frame = frame.with_columns(
         pl.concat_list(_issues(reasons, {c: c for c in reasons.columns}), placeholder_phones).alias("issues")
     )

@@ -150,8 +150,18 @@ class _Evidence:
         return (pl.any_horizontal(marked) if marked else pl.lit(False)) | (weak & ~identified)
 
 
-def garbage_reason(
+def row_evidence(
     frame: pl.DataFrame, value_columns: Sequence[str], vocabulary: GarbageVocabulary
+) -> _Evidence:
+    """The normalised cells of every row, built once for `garbage_reason` and `placeholder_phone_issues`."""
+    return _Evidence(frame, value_columns, vocabulary)
+
+
+def garbage_reason(
+    frame: pl.DataFrame,
+    value_columns: Sequence[str],
+    vocabulary: GarbageVocabulary,
+    evidence: _Evidence | None = None,
 ) -> pl.Series:
     """Per row: `blank_row`, `totals_row`, `footer_row`, `note_row`, `test_record` or null.
 
@@ -161,7 +171,7 @@ def garbage_reason(
     row. Placeholder phones and emails make a test record only on a row nothing else
     identifies (see schemas/garbage_rows.yaml, loaded into `Config.garbage_rows`).
     """
-    evidence = _Evidence(frame, value_columns, vocabulary)
+    evidence = evidence or _Evidence(frame, value_columns, vocabulary)
     reason = (
         pl.when(evidence.filled == 0)
         .then(pl.lit("blank_row"))
@@ -179,7 +189,10 @@ def garbage_reason(
 
 
 def placeholder_phone_issues(
-    frame: pl.DataFrame, value_columns: Sequence[str], vocabulary: GarbageVocabulary
+    frame: pl.DataFrame,
+    value_columns: Sequence[str],
+    vocabulary: GarbageVocabulary,
+    evidence: _Evidence | None = None,
 ) -> pl.Series:
     """Per row, a `field:phone_placeholder_number` doubt for each placeholder phone (13800138000).
 
@@ -187,7 +200,7 @@ def placeholder_phone_issues(
     is no reason to quarantine, but a doubt for the row's issues. (Placeholder emails are
     already doubts: cleaners/emails.py reports `email_placeholder`.)
     """
-    evidence = _Evidence(frame, value_columns, vocabulary)
+    evidence = evidence or _Evidence(frame, value_columns, vocabulary)
     parts = [
         pl.when(flag).then(pl.lit(f"{column}:phone_placeholder_number"))
         for column, flag in zip(evidence.phones, evidence.placeholder_phone, strict=True)
