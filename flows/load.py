@@ -87,9 +87,14 @@ class StagedDatabase:
             self._cleanup()
             raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc
         try:
-            settings: dict[str, str | bool | int | float | list[str]] = (
-                {"memory_limit": self.memory_limit} if self.memory_limit else {}
-            )
+            # DuckDB's allocator (jemalloc) keeps what a big insert freed unless told to give it back:
+            # background threads return it to the system within a second or two.
+            settings: dict[str, str | bool | int | float | list[str]] = {
+                "allocator_background_threads": True,
+                "allocator_flush_threshold": "64MB",
+            }
+            if self.memory_limit:
+                settings["memory_limit"] = self.memory_limit
             self.con = duckdb.connect(str(self.path), config=settings)
             self.con.execute((SCHEMAS_DIR / "tables.sql").read_text(encoding="utf-8"))
             latest = self.con.execute(
