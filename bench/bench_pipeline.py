@@ -21,6 +21,7 @@ Targets (issue 13): ours ≤ 3× the floor's wall time; DuckDB file + cache ≤ 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -89,9 +90,16 @@ def _process_tree(root: int) -> list[int]:
 
 
 def run_measured(
-    command: list[str], stdout: Path, stderr: Path, env: dict[str, str] | None = None
+    command: list[str],
+    stdout: Path,
+    stderr: Path,
+    env: dict[str, str] | None = None,
+    time_limit: float | None = None,
 ) -> Measured:
-    """Run `command` from the repository root, output to files; sample its tree's memory until it ends."""
+    """Run `command` from the repository root, output to files; sample its tree's memory until it ends.
+
+    Past `time_limit` seconds the process is killed (exit code -9 in the result).
+    """
     main_peak = tree_peak = 0
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
@@ -99,6 +107,12 @@ def run_measured(
         while True:
             pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
+                break
+            if time_limit is not None and time.perf_counter() - start > time_limit:
+                for child in reversed(_process_tree(process.pid)):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, 9)
+                _, status, _ = os.wait4(process.pid, 0)
                 break
             main_peak = max(main_peak, _status_kb(process.pid, "VmHWM"))
             tree_peak = max(tree_peak, sum(_status_kb(p, "VmRSS") for p in _process_tree(process.pid)))
@@ -307,7 +321,9 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}×" if b else "-"
 
 
-def _peer(name: str, inbox: Path, work: Path, env: dict[str, str]) -> tuple[Measured, dict[str, Any]]:
+def _peer(
+    name: str, inbox: Path, work: Path, env: dict[str, str], time_limit: float | None = None
+) -> tuple[Measured, dict[str, Any]]:
     out = work / f"{name}.duckdb"
     command = [
         sys.executable,
@@ -319,7 +335,10 @@ def _peer(name: str, inbox: Path, work: Path, env: dict[str, str]) -> tuple[Meas
         "--out",
         str(out),
     ]
-    measured = run_measured(command, work / f"{name}.stdout", work / f"{name}.stderr", env)
+    measured = run_measured(command, work / f"{name}.stdout", work / f"{name}.stderr", env, time_limit)
+    if measured.exit_code == -9:
+        print(f"{name} did not finish within {time_limit:.0f} s: stopped", flush=True)
+        return measured, {}
     if measured.exit_code != 0:
         print(f"{name} failed (exit {measured.exit_code}):\n{_tail(measured.stderr)}", flush=True)
         return measured, {}
@@ -334,6 +353,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument(
+        "--peer-time-limit",
+        type=float,
+        default=1800,
+        help="stop a peer after this many seconds (default 1800)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (database, reports, logs)")
     parser.add_argument("--peer", choices=("floor", "splink"), help=argparse.SUPPRESS)
     parser.add_argument("--inbox", type=Path, help=argparse.SUPPRESS)
@@ -395,7 +420,7 @@ def main(argv: list[str] | None = None) -> None:
         floor = _peer("floor", inbox, work, env)
     splink: tuple[Measured, dict[str, Any]] | None = None
     if not args.skip_splink:
-        splink = _peer("splink", inbox, work, env)
+        splink = _peer("splink", inbox, work, env, args.peer_time_limit)
 
     print()
     print(f"## crm-etl run on {rows:,} rows (seed {args.seed}): inbox {inbox_bytes / MIB:.1f} MiB\n")
