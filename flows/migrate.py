@@ -72,13 +72,19 @@ def migrate(
             extracted, versions = combine_inputs(staged, read.take_extracts(), run.config, run.run_id)
             extracted.cached = read.cached
             cleaned = clean(extracted, cleaning_tables(run.config, run.as_of))
-            matched = link(cleaned, run.config, steward_decisions(staged, reviews))
-            resolved = dedupe(matched, previous_assignments(staged), run.config, run.as_of)
+            # Each stage's frames are handed on, not kept: what a later stage needs is in its input.
+            decisions = steward_decisions(staged, reviews)
+            resolved = dedupe(
+                link(cleaned.take_customers(), run.config, decisions),
+                previous_assignments(staged),
+                run.config,
+                run.as_of,
+            )
             customers_before = int(staged.query("SELECT count(*) AS n FROM customers")["n"][0])
             with staged.transaction():
                 written = stage(staged, run, resolved, cleaned, extracted, versions, reviews)
                 # Written into the working copy: the later stages read it there, not from memory.
-                del matched, resolved, cleaned
+                del resolved, cleaned
                 tag(staged, run)
                 validation = validate(staged, run, suites, extracted)
                 summary = summarise(run, extracted, written, customers_before, validation)

@@ -77,6 +77,11 @@ class Cleaned:
     def rows(self) -> int:
         return self.customers.height + self.orders.height + self.interactions.height
 
+    def take_customers(self) -> pl.DataFrame:
+        """The customer records, handed over to matching: from then on the matched records carry them."""
+        taken, self.customers = self.customers, self.customers.clear()
+        return taken
+
 
 @dataclass
 class StagedResult:
@@ -120,9 +125,9 @@ def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
 
 @task(name="link", cache_policy=NO_CACHE)
 @timed_stage("link", "records", lambda matched: matched.records.height)
-def link(cleaned: Cleaned, config: Config, decisions: pl.DataFrame | None = None) -> MatchedRecords:
+def link(customers: pl.DataFrame, config: Config, decisions: pl.DataFrame | None = None) -> MatchedRecords:
     """Match the customer records that are one company: candidate pairs scored, clustered (steward decisions honoured)."""
-    matched = match_records(cleaned.customers, config.dedupe, decisions)
+    matched = match_records(customers, config.dedupe, decisions)
     get_run_logger().info(
         "%d customer records matched: %d candidate pairs scored",
         matched.records.height,
