@@ -83,7 +83,9 @@ def _stage(name: str, figures: dict[str, Any], profile: bool) -> Iterator[None]:
             flush=True,
         )
         if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+                int(__import__("os").environ.get("NSTATS", "25"))
+            )
 
 
 def main(argv: list[str]) -> int:

@@ -140,10 +140,10 @@ class _Sheet:
         self.book.close()
 
 
-def _customers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = pl.from_arrow(
-        con.sql("SELECT * EXCLUDE (tags, field_sources, other_phones) FROM customers").arrow().read_all()
-    )
+def _customers(con: duckdb.DuckDBPyConnection, columns: Collection[str]) -> pl.DataFrame:
+    """The customers with only the columns a handout shows or chooses by (and customer_stage, shown as a type)."""
+    wanted = ", ".join(f'"{c}"' for c in dict.fromkeys(["customer_id", "owner", "customer_stage", *columns]))
+    frame = pl.from_arrow(con.sql(f"SELECT {wanted} FROM customers").arrow().read_all())
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -177,7 +177,7 @@ def write_worklists(
     con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, labels: dict[str, str] | None = None
 ) -> list[Path]:
     """`<folder>/<owner>.xlsx` for every owner with customers missing a required field."""
-    pending = worklist_customers(_customers(con))
+    pending = worklist_customers(_customers(con, WORKLIST_COLUMNS))
     written = []
     for (owner,), rows in pending.group_by("owner", maintain_order=True):
         written.append(write_worklist(folder / worklist_file_name(owner), owner, rows, run_id, labels))
@@ -192,7 +192,7 @@ def audit_seed(run_id: str) -> int:
 def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, share: float) -> Path:
     """A seeded random `share` of customers per owner, with blank columns for the checker's verdict."""
     seed = audit_seed(run_id)
-    sample = stratified_sample(_customers(con), "owner", share, seed, "customer_id").sort(
+    sample = stratified_sample(_customers(con, AUDIT_COLUMNS), "owner", share, seed, "customer_id").sort(
         "owner", "customer_id", nulls_last=True
     )
     fields = list(AUDIT_COLUMNS)
