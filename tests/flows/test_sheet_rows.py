@@ -88,7 +88,7 @@ def test_rows_read_back_as_written_cell_by_cell(tmp_path, to_fill_column):
 def test_text_xlsxwriter_would_change_is_written_cell_by_cell(tmp_path):
     long = pl.DataFrame({"text": ["x" * 40_000, "<r>raw</r>"]})
     assert not fits(long, ["text"])
-    sheet = _Sheet(tmp_path / "long.xlsx", "s", "title", ["文本"])
+    sheet = _Sheet(tmp_path / "long.xlsx", "s", "title", ["文本", "备注"])
     sheet.write_rows(long, ["text"], {})
     sheet.close(protect=False)
     values = [c.value for c in openpyxl.load_workbook(tmp_path / "long.xlsx")["s"]["A"]]
