@@ -172,9 +172,14 @@ def _activity_ctes(settings: Segments, as_of: dt.date) -> str:
     w = settings.rfm.window_months
     products = settings.products
     note = "concat_ws(' | ', content, feedback)"
+    # Each keyword group's text (lower case, its exclusions blanked) is computed once per interaction:
+    # inside the lambda it would be rebuilt for every keyword of the group.
+    keyword_texts = "".join(
+        f",\n            {_without('lowered', kw.exclude)} AS text_{name}"
+        for name, kw in settings.keywords.items()
+    )
     keyword_hits = ",\n".join(
-        f"        list_filter({_list_literal(kw.words)}, lambda w: contains({_without(f'lower({note})', kw.exclude)}, w))"
-        f" AS kw_{name}"
+        f"        list_filter({_list_literal(kw.words)}, lambda w: contains(text_{name}, w)) AS kw_{name}"
         for name, kw in settings.keywords.items()
     )
     keyword_stats = ",\n".join(
@@ -232,12 +237,18 @@ catalogue AS (
     WHERE length(name) >= {products.min_name_length}
 ),
 acts AS (
-    SELECT customer_id, "date" AS day, channel, source_file, source_sheet, source_row,
-        {note} AS note,
+    SELECT customer_id, day, channel, source_file, source_sheet, source_row, note,
 {keyword_hits}{"," if keyword_hits else ""}
-        list_filter(catalogue.names, lambda p: contains(lower({note}), lower(p))) AS products_hit
-    FROM interactions, catalogue
-    WHERE customer_id IS NOT NULL AND ("date" IS NULL OR "date" <= {day})
+        list_filter(catalogue.names, lambda p: contains(lowered, lower(p))) AS products_hit
+    FROM (
+        SELECT *{keyword_texts}
+        FROM (
+            SELECT customer_id, "date" AS day, channel, source_file, source_sheet, source_row,
+                {note} AS note, lower({note}) AS lowered
+            FROM interactions
+            WHERE customer_id IS NOT NULL AND ("date" IS NULL OR "date" <= {day})
+        )
+    ), catalogue
 ),
 activity AS (
     SELECT customer_id,

@@ -16,6 +16,12 @@ HEADLINE = ""
 WORKLIST_SYSTEM = "worklist"
 
 
+def kpi_customer_columns(completeness_fields: Sequence[str]) -> list[str]:
+    """The columns of `customers` that `run_kpis` and `follow_up_status` read (`contact` is mobile or phone)."""
+    read = ["customer_id", "customer_type", "owner", "first_contact_date", "mobile", "phone", "completeness"]
+    return list(dict.fromkeys([*read, "missing_fields", *(f for f in completeness_fields if f != "contact")]))
+
+
 def follow_up_status(
     customers: pl.DataFrame,
     interactions: pl.DataFrame,

@@ -46,6 +46,12 @@ def columns_to_fill(missing_fields: Sequence[str]) -> list[str]:
     return columns
 
 
+def filled_by(column: str) -> set[str]:
+    """The missing required fields that make a rep fill in this worklist column (`columns_to_fill`)."""
+    fields = {column} if column not in FIELD_COLUMNS else set()
+    return fields | {field for field, columns in FIELD_COLUMNS.items() if column in columns}
+
+
 def worklist_customers(customers: pl.DataFrame) -> pl.DataFrame:
     """Customers missing a required field, with their values as a rep reads them, by owner then ID."""
     stage = pl.col("customer_stage").replace_strict(STAGE_LABELS, default=None, return_dtype=pl.String)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Sequence
+import io
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +13,27 @@ import duckdb
 import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from cleaners.kpis import stratified_sample
 from cleaners.worklists import (
+    FORMULA_PREFIXES,
     STAGE_LABELS,
     WORKLIST_COLUMNS,
-    columns_to_fill,
     file_safe,
+    filled_by,
     looks_like_formula,
     worklist_customers,
 )
+from flows.sheet_rows import DATE_FORMAT, Style, fits, insert_rows, rows_xml
 from flows.texts import messages
 from schemas import Config
 from schemas.contracts import Contracts, load_contracts
 
 UNASSIGNED = "未分配"
+# Rows built as one piece of XML at a time (bounds the memory they take).
+_ROWS_AT_ONCE = 20_000
 TO_FILL = "#FFF2CC"
 HEADER = "#D9E2EC"
 AUDIT_COLUMNS = {
@@ -57,9 +63,14 @@ class _Sheet:
 
     def __init__(self, path: Path, name: str, title: str, headers: Sequence[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.columns = len(headers)
+        # The workbook is built in memory; close() writes it, with the rows write_rows built.
+        self.package = io.BytesIO()
+        self.rows: list[pl.Series] = []
         # Strings are never turned into formulas, numbers or links: what a cell held is what is written.
         self.book = xlsxwriter.Workbook(
-            str(path),
+            self.package,
             {
                 "constant_memory": True,
                 "strings_to_formulas": False,
@@ -72,10 +83,12 @@ class _Sheet:
         for index, header in enumerate(headers):
             self.ws.set_column(index, index, max(12, min(28, len(header) * 2 + 6)))
         self.ws.freeze_panes(2, 2)
-        self.ws.merge_range(
-            0, 0, 0, len(headers) - 1, title, self.book.add_format({"bold": True, "font_size": 12})
-        )
+        title_format = self.book.add_format({"bold": True, "font_size": 12})
+        self.ws.merge_range(0, 0, 0, len(headers) - 1, title, title_format)
         header_format = self.book.add_format({"bold": True, "bg_color": HEADER})
+        # Title and header styles first in the workbook's style table, as when rows were written cell by cell.
+        title_format._get_xf_index()
+        header_format._get_xf_index()
         for index, header in enumerate(headers):
             self.ws.write_string(1, index, header, header_format)
         self.row = 2
@@ -96,9 +109,41 @@ class _Sheet:
             self.formats[key] = self.book.add_format(properties)
         return self.formats[key]
 
+    def _style_index(self, style: Style) -> int | None:
+        fmt = self._format(*style)
+        return None if fmt is None else int(fmt._get_xf_index())
+
+    def write_rows(
+        self,
+        frame: pl.DataFrame,
+        columns: Sequence[str],
+        to_fill: Mapping[int, pl.Expr],
+        formats: Mapping[int, str] | None = None,
+    ) -> None:
+        """Write a frame's `columns` (in sheet order) as `write_row` would, built column by column.
+
+        `to_fill`: per column index, an expression over `frame`: whether a row's cell is one to fill in.
+        """
+        formats = dict(formats or {})
+        if not fits(frame, columns):  # text xlsxwriter truncates or passes through, NaN: cell by cell
+            names = [f"_fill_{i}" for i in to_fill]
+            flags = [e.fill_null(value=False).alias(n) for n, e in zip(names, to_fill.values(), strict=True)]
+            for row in frame.with_columns(flags).select(*columns, *names).iter_rows():
+                fill = {i for i, f in zip(to_fill, row[len(columns) :], strict=True) if f}
+                self.write_row(row[: len(columns)], fill, formats)
+            return
+        for offset in range(0, frame.height, _ROWS_AT_ONCE):
+            part = frame.slice(offset, _ROWS_AT_ONCE)
+            first = self.row + 1  # 1-based
+            self.rows.append(
+                rows_xml(part, columns, first, to_fill, formats, self._style_index, FORMULA_PREFIXES)
+            )
+            self.row += part.height
+
     def write_row(
         self, values: Sequence[Any], to_fill: Collection[int] = (), formats: dict[int, str] | None = None
     ) -> None:
+        assert not self.rows, "a sheet's rows are written by write_rows or by write_row, not both"
         for column, value in enumerate(values):
             number_format = (formats or {}).get(column)
             if isinstance(value, list):
@@ -138,12 +183,18 @@ class _Sheet:
             # Without a password: it guards against slips, not against the rep.
             self.ws.protect("", {"format_columns": True, "autofilter": True})
         self.book.close()
+        self.package.seek(0)
+        if self.rows:
+            last = xl_rowcol_to_cell(self.row - 1, self.columns - 1)
+            insert_rows(self.package, self.path, "xl/worksheets/sheet1.xml", self.rows, last)
+        else:
+            self.path.write_bytes(self.package.getvalue())
 
 
-def _customers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = pl.from_arrow(
-        con.sql("SELECT * EXCLUDE (tags, field_sources, other_phones) FROM customers").arrow().read_all()
-    )
+def _customers(con: duckdb.DuckDBPyConnection, columns: Collection[str]) -> pl.DataFrame:
+    """The customers with only the columns a handout shows or chooses by (and customer_stage, shown as a type)."""
+    wanted = ", ".join(f'"{c}"' for c in dict.fromkeys(["customer_id", "owner", "customer_stage", *columns]))
+    frame = pl.from_arrow(con.sql(f"SELECT {wanted} FROM customers").arrow().read_all())
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -162,12 +213,16 @@ def write_worklist(
         f"补录清单 · {owner or UNASSIGNED} · 运行 {run_id} · 请只填写黄色单元格，填好后放回收件箱",
         [WORKLIST_COLUMNS[f] for f in fields],
     )
-    dates = {fields.index("first_contact_date"): "yyyy-mm-dd"}
-    for record in rows.iter_rows(named=True):
-        missing = record["missing_fields"] or []
-        to_fill = {fields.index(c) for c in columns_to_fill(missing)}
-        record["missing_fields"] = [(labels or {}).get(f, f) for f in missing]
-        sheet.write_row([record.get(f) for f in fields], to_fill, dates)
+    dates = {fields.index("first_contact_date"): DATE_FORMAT}
+    missing = pl.col("missing_fields")
+    flags = [
+        missing.list.eval(pl.element().is_in(sorted(filled_by(c)))).list.any().alias(f"_fill_{c}")
+        for c in fields
+    ]
+    shown = rows.with_columns(*flags).with_columns(
+        missing.list.eval(pl.element().replace(labels or {})).list.join("、").alias("missing_fields")
+    )
+    sheet.write_rows(shown, fields, {i: pl.col(f"_fill_{c}") for i, c in enumerate(fields)}, dates)
     sheet.choices(fields.index("customer_type"), list(STAGE_LABELS.values()))
     sheet.close(protect=True)
     return path
@@ -177,7 +232,7 @@ def write_worklists(
     con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, labels: dict[str, str] | None = None
 ) -> list[Path]:
     """`<folder>/<owner>.xlsx` for every owner with customers missing a required field."""
-    pending = worklist_customers(_customers(con))
+    pending = worklist_customers(_customers(con, WORKLIST_COLUMNS))
     written = []
     for (owner,), rows in pending.group_by("owner", maintain_order=True):
         written.append(write_worklist(folder / worklist_file_name(owner), owner, rows, run_id, labels))
@@ -192,7 +247,7 @@ def audit_seed(run_id: str) -> int:
 def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, share: float) -> Path:
     """A seeded random `share` of customers per owner, with blank columns for the checker's verdict."""
     seed = audit_seed(run_id)
-    sample = stratified_sample(_customers(con), "owner", share, seed, "customer_id").sort(
+    sample = stratified_sample(_customers(con, AUDIT_COLUMNS), "owner", share, seed, "customer_id").sort(
         "owner", "customer_id", nulls_last=True
     )
     fields = list(AUDIT_COLUMNS)
@@ -202,12 +257,14 @@ def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, 
         f"抽检样本 · 运行 {run_id} · 每位负责人随机抽取 {share:.0%}（种子 {seed}）· 共 {sample.height} 个客户",
         [AUDIT_COLUMNS[f] for f in fields] + AUDIT_ANSWERS,
     )
-    answers = set(range(len(fields), len(fields) + len(AUDIT_ANSWERS)))
-    formats = {fields.index("completeness"): "0%"}
-    for record in sample.iter_rows(named=True):
-        if record.get("customer_stage") in STAGE_LABELS:
-            record["customer_type"] = STAGE_LABELS[record["customer_stage"]]
-        sheet.write_row([record.get(f) for f in fields] + [None] * len(AUDIT_ANSWERS), answers, formats)
+    stage = pl.col("customer_stage").replace_strict(STAGE_LABELS, default=None, return_dtype=pl.String)
+    blanks = [f"_answer_{i}" for i in range(len(AUDIT_ANSWERS))]
+    shown = sample.with_columns(
+        pl.coalesce(stage, pl.col("customer_type")).alias("customer_type"),
+        *(pl.lit(None, dtype=pl.String).alias(b) for b in blanks),
+    )
+    answers = {i: pl.lit(value=True) for i in range(len(fields), len(fields) + len(AUDIT_ANSWERS))}
+    sheet.write_rows(shown, fields + blanks, answers, {fields.index("completeness"): "0%"})
     sheet.choices(len(fields), ["正确", "有误"])
     sheet.close(protect=False)
     return path

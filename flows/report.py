@@ -14,6 +14,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from cleaners.codes import CODE_REASONS
 from cleaners.mapping.drift import schema_drift
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
 from flows.handouts import worklist_file_name
@@ -26,6 +27,8 @@ from schemas.suites import ReportSettings
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 TREND_RUNS = 12
 DATA_DOCS = "gx-data-docs"
+# The issue reasons of values no code table knows, as a SQL list.
+UNMAPPED = "(" + ", ".join(f"'{reason}'" for reason in sorted(CODE_REASONS)) + ")"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -283,14 +286,17 @@ def report_data(
                FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC, field""",
         ),
         # Values no table in schemas/ knows, with how often they came: what to add to the tables.
+        # Only the records with such an issue are unnested with their (large) record JSON.
         "unmapped_values": _rows(
             con,
-            """SELECT field, json_extract_string(record, '$.' || field || '_text') AS value, count(*) AS n,
+            f"""SELECT field, json_extract_string(record, '$.' || field || '_text') AS value, count(*) AS n,
                       string_agg(DISTINCT source_file, ', ') AS files
                FROM (SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason,
                             record, source_file
-                     FROM customer_sources, unnest(issues) AS t(issue))
-               WHERE reason IN ('industry_unmapped', 'customer_type_unmapped')
+                     FROM (SELECT issues, record, source_file FROM customer_sources
+                           WHERE list_bool_or([split_part(i, ':', 2) IN {UNMAPPED} for i in issues])),
+                          unnest(issues) AS t(issue))
+               WHERE reason IN {UNMAPPED}
                GROUP BY ALL ORDER BY field, n DESC, value""",
         ),
         "unmapped_headers": _rows(

@@ -434,13 +434,21 @@ def _shown(column: str, value: Any) -> Any:
 
 
 def _record_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The shown fields of the records on either side of a queued pair (the others are never joined)."""
     frame = pl.from_arrow(
         con.sql(
-            """SELECT source_file, source_sheet, source_row,
+            """WITH queued AS (
+                   SELECT left_source_file AS f, left_source_sheet AS s, left_source_row AS r
+                   FROM match_review WHERE status = 'queued'
+                   UNION SELECT right_source_file, right_source_sheet, right_source_row
+                   FROM match_review WHERE status = 'queued'
+               )
+               SELECT source_file, source_sheet, source_row,
                       record->>'customer_name' AS customer_name, record->>'contact_name' AS contact_name,
                       record->>'mobile' AS mobile, record->>'email' AS email, record->>'phone' AS phone,
                       record->>'city' AS city, record->>'industry' AS industry
-               FROM customer_sources"""
+               FROM customer_sources
+               SEMI JOIN queued ON source_file = f AND source_sheet = s AND source_row = r"""
         )
         .arrow()
         .read_all()

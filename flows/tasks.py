@@ -24,7 +24,7 @@ from cleaners.customers import (
     quarantine_rows,
 )
 from cleaners.file_yield import failing_files
-from cleaners.kpis import follow_up_status, run_kpis
+from cleaners.kpis import follow_up_status, kpi_customer_columns, run_kpis
 from cleaners.linking import link_to_customers
 from cleaners.mapping.drift import schema_drift
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
@@ -405,7 +405,8 @@ def validate(
 def measure(staged: StagedDatabase, run: Run) -> pl.DataFrame:
     """Compute the report's figures of this run (completeness, merges, bad phones, overdue follow-ups …)."""
     settings = run.contracts.report
-    customers = staged.query("SELECT * EXCLUDE (tags, field_sources, other_phones) FROM customers")
+    columns = ", ".join(f'"{c}"' for c in kpi_customer_columns(run.config.pipeline.completeness_fields))
+    customers = staged.query(f"SELECT {columns} FROM customers")
     follow_ups = follow_up_status(
         customers,
         staged.query("SELECT customer_id, date FROM interactions"),

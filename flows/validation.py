@@ -157,7 +157,9 @@ def read_batch(con: duckdb.DuckDBPyConnection, suite: BuiltSuite) -> pd.DataFram
         relation = con.sql(sql)
     except duckdb.Error as exc:
         raise ConfigError(f"{suite.spec.path}: columns: {str(exc).splitlines()[0]}") from exc
-    return relation.arrow().read_all().to_pandas()
+    # One chunk per column: GX filters the whole batch once per expectation, and pyarrow's take
+    # over DuckDB's several chunks is four times slower.
+    return relation.arrow().read_all().combine_chunks().to_pandas()
 
 
 def _plain(value: Any) -> Any:

@@ -106,3 +106,45 @@ def test_tag_input_joins_customers_and_features(con):
     assert columns.count("customer_id") == 1
     assert {"industry_code", "employee_count", "revenue", "churn_risk"} <= set(columns)
     assert not {"tags", "tag_line", "tier"} & set(columns)
+
+
+def test_tags_set_inside_a_transaction_on_a_keyed_table_keep_its_shape():
+    # The flow tags customers (a primary key, column comments) inside the run's transaction.
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE customers (customer_id VARCHAR PRIMARY KEY, industry_code VARCHAR, employee_count INT,"
+        " completeness DOUBLE, tags VARCHAR[], tag_line VARCHAR, tier VARCHAR)"
+    )
+    con.execute("COMMENT ON COLUMN customers.tags IS '标签'")
+    con.execute(
+        "CREATE TABLE customer_features (customer_id VARCHAR, revenue DOUBLE, is_new BOOLEAN,"
+        " price_mentions INT, churn_risk BOOLEAN, note VARCHAR)"
+    )
+    con.execute("BEGIN")
+    con.execute(
+        "INSERT INTO customers VALUES ('a', 'C', 80, 1.0, NULL, NULL, NULL), ('b', NULL, NULL, 0.5, NULL, NULL, NULL)"
+    )
+    con.execute("INSERT INTO customer_features VALUES ('a', 192000, false, 0, false, NULL)")
+    con.execute(tag_input_sql())
+    con.execute(tag_update_sql(RULES, GROUPS, SLOTS))
+    con.execute("COMMIT")
+    rows = con.execute("SELECT customer_id, tags, tag_line FROM customers ORDER BY 1").fetchall()
+    # 'b' has no features row: its tags are left as they were.
+    assert rows == [("a", ["制造业", "中小客户", "高价值"], "制造业-中小客户-高价值"), ("b", None, None)]
+    columns = con.execute(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'customers'"
+    ).fetchall()
+    assert [c for c, _ in columns] == [
+        "customer_id",
+        "industry_code",
+        "employee_count",
+        "completeness",
+        "tags",
+        "tag_line",
+        "tier",
+    ]
+    assert dict(columns)["tags"] == "标签"
+    assert (
+        "PRIMARY KEY"
+        in con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'customers'").fetchone()[0]
+    )

@@ -3,7 +3,14 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from cleaners.worklists import columns_to_fill, file_safe, looks_like_formula, worklist_customers
+from cleaners.worklists import (
+    WORKLIST_COLUMNS,
+    columns_to_fill,
+    file_safe,
+    filled_by,
+    looks_like_formula,
+    worklist_customers,
+)
 from schemas import load_config
 
 
@@ -74,3 +81,9 @@ def test_worklist_headers_are_the_worklist_source_aliases():
     mapped = {field: lookup.get(normalise_header(header)) for field, header in WORKLIST_COLUMNS.items()}
     assert mapped["customer_id"] == "legacy_id"
     assert all(value is not None for value in mapped.values())
+
+
+@pytest.mark.parametrize("field", ["contact", "mobile", "phone", "industry", "owner", "not_a_column"])
+def test_filled_by_inverts_columns_to_fill(field):
+    for column in WORKLIST_COLUMNS:
+        assert (field in filled_by(column)) == (column in columns_to_fill([field]))
