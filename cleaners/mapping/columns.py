@@ -132,9 +132,11 @@ def name_candidates(
             found.append(Candidate(target, CLARIFIED, "alias+hint"))
     for target, specs in vocab.exact.get(key, {}).items():
         found.append(Candidate(target, EXACT_OTHER, "alias", frozenset(specs)))
-    for pattern, target in vocab.conventions:
-        if pattern.search(words) or pattern.search(key):
-            found.append(Candidate(target, CONVENTION, "convention"))
+    joined = vocab.any_convention
+    if joined is None or joined.search(words) or joined.search(key):
+        for pattern, target in vocab.conventions:
+            if pattern.search(words) or pattern.search(key):
+                found.append(Candidate(target, CONVENTION, "convention"))
     for position, alternative in enumerate(parsed.alternatives):
         for target in vocab.exact.get(alternative, {}):
             found.append(Candidate(target, ALTERNATIVE - 0.02 * min(position, 1), "alternative"))

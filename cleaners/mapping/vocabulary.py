@@ -46,6 +46,9 @@ class Vocabulary:
         default_factory=dict
     )  # key -> field (the first spec's, if several)
     conventions: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    # All conventions as one pattern: a header it does not find in needs no look at each (None
+    # when they cannot be joined: capturing groups or inline flags).
+    any_convention: re.Pattern[str] | None = None
     ignore: list[re.Pattern[str]] = field(default_factory=list)
     composites: list[tuple[re.Pattern[str], str, str]] = field(default_factory=list)
     contacts_evidence: list[re.Pattern[str]] = field(default_factory=list)
@@ -97,6 +100,7 @@ class Vocabulary:
         for target, patterns in self.rules.conventions.get(self.record_type, {}).items():
             if target in self.fields:
                 self.conventions += [(re.compile(p), target) for p in patterns]
+        self.any_convention = _joined([p for p, _ in self.conventions])
         self.ignore = [re.compile(p) for p in self.rules.ignore]
         self.contacts_evidence = [re.compile(p) for p in self.rules.contacts_evidence]
         self.contacts_account_ref = [re.compile(p) for p in self.rules.contacts_account_ref]
@@ -139,6 +143,16 @@ class Vocabulary:
             or key in self._generic_words
             or key in self._prefix_words
         )
+
+
+def _joined(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One pattern that finds a match wherever one of `patterns` does, if they can be joined."""
+    if not patterns or any(p.groups or p.flags != re.UNICODE for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None
 
 
 def build_vocabularies(
