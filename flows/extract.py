@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -186,10 +187,28 @@ class ExtractResult:
 
 @dataclass
 class FileExtract:
-    """One input file read: its outcome and its raw record frames per record type."""
+    """One input file read: its outcome and its raw record frames per record type.
+
+    Pickled (the extraction cache, flows/reading.py) with its frames as zstd-compressed
+    Parquet: a tenth of the bytes of polars' own pickling (Arrow IPC, uncompressed), and as
+    fast to read back.
+    """
 
     outcome: FileOutcome
     records: dict[RecordType, pl.DataFrame] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "records": {t: _parquet(f) for t, f in self.records.items()}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.outcome = state["outcome"]
+        self.records = {t: pl.read_parquet(io.BytesIO(data)) for t, data in state["records"].items()}
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    return buffer.getvalue()
 
 
 def input_order(source_file: str) -> tuple[str, ...]:
