@@ -53,14 +53,14 @@ class Vocabulary:
     composites: list[tuple[re.Pattern[str], str, str]] = field(default_factory=list)
     contacts_evidence: list[re.Pattern[str]] = field(default_factory=list)
     contacts_account_ref: list[re.Pattern[str]] = field(default_factory=list)
-    # Worked out once, not per header matched: the aliases that are no generic word (Chinese, other),
-    # the alias key -> field choices of fuzzy matching (the last spec's), the keys typos are sought in.
+    # Worked out once, not per header matched. The aliases that are no generic word (Chinese,
+    # other); every piece of a Chinese alias key and the word sequences of the other aliases (a
+    # header none of whose tails is among them contains no alias, and no piece of it one).
     cjk_aliases: list[SpecificAlias] = field(default_factory=list)
     latin_aliases: list[SpecificAlias] = field(default_factory=list)
-    # Every piece of a Chinese alias key, and the word sequences of the other aliases: a header
-    # none of whose tails is among them contains no alias, and no piece of it one.
     cjk_alias_pieces: frozenset[str] = frozenset()
     latin_alias_words: frozenset[tuple[str, ...]] = frozenset()
+    # The alias key -> field choices of fuzzy matching (the last spec's), the keys typos are sought in.
     choices: dict[str, str] = field(default_factory=dict)
     choice_keys: list[str] = field(default_factory=list)
     typo_keys: list[str] = field(default_factory=list)
