@@ -30,6 +30,8 @@ _JSON_ESCAPES = {chr(c): f"\\u{c:04x}" for c in range(0x20)} | {
     "\r": "\\r",
     "\t": "\\t",
 }
+# A character str.strip() keeps: a cell without one is blank.
+_NOT_WHITESPACE = "[^" + "".join(f"\\x{{{ord(c):X}}}" for c in STR_WHITESPACE) + "]"
 # Floats whose repr() is plain decimal, as polars writes them too: 1e-4 <= |x| < 1e16.
 _PLAIN_FLOAT_MIN = 1e-4
 _PLAIN_FLOAT_MAX = 1e16
@@ -68,10 +70,10 @@ def _transposed(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 def column_cells(values: Sequence[Any]) -> CellColumn:
     """One column of cells of any types the readers give (str, float, int, bool, dates, None)."""
-    types = list(map(type, values))
-    kinds = set(types) - {type(None)}
+    kinds = set(map(type, values)) - {type(None)}
     if kinds <= {str}:
         return _strings(values)
+    types = list(map(type, values))
     empty = pl.Series([None] * len(values), dtype=pl.String)
     text, as_json, plain = empty, empty.clone(), empty.clone()
     for kind in kinds:
@@ -86,7 +88,7 @@ def column_cells(values: Sequence[Any]) -> CellColumn:
 
 def json_string(text: pl.Expr) -> pl.Expr:
     """Strings as JSON strings, escaped as json.dumps(..., ensure_ascii=False) does."""
-    return pl.lit('"') + text.str.replace_many(_JSON_ESCAPES) + pl.lit('"')
+    return pl.concat_str([pl.lit('"'), text.str.replace_many(_JSON_ESCAPES), pl.lit('"')])
 
 
 def json_objects(keys: Sequence[str], values: Sequence[pl.Expr]) -> pl.Expr:
@@ -101,15 +103,18 @@ def json_objects(keys: Sequence[str], values: Sequence[pl.Expr]) -> pl.Expr:
     pieces = []
     for index, key in enumerate(keys):
         same_key = members[key]
+        prefix = pl.lit(json.dumps(key, ensure_ascii=False) + ": ")
+        if len(same_key) == 1:
+            pieces.append(pl.concat_str([prefix, values[index]]))  # null where the value is
+            continue
         first_set = values[index].is_not_null()
         for earlier in same_key[: same_key.index(index)]:
             first_set = first_set & values[earlier].is_null()
-        value = pl.coalesce([values[i] for i in reversed(same_key)]) if len(same_key) > 1 else values[index]
-        prefix = json.dumps(key, ensure_ascii=False) + ": "
-        pieces.append(pl.when(first_set).then(pl.lit(prefix) + value))
+        value = pl.coalesce([values[i] for i in reversed(same_key)])
+        pieces.append(pl.when(first_set).then(pl.concat_str([prefix, value])))
     if not pieces:
         return pl.lit("{}")
-    return pl.lit("{") + pl.concat_str(pieces, separator=", ", ignore_nulls=True) + pl.lit("}")
+    return pl.concat_str([pl.lit("{"), pl.concat_str(pieces, separator=", ", ignore_nulls=True), pl.lit("}")])
 
 
 def json_arrays(values: Sequence[pl.Expr]) -> pl.Expr:
@@ -117,14 +122,14 @@ def json_arrays(values: Sequence[pl.Expr]) -> pl.Expr:
     if not values:
         return pl.lit(None, dtype=pl.String)
     joined = pl.concat_str(values, separator=", ", ignore_nulls=True)
-    return pl.when(joined != "").then(pl.lit("[") + joined + pl.lit("]"))
+    return pl.when(joined != "").then(pl.concat_str([pl.lit("["), joined, pl.lit("]")]))
 
 
 def _strings(values: Sequence[str | None]) -> CellColumn:
     cells = pl.Series(values, dtype=pl.String)
     cell = pl.col("cell")
     columns = pl.DataFrame({"cell": cells}).select(
-        text=pl.when(cell.str.strip_chars(STR_WHITESPACE) != "").then(cell),
+        text=pl.when(cell.str.contains(_NOT_WHITESPACE)).then(cell),
         json=pl.when(cell != "").then(json_string(cell)),
     )
     return CellColumn(columns["text"], columns["json"], cells)

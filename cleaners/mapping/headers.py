@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -117,36 +117,52 @@ def header_may_match(texts: pl.Series, key: str) -> pl.Series:
     A cheap test of a whole column before the few texts that pass are normalised: a text whose key
     holds a letter, digit or ideograph holds a character that NFKC and lower-casing turn into it.
     """
-    sources = _key_sources()
-    anchors = [c for c in key if c in sources]
+    anchors = {c for c in key if _is_anchor(c)}
     if not anchors:
         return texts.is_not_null()
-    # The two rarest of them in text, so that the fewest texts pass; a text of other blocks always does.
-    rarest = sorted(set(anchors), key=lambda c: -_COMMONNESS.get(c, len(_COMMONNESS)))[:2]
-    carries = [texts.str.contains(f"[{sources[anchor]}[^{_POLARS_CLASS}]]") for anchor in rarest]
+    # The rarest of them in text, so that the fewest texts pass (two when it is a letter or digit);
+    # a text of other blocks always does.
+    rarest = sorted(anchors, key=lambda c: -_COMMONNESS.get(c, len(_COMMONNESS)))
+    rarest = rarest[: 1 if rarest[0] not in _COMMONNESS else 2]
+    sources = _key_sources()
+    carries = [
+        texts.str.contains(f"[{_escaped(anchor)}{sources.get(anchor, '')}[^{_POLARS_CLASS}]]")
+        for anchor in rarest
+    ]
     return pl.select(pl.all_horizontal(carries)).to_series().fill_null(False)
 
 
 # Characters of keys, commonest in text first (an ideograph, not listed, is rarer than all).
 _COMMONNESS = {c: rank for rank, c in enumerate("0123456789etaoinshrdlcumwfgypbvkjxqz")}
+_IDEOGRAPHS = (0x3400, 0x4DBF), (0x4E00, 0x9FFF)
+
+
+def _is_anchor(char: str) -> bool:
+    return (char.isascii() and char.isalnum()) or 0x4E00 <= ord(char) <= 0x9FFF
+
+
+def _escaped(chars: Iterable[str]) -> str:
+    return "".join(f"\\x{{{ord(c):X}}}" for c in chars)
 
 
 @cache
 def _key_sources() -> dict[str, str]:
-    """For each ASCII letter and digit and each ideograph: the characters (of the blocks polars
-    normalises as Python does) whose compatibility decomposition, lower-cased, holds it, as `\\x{..}`.
+    """For each ASCII letter and digit and each ideograph: the other characters (of the blocks
+    polars normalises as Python does) whose compatibility decomposition, lower-cased, holds it.
 
     Composition never yields these characters, so a normalised text holds one only if the text
-    holds one of its sources.
+    holds it or one of its sources. (An ideograph decomposes to itself: those blocks are skipped.)
     """
     found: dict[str, set[str]] = {}
     for start, end in _POLARS_BLOCKS:
+        if (start, end) in _IDEOGRAPHS:
+            continue
         for code in range(start, end + 1):
             char = chr(code)
-            for part in set(unicodedata.normalize("NFKD", char).lower()):
-                if (part.isascii() and part.isalnum()) or 0x4E00 <= ord(part) <= 0x9FFF:
+            for part in set(unicodedata.normalize("NFKD", char).lower()) - {char}:
+                if _is_anchor(part):
                     found.setdefault(part, set()).add(char)
-    return {part: "".join(f"\\x{{{ord(c):X}}}" for c in sorted(chars)) for part, chars in found.items()}
+    return {part: _escaped(sorted(chars)) for part, chars in found.items()}
 
 
 def header_fingerprint(header: Sequence[Any]) -> str:
