@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from cleaners.garbage_vocabulary import GarbageVocabulary
-from cleaners.mapping.headers import normalise_header
+from cleaners.mapping.headers import header_may_match, normalise_header, normalised_headers
 
 # Free-text notes typed under or between records (matched after NFKC and lower-casing).
 NOTE_START = r"^\s*(备注|注意|注|说明|附注|提示|填表说明|note|notes|remark|remarks|ps)\s*[:：.、\s]"
@@ -211,30 +211,29 @@ def placeholder_phone_issues(
     return evidence.work.select(doubts.alias("phone_issues")).to_series()
 
 
-def repeated_header(rows: Sequence[Sequence[Any]], header: Sequence[Any]) -> list[bool]:
+def repeated_header(cells: pl.DataFrame, header: Sequence[Any]) -> pl.Series:
     """Per data row: is it the header row again (a sheet pasted under another, a printed page)?
 
-    A row is the header repeated when at least REPEATED_HEADER_MIN_CELLS of its filled
+    `cells` holds the data rows column by column, each cell as `str(cell)` (null for an empty
+    one). A row is the header repeated when at least REPEATED_HEADER_MIN_CELLS of its filled
     cells, and REPEATED_HEADER_MIN_SHARE of them, equal the header's cell in the same
-    column after `normalise_header`. Each distinct cell text is normalised once.
+    column after `normalise_header`.
     """
-    keys: dict[str, str] = {}
-
-    def key(cell: Any) -> str:
-        text = "" if cell is None else str(cell)
-        if text not in keys:
-            keys[text] = normalise_header(text)
-        return keys[text]
-
-    header_keys = [key(cell) for cell in header]
-    flags = []
-    for row in rows:
-        filled = same = 0
-        for index, cell in enumerate(row):
-            cell_key = key(cell)
-            if not cell_key:
-                continue
-            filled += 1
-            same += index < len(header_keys) and cell_key == header_keys[index]
-        flags.append(same >= REPEATED_HEADER_MIN_CELLS and same >= REPEATED_HEADER_MIN_SHARE * filled)
-    return flags
+    header_keys = [normalise_header("" if cell is None else str(cell)) for cell in header]
+    keyed = [(name, key) for name, key in zip(cells.columns, header_keys, strict=False) if key]
+    repeated = pl.Series("repeated_header", [False] * cells.height, dtype=pl.Boolean)
+    if len(keyed) < REPEATED_HEADER_MIN_CELLS:
+        return repeated
+    # Only rows with enough cells that may be their header cell are normalised.
+    may_match = pl.DataFrame([header_may_match(cells[name], key) for name, key in keyed])
+    rows = (may_match.sum_horizontal() >= REPEATED_HEADER_MIN_CELLS).arg_true()
+    if rows.is_empty():
+        return repeated
+    # Those rows' cells normalised as one column, then split into the sheet's columns again.
+    few = cells[rows].select(pl.all().cast(pl.String))
+    keys = normalised_headers(pl.concat([few[name] for name in few.columns]))
+    keys_of = pl.DataFrame({name: keys.slice(i * len(rows), len(rows)) for i, name in enumerate(few.columns)})
+    filled = pl.sum_horizontal(pl.col(name) != "" for name in few.columns)
+    same = pl.sum_horizontal(pl.col(name) == key for name, key in keyed)
+    is_header = (same >= REPEATED_HEADER_MIN_CELLS) & (same >= REPEATED_HEADER_MIN_SHARE * filled)
+    return repeated.scatter(rows, keys_of.select(is_header).to_series())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -14,17 +15,17 @@ from typing import Any
 import polars as pl
 
 from cleaners.mapping import AmbiguousSheet, ColumnDecision, SheetMapping, SpecInfo, map_sheet
-from cleaners.mapping.composite import compose_field
+from cleaners.mapping.composite import composed
 from cleaners.mapping.headers import header_fingerprint, normalise_header, parse_header
 from cleaners.mapping.sheets import missing_link, nearest_column
 from cleaners.rows import repeated_header
+from flows.cells import CellColumn, cell_columns, json_arrays, json_objects
 from flows.readers import (
     EXCEL_SUFFIXES,
     JSONL_SUFFIXES,
     SUPPORTED_SUFFIXES,
     InputFileError,
     RawSheet,
-    json_cell,
     raw_text,
     read_csv,
     read_jsonl,
@@ -186,10 +187,28 @@ class ExtractResult:
 
 @dataclass
 class FileExtract:
-    """One input file read: its outcome and its raw record frames per record type."""
+    """One input file read: its outcome and its raw record frames per record type.
+
+    Pickled (the extraction cache, flows/reading.py) with its frames as zstd-compressed
+    Parquet: a tenth of the bytes of polars' own pickling (Arrow IPC, uncompressed), and as
+    fast to read back.
+    """
 
     outcome: FileOutcome
     records: dict[RecordType, pl.DataFrame] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "records": {t: _parquet(f) for t, f in self.records.items()}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.outcome = state["outcome"]
+        self.records = {t: pl.read_parquet(io.BytesIO(data)) for t, data in state["records"].items()}
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    return buffer.getvalue()
 
 
 def input_order(source_file: str) -> tuple[str, ...]:
@@ -383,11 +402,6 @@ def _column_outcomes(mapping: SheetMapping, header: list[Any]) -> list[dict[str,
     return result
 
 
-def _compose(target: str, cells: list[Any], parts: list[tuple[int, str]]) -> str | None:
-    values = [(part, raw_text(cells[i])) for i, part in parts if i < len(cells)]
-    return compose_field(target, [(part, v.strip()) for part, v in values if v is not None and v.strip()])
-
-
 def _sheet_records(
     sheet: RawSheet, config: Config
 ) -> tuple[SheetOutcome, RecordType | None, pl.DataFrame | None]:
@@ -429,38 +443,9 @@ def _sheet_records(
     outcome.rows_read = len(data_rows)
     outcome.unmapped_headers = [names[i] for i in unmapped if raw_text(header[i]) is not None]
     day_first, amount_scale = mapping.day_first(spec.day_first), mapping.amount_scale()
-    repeated = repeated_header(data_rows, header)
     fields = config.canonical.fields(spec.record_type)
-    columns: dict[str, list[Any]] = {f: [] for f in fields}
-    raws: list[str] = []
-    extras: list[str | None] = []
-    reasons: list[str | None] = []
-    details: list[str | None] = []
-    width = len(names)
-    for offset, row in enumerate(data_rows):
-        cells = list(row) + [None] * (width - len(row))
-        for f in fields:
-            columns[f].append(None)
-        for index, f in field_by_column.items():
-            columns[f][-1] = raw_text(cells[index])
-        for f, parts in mapping.composites.items():
-            columns[f][-1] = _compose(f, cells, parts)
-        row_error = sheet.row_errors.get(first_data + offset)
-        if row_error is not None:
-            reasons.append(row_error[0])
-            details.append(row_error[1])
-            raws.append(json.dumps({"line": row_error[1]}, ensure_ascii=False))
-            extras.append(None)
-            continue
-        reasons.append("repeated_header" if repeated[offset] else None)
-        details.append("the header row again, inside the data" if repeated[offset] else None)
-        raw = {names[i]: json_cell(cells[i]) for i in range(width) if cells[i] not in (None, "")}
-        overflow = [json_cell(c) for c in cells[width:] if c not in (None, "")]
-        if overflow:
-            raw["(beyond header)"] = overflow
-        raws.append(json.dumps(raw, ensure_ascii=False))
-        extra = {names[i]: json_cell(cells[i]) for i in unmapped if cells[i] not in (None, "")}
-        extras.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+    cells = cell_columns(data_rows, len(names))
+    values = _record_values(sheet, mapping, names, unmapped, cells, header, first_data, len(data_rows))
     n = len(data_rows)
     frame = pl.DataFrame(
         {
@@ -473,15 +458,80 @@ def _sheet_records(
             "day_first": pl.Series([day_first] * n, dtype=pl.Boolean),
             "amount_scale": pl.Series([amount_scale] * n, dtype=pl.Float64),
             "sheet_kind": pl.Series([mapping.kind] * n, dtype=pl.String),
-            **{f: pl.Series(columns[f], dtype=pl.String) for f in fields},
-            "extra": pl.Series(extras, dtype=pl.String),
-            "raw": pl.Series(raws, dtype=pl.String),
-            "extract_reason": pl.Series(reasons, dtype=pl.String),
-            "extract_detail": pl.Series(details, dtype=pl.String),
+            **{
+                f: values[f] if f in values.columns else pl.Series([None] * n, dtype=pl.String)
+                for f in fields
+            },
+            "extra": values["extra"],
+            "raw": values["raw"],
+            "extract_reason": values["extract_reason"],
+            "extract_detail": values["extract_detail"],
         },
         schema_overrides={"source_row": pl.Int64},
     )
     return outcome, spec.record_type, frame
+
+
+def _record_values(
+    sheet: RawSheet,
+    mapping: SheetMapping,
+    names: list[str],
+    unmapped: list[int],
+    cells: list[CellColumn],
+    header: list[Any],
+    first_data: int,
+    rows: int,
+) -> pl.DataFrame:
+    """The mapped fields, `extra`, `raw` and the extract reason of every data row of a sheet."""
+    width = len(names)
+    text = [pl.col(f"text:{i}") for i in range(len(cells))]
+    cell_json = [pl.col(f"json:{i}") for i in range(len(cells))]
+    frame = pl.DataFrame(
+        [c.text.alias(f"text:{i}") for i, c in enumerate(cells)]
+        + [c.json.alias(f"json:{i}") for i, c in enumerate(cells)],
+        height=rows,
+    )
+    # One column per field; a field two columns name takes the later one, a composite its parts.
+    values = {field: text[index] for index, field in mapping.field_by_column.items()}
+    for target, parts in mapping.composites.items():
+        values[target] = composed(target, [(part, text[index]) for index, part in parts])
+    # Cells right of the last header cell are kept in `raw`, as a list under "(beyond header)".
+    beyond = json_arrays(cell_json[width:])
+    raw = json_objects([*names, "(beyond header)"], [*cell_json[:width], beyond])
+    extra = json_objects([names[i] for i in unmapped], [cell_json[i] for i in unmapped])
+    # Rows that could not be split into cells (a broken JSON line) keep their line instead.
+    errors = {i - first_data: e for i, e in sheet.row_errors.items() if 0 <= i - first_data < rows}
+    failed = pl.Series([False] * rows, dtype=pl.Boolean)
+    error_reason, error_detail, error_raw = (pl.Series([None] * rows, dtype=pl.String) for _ in range(3))
+    if errors:
+        at = list(errors)
+        failed.scatter(at, True)
+        error_reason.scatter(at, [reason for reason, _ in errors.values()])
+        error_detail.scatter(at, [detail for _, detail in errors.values()])
+        error_raw.scatter(
+            at, [json.dumps({"line": detail}, ensure_ascii=False) for _, detail in errors.values()]
+        )
+    plain = pl.DataFrame([c.plain.alias(str(i)) for i, c in enumerate(cells)], height=rows)
+    repeated = repeated_header(plain, header)
+    return frame.with_columns(
+        failed=failed,
+        error_reason=error_reason,
+        error_detail=error_detail,
+        error_raw=error_raw,
+        repeated=repeated,
+    ).select(
+        **{field: value.alias(field) for field, value in values.items()},
+        extra=pl.when(~pl.col("failed") & (extra != "{}")).then(extra),
+        raw=pl.when(pl.col("failed")).then(pl.col("error_raw")).otherwise(raw),
+        extract_reason=pl.when(pl.col("failed"))
+        .then(pl.col("error_reason"))
+        .when(pl.col("repeated"))
+        .then(pl.lit("repeated_header")),
+        extract_detail=pl.when(pl.col("failed"))
+        .then(pl.col("error_detail"))
+        .when(pl.col("repeated"))
+        .then(pl.lit("the header row again, inside the data")),
+    )
 
 
 def _read_file(path: Path, source_file: str) -> list[RawSheet]:

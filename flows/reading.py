@@ -21,6 +21,7 @@ from prefect.transactions import get_transaction
 
 import cleaners.mapping
 import cleaners.rows
+import flows.cells
 import flows.extract
 import flows.mojibake
 import flows.readers
@@ -56,6 +57,7 @@ def extraction_fingerprint(config: Config) -> str:
     )
     for module in (
         flows.extract,
+        flows.cells,
         flows.readers,
         flows.text_encoding,
         flows.text_plausibility,

@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 from cleaners.mapping.content import EMPTY_PROFILE, STRONG_KINDS, ContentProfile
 from cleaners.mapping.headers import HeaderHints, ParsedHeader, has_cjk
-from cleaners.mapping.vocabulary import Vocabulary
+from cleaners.mapping.vocabulary import TYPO_MIN_CHARS, Vocabulary
 
 # Confidence of each way a header can name a field (the best one per field counts).
 CLARIFIED = 1.0  # a bracketed clarification that is an alias: 电话(手机)
@@ -31,7 +31,6 @@ CONTAINS = 0.82  # an alias is the head (end) of the header, or the header a sho
 FUZZY = 0.95  # times rapidfuzz's ratio: a typo or a small variant ...
 FUZZY_CAP = 0.88  # ... never as sure as a rule
 TYPO = 0.84  # a Chinese header one character (substituted, missing or extra) off an alias
-TYPO_MIN_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -69,34 +68,45 @@ def _containment(key: str, words: str, vocab: Vocabulary) -> list[Candidate]:
     cjk = has_cjk(key)
     tokens = words.split()
     core = vocab.core(key, words)
-    for alias in vocab.aliases:
-        if vocab.is_generic(alias.key) or alias.key == key:
-            continue
-        if cjk and has_cjk(alias.key):
+    if cjk:
+        core_specific = len(core) >= 2 and not vocab.is_generic(core)
+        ends_in_alias = any(key[i:] in vocab.cjk_alias_pieces for i in range(1, len(key) - 1))
+        if not ends_in_alias and not (core_specific and core in vocab.cjk_alias_pieces):
+            return found
+        for specific in vocab.cjk_aliases:
+            alias = specific.alias
+            if alias.key == key:
+                continue
             if len(alias.key) >= 2 and len(key) > len(alias.key) and key.endswith(alias.key):
                 found.append(Candidate(alias.field, CONTAINS + 0.08 * len(alias.key) / len(key), "contains"))
             elif (
-                len(core) >= 2
-                and not vocab.is_generic(core)
+                core_specific
                 and len(alias.key) > len(core)
                 and core in alias.key
-                and vocab.core(alias.key, alias.words).endswith(core)
+                and specific.core.endswith(core)
             ):
                 found.append(
                     Candidate(alias.field, CONTAINS - 0.02 + 0.06 * len(core) / len(alias.key), "shorter")
                 )
-        elif not cjk and not has_cjk(alias.key):
-            alias_tokens = alias.words.split()
-            n = len(alias_tokens)
-            if 0 < n < len(tokens) and tokens[-n:] == alias_tokens and len(alias.key) >= 3:
-                found.append(Candidate(alias.field, CONTAINS + 0.08 * n / len(tokens), "contains"))
+        return found
+    if not any(tuple(tokens[i:]) in vocab.latin_alias_words for i in range(1, len(tokens))):
+        return found
+    for specific in vocab.latin_aliases:
+        alias, n = specific.alias, len(specific.tokens)
+        if (
+            alias.key != key
+            and 0 < n < len(tokens)
+            and tokens[-n:] == specific.tokens
+            and len(alias.key) >= 3
+        ):
+            found.append(Candidate(alias.field, CONTAINS + 0.08 * n / len(tokens), "contains"))
     return found
 
 
 def _typos(key: str, core: str, vocab: Vocabulary) -> list[Candidate]:
     """Chinese headers one character off an alias (客护名称, 手几号): ratio is too harsh on four characters."""
     found: list[Candidate] = []
-    keys = [a.key for a in vocab.aliases if has_cjk(a.key) and len(a.key) >= TYPO_MIN_CHARS]
+    keys = vocab.typo_keys
     for text in dict.fromkeys(t for t in (key, core) if len(t) >= TYPO_MIN_CHARS):
         for alias_key, distance, _ in process.extract(
             text, keys, scorer=Levenshtein.distance, score_cutoff=1, limit=None
@@ -122,9 +132,11 @@ def name_candidates(
             found.append(Candidate(target, CLARIFIED, "alias+hint"))
     for target, specs in vocab.exact.get(key, {}).items():
         found.append(Candidate(target, EXACT_OTHER, "alias", frozenset(specs)))
-    for pattern, target in vocab.conventions:
-        if pattern.search(words) or pattern.search(key):
-            found.append(Candidate(target, CONVENTION, "convention"))
+    joined = vocab.any_convention
+    if joined is None or joined.search(words) or joined.search(key):
+        for pattern, target in vocab.conventions:
+            if pattern.search(words) or pattern.search(key):
+                found.append(Candidate(target, CONVENTION, "convention"))
     for position, alternative in enumerate(parsed.alternatives):
         for target in vocab.exact.get(alternative, {}):
             found.append(Candidate(target, ALTERNATIVE - 0.02 * min(position, 1), "alternative"))
@@ -137,11 +149,11 @@ def name_candidates(
             found.append(Candidate(target, CORE_SHARED, "core"))
     if not vocab.is_generic(core):
         found += _containment(key, words, vocab)
-    choices = {a.key: a.field for a in vocab.aliases}
+    choices = vocab.choices
     floor = vocab.rules.thresholds.fuzzy_min if with_floor is None else with_floor
     scorer = fuzz.partial_ratio if with_floor else fuzz.ratio
     for text in dict.fromkeys(t for t in (key, core) if len(t) >= 2 and not vocab.is_generic(t)):
-        for alias_key, ratio, _ in process.extract(text, list(choices), scorer=scorer, limit=8):
+        for alias_key, ratio, _ in process.extract(text, vocab.choice_keys, scorer=scorer, limit=8):
             # Equal keys were matched above; a fuzzy match never outranks a rule.
             if floor <= ratio / 100 < 1 and not vocab.is_generic(alias_key):
                 found.append(Candidate(choices[alias_key], min(FUZZY_CAP, FUZZY * ratio / 100), "fuzzy"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import polars as pl
 
@@ -60,34 +61,50 @@ EMPTY_PROFILE = ContentProfile(0, 0, {})
 
 def profile_column(values: Sequence[str | None]) -> ContentProfile:
     """The content profile of one column's cells (as text); empty cells are not counted."""
-    series = pl.Series("v", list(values), dtype=pl.String).str.strip_chars()
-    series = series.filter(series.is_not_null() & (series != ""))
-    if series.is_empty():
-        return EMPTY_PROFILE
-    counts = series.str.normalize("NFKC").value_counts(name="n")
+    return profile_columns([values])[0]
+
+
+def profile_columns(columns: Sequence[Sequence[str | None]]) -> list[ContentProfile]:
+    """The content profile of each column's cells (as text), all columns in one query."""
+    cells = pl.DataFrame(
+        {
+            "column": pl.Series(
+                chain.from_iterable(repeat(i, len(c)) for i, c in enumerate(columns)), dtype=pl.Int64
+            ),
+            "v": pl.Series(chain.from_iterable(columns), dtype=pl.String),
+        }
+    )
     text = pl.col("v")
     compact = text.str.replace_all(r"[\s\-()（）]", "")
-    kinds = counts.select(
-        "n",
-        (compact.str.contains(_MOBILE) & ~text.str.contains(_DATE)).alias("mobile"),
-        (compact.str.contains(_LANDLINE) & ~compact.str.contains(_MOBILE) & ~text.str.contains(_DATE)).alias(
-            "landline"
-        ),
-        text.str.contains(_EMAIL).alias("email"),
-        text.str.contains(_DATE).alias("date"),
-        (
+    kinds = {
+        "mobile": compact.str.contains(_MOBILE) & ~text.str.contains(_DATE),
+        "landline": compact.str.contains(_LANDLINE)
+        & ~compact.str.contains(_MOBILE)
+        & ~text.str.contains(_DATE),
+        "email": text.str.contains(_EMAIL),
+        "date": text.str.contains(_DATE),
+        "amount": (
             text.str.contains(_AMOUNT)
             & ~compact.str.contains(_MOBILE)
             & ~compact.str.contains(_LANDLINE)
             & ~text.str.contains(r"^0\d")
             & ~text.str.contains(_DATE)
-        ).alias("amount"),
-        text.str.contains(_COMPANY).alias("company"),
-        (text.str.contains(_PERSON) & ~text.str.contains(_COMPANY)).alias("person"),
-    )
-    total = int(kinds["n"].sum())
-    shares = {
-        kind: float(kinds.filter(pl.col(kind))["n"].sum()) / total
-        for kind in ("mobile", "landline", "email", "date", "amount", "company", "person")
+        ),
+        "company": text.str.contains(_COMPANY),
+        "person": text.str.contains(_PERSON) & ~text.str.contains(_COMPANY),
     }
-    return ContentProfile(total, counts.height, {k: v for k, v in shares.items() if v > 0})
+    stripped = cells.with_columns(text.str.strip_chars()).filter(text.is_not_null() & (text != ""))
+    # Each distinct value of a column is looked at once.
+    counts = stripped.group_by("column", text.str.normalize("NFKC")).agg(n=pl.len()).with_columns(**kinds)
+    n = pl.col("n")
+    per_column = counts.group_by("column").agg(
+        total=n.sum(), distinct=pl.len(), **{kind: n.filter(pl.col(kind)).sum() for kind in kinds}
+    )
+    profiles = [EMPTY_PROFILE] * len(columns)
+    for row in per_column.iter_rows(named=True):
+        total = int(row["total"])
+        shares = {kind: float(row[kind]) / total for kind in kinds}
+        profiles[row["column"]] = ContentProfile(
+            total, row["distinct"], {k: v for k, v in shares.items() if v > 0}
+        )
+    return profiles

@@ -11,19 +11,48 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
+
+import polars as pl
 
 DateOrder = Literal["YMD", "DMY", "MDY"]
 
+# The characters `str.isspace()` calls whitespace: what `str.strip()` removes and `\s` matches.
+STR_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
 # Decorations people add to headers: required-field stars, colons, brackets, units.
-_HEADER_NOISE = re.compile(r"[\s*＊:：_\-–—/\\.。·()（）\[\]【】<>《》\"'`,，、|?？#№]+")
+_NOISE = "*＊:：_-–—/\\.。·()（）[]【】<>《》\"'`,，、|?？#№"
+_HEADER_NOISE = re.compile(rf"[\s{re.escape(_NOISE)}]+")
+# The same for polars (whose `\s` leaves out U+001C-U+001F), every character written as `\x{..}`.
+_HEADER_NOISE_POLARS = "[" + "".join(f"\\x{{{ord(c):X}}}" for c in STR_WHITESPACE + _NOISE) + "]+"
+# Text of these blocks (ASCII and Latin, general punctuation, CJK symbols and ideographs, full-width
+# forms) NFKC-normalises and lower-cases in polars exactly as in Python (tests/cleaners/mapping/
+# test_headers.py checks every character); other text is left to Python, whose Unicode tables may
+# be older than polars' ones.
+_POLARS_BLOCKS = (
+    (0x0, 0x24F),
+    (0x2000, 0x2064),
+    (0x2066, 0x206F),
+    (0x3000, 0x303F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xFF00, 0xFFEF),
+)
+_POLARS_CLASS = "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in _POLARS_BLOCKS)
+_POLARS_NORMALISES_AS_PYTHON = f"^[{_POLARS_CLASS}]*$"
 _BRACKETS = re.compile(r"[(（\[【<《{]([^()（）\[\]【】<>《》{}]*)[)）\]】>》}]")
 _REQUIRED = re.compile(r"^\s*[*＊]|[*＊]\s*$")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])(?=[A-Za-z])")
 _WORD_SPLIT = re.compile(r"[^0-9a-z\u00c0-\u024f\u3400-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Chinese characters (the pattern reads the same in Python and polars).
+CJK_CHARACTERS = r"[\u3400-\u9fff\uf900-\ufaff]"
+_CJK = re.compile(CJK_CHARACTERS)
 _ALTERNATIVES = re.compile(r"\s*(?:/|／|、|\||或|\bor\b)\s*")
 
 # Units of money and shares: multiplier to CNY (None for a share).
@@ -63,6 +92,77 @@ def normalise_header(text: Any) -> str:
         return ""
     value = unicodedata.normalize("NFKC", str(text)).strip().lower()
     return _HEADER_NOISE.sub("", value)
+
+
+def normalised_headers(texts: pl.Series) -> pl.Series:
+    """`normalise_header` of every text of a column ("" for null), by polars where it reads Unicode as Python does."""
+    # NFKC leaves text of ASCII and ideographs as it is, and is the slowest step: others only.
+    others = texts.str.contains(r"[^\x00-\x7F\x{4E00}-\x{9FFF}]").fill_null(False).arg_true()
+    normalised = (
+        texts.clone().scatter(others, texts.gather(others).str.normalize("NFKC")) if len(others) else texts
+    )
+    keys = normalised.str.to_lowercase().str.replace_all(_HEADER_NOISE_POLARS, "").fill_null("")
+    left_to_python = ~texts.str.contains(_POLARS_NORMALISES_AS_PYTHON).fill_null(True)
+    if left_to_python.any():
+        positions = left_to_python.arg_true()
+        unusual = texts.gather(positions).to_list()
+        found = {text: normalise_header(text) for text in dict.fromkeys(unusual)}
+        keys = keys.scatter(positions, list(map(found.__getitem__, unusual)))
+    return keys
+
+
+def header_may_match(texts: pl.Series, key: str) -> pl.Series:
+    """Per text: could `normalise_header(text)` be the given key? False only where it surely is not.
+
+    A cheap test of a whole column before the few texts that pass are normalised: a text whose key
+    holds a letter, digit or ideograph holds a character that NFKC and lower-casing turn into it.
+    """
+    anchors = {c for c in key if _is_anchor(c)}
+    if not anchors:
+        return texts.is_not_null()
+    # The rarest of them in text, so that the fewest texts pass (two when it is a letter or digit);
+    # a text of other blocks always does.
+    rarest = sorted(anchors, key=lambda c: -_COMMONNESS.get(c, len(_COMMONNESS)))
+    rarest = rarest[: 1 if rarest[0] not in _COMMONNESS else 2]
+    sources = _key_sources()
+    carries = [
+        texts.str.contains(f"[{_escaped(anchor)}{sources.get(anchor, '')}[^{_POLARS_CLASS}]]")
+        for anchor in rarest
+    ]
+    return pl.select(pl.all_horizontal(carries)).to_series().fill_null(False)
+
+
+# Characters of keys, commonest in text first (an ideograph, not listed, is rarer than all).
+_COMMONNESS = {c: rank for rank, c in enumerate("0123456789etaoinshrdlcumwfgypbvkjxqz")}
+_IDEOGRAPHS = (0x3400, 0x4DBF), (0x4E00, 0x9FFF)
+
+
+def _is_anchor(char: str) -> bool:
+    return (char.isascii() and char.isalnum()) or 0x4E00 <= ord(char) <= 0x9FFF
+
+
+def _escaped(chars: Iterable[str]) -> str:
+    return "".join(f"\\x{{{ord(c):X}}}" for c in chars)
+
+
+@cache
+def _key_sources() -> dict[str, str]:
+    """For each ASCII letter and digit and each ideograph: the other characters (of the blocks
+    polars normalises as Python does) whose compatibility decomposition, lower-cased, holds it.
+
+    Composition never yields these characters, so a normalised text holds one only if the text
+    holds it or one of its sources. (An ideograph decomposes to itself: those blocks are skipped.)
+    """
+    found: dict[str, set[str]] = {}
+    for start, end in _POLARS_BLOCKS:
+        if (start, end) in _IDEOGRAPHS:
+            continue
+        for code in range(start, end + 1):
+            char = chr(code)
+            for part in set(unicodedata.normalize("NFKD", char).lower()) - {char}:
+                if _is_anchor(part):
+                    found.setdefault(part, set()).add(char)
+    return {part: _escaped(sorted(chars)) for part, chars in found.items()}
 
 
 def header_fingerprint(header: Sequence[Any]) -> str:

@@ -24,7 +24,7 @@ from cleaners.mapping.columns import (
     is_ignored,
     name_candidates,
 )
-from cleaners.mapping.content import EMPTY_PROFILE, profile_column
+from cleaners.mapping.content import profile_columns
 from cleaners.mapping.headers import ParsedHeader, has_cjk, parse_header
 from cleaners.mapping.settings import COMPOSITE_PARTS, RecordTypeName
 from cleaners.mapping.vocabulary import Vocabulary
@@ -286,14 +286,13 @@ def decide_columns(
     header = rows[row_index]
     sample = rows[row_index + 1 : row_index + 1 + vocab.rules.thresholds.sample_rows]
     decisions: list[ColumnDecision] = []
-    profiles = []
+    profiles = profile_columns(
+        [[r[index] if index < len(r) else None for r in sample] for index in range(len(header))]
+    )
     parts: dict[str, dict[str, int]] = {}
-    for index in range(len(header)):
+    for index, profile in enumerate(profiles):
         text = header[index]
         parsed = scorer.parsed(text)
-        values = [r[index] if index < len(r) else None for r in sample]
-        profile = profile_column(values) if any(v is not None for v in values) else EMPTY_PROFILE
-        profiles.append(profile)
         candidates = for_spec(scorer.candidates(text, vocab.record_type), spec.name) if text else []
         decision = decide_column(index, parsed, candidates, vocab, profile)
         decisions.append(decision)

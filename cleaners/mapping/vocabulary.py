@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from cleaners.mapping.headers import has_cjk, header_words, normalise_header
 from cleaners.mapping.settings import MappingRules, RecordTypeName
 
+# Chinese headers this long or longer are matched for one-character typos (客护名称).
+TYPO_MIN_CHARS = 3
+
 
 @dataclass(frozen=True)
 class Alias:
@@ -18,6 +21,15 @@ class Alias:
     words: str
     field: str
     spec: str
+
+
+@dataclass(frozen=True)
+class SpecificAlias:
+    """An alias that is more than a generic word, with what containment matching reads of it."""
+
+    alias: Alias
+    core: str
+    tokens: list[str]
 
 
 @dataclass
@@ -34,10 +46,24 @@ class Vocabulary:
         default_factory=dict
     )  # key -> field (the first spec's, if several)
     conventions: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    # All conventions as one pattern: a header it does not find in needs no look at each (None
+    # when they cannot be joined: capturing groups or inline flags).
+    any_convention: re.Pattern[str] | None = None
     ignore: list[re.Pattern[str]] = field(default_factory=list)
     composites: list[tuple[re.Pattern[str], str, str]] = field(default_factory=list)
     contacts_evidence: list[re.Pattern[str]] = field(default_factory=list)
     contacts_account_ref: list[re.Pattern[str]] = field(default_factory=list)
+    # Worked out once, not per header matched. The aliases that are no generic word (Chinese,
+    # other); every piece of a Chinese alias key and the word sequences of the other aliases (a
+    # header none of whose tails is among them contains no alias, and no piece of it one).
+    cjk_aliases: list[SpecificAlias] = field(default_factory=list)
+    latin_aliases: list[SpecificAlias] = field(default_factory=list)
+    cjk_alias_pieces: frozenset[str] = frozenset()
+    latin_alias_words: frozenset[tuple[str, ...]] = frozenset()
+    # The alias key -> field choices of fuzzy matching (the last spec's), the keys typos are sought in.
+    choices: dict[str, str] = field(default_factory=dict)
+    choice_keys: list[str] = field(default_factory=list)
+    typo_keys: list[str] = field(default_factory=list)
     _generic_cjk: tuple[str, ...] = ()
     _generic_words: frozenset[str] = frozenset()
     _prefix_cjk: tuple[str, ...] = ()
@@ -56,9 +82,25 @@ class Vocabulary:
             core = self.core(alias.key, alias.words)
             if core and core != alias.key and not self.is_generic(core):
                 self.cores.setdefault(core, set()).add(alias.field)
+        for a in self.aliases:
+            if not self.is_generic(a.key):
+                cjk = has_cjk(a.key)
+                specific = SpecificAlias(a, self.core(a.key, a.words), a.words.split())
+                (self.cjk_aliases if cjk else self.latin_aliases).append(specific)
+        self.cjk_alias_pieces = frozenset(
+            s.alias.key[i:j]
+            for s in self.cjk_aliases
+            for i in range(len(s.alias.key))
+            for j in range(i + 1, len(s.alias.key) + 1)
+        )
+        self.latin_alias_words = frozenset(tuple(s.tokens) for s in self.latin_aliases)
+        self.choices = {a.key: a.field for a in self.aliases}
+        self.choice_keys = list(self.choices)
+        self.typo_keys = [a.key for a in self.aliases if has_cjk(a.key) and len(a.key) >= TYPO_MIN_CHARS]
         for target, patterns in self.rules.conventions.get(self.record_type, {}).items():
             if target in self.fields:
                 self.conventions += [(re.compile(p), target) for p in patterns]
+        self.any_convention = _joined([p for p, _ in self.conventions])
         self.ignore = [re.compile(p) for p in self.rules.ignore]
         self.contacts_evidence = [re.compile(p) for p in self.rules.contacts_evidence]
         self.contacts_account_ref = [re.compile(p) for p in self.rules.contacts_account_ref]
@@ -101,6 +143,16 @@ class Vocabulary:
             or key in self._generic_words
             or key in self._prefix_words
         )
+
+
+def _joined(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One pattern that finds a match wherever one of `patterns` does, if they can be joined."""
+    if not patterns or any(p.groups or p.flags != re.UNICODE for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None
 
 
 def build_vocabularies(

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners.garbage_vocabulary import GarbageVocabulary
+from cleaners.mapping.headers import normalise_header
 from cleaners.records import clean_customers
 from cleaners.rows import garbage_reason, placeholder_phone_issues, repeated_header
 from flows.extract import extract_file
@@ -490,12 +491,67 @@ HEADER = ["客户名称", "联系人", "手机", "邮箱", None]
     ],
 )
 def test_repeated_header(row, repeated):
-    assert repeated_header([row], HEADER) == [repeated]
+    assert _repeated([row]) == [repeated]
 
 
 def test_repeated_header_keeps_row_order():
     rows = [["甲公司", "张三"], ["客户名称", "联系人"], ["乙公司", "李四"]]
-    assert repeated_header(rows, HEADER) == [False, True, False]
+    assert _repeated(rows) == [False, True, False]
+
+
+def _repeated(rows: list[list[Any]], header: list[Any] = HEADER) -> list[bool]:
+    """repeated_header of rows given as lists (cells as str(), short rows padded)."""
+    width = max([len(header), *(len(r) for r in rows)])
+    cells = pl.DataFrame(
+        {
+            str(i): pl.Series(
+                [str(r[i]) if i < len(r) and r[i] is not None else None for r in rows], dtype=pl.String
+            )
+            for i in range(width)
+        }
+    )
+    return repeated_header(cells, header).to_list()
+
+
+def _repeated_by_row(rows: list[list[Any]], header: list[Any]) -> list[bool]:
+    """The rule cell by cell: at least 2, and 60%, of a row's filled cells are its header cell."""
+    keys = [normalise_header("" if c is None else str(c)) for c in header]
+    flags = []
+    for row in rows:
+        cells = [normalise_header("" if c is None else str(c)) for c in row]
+        filled = sum(1 for c in cells if c)
+        same = sum(1 for i, c in enumerate(cells) if c and i < len(keys) and c == keys[i])
+        flags.append(same >= 2 and same >= 0.6 * filled)
+    return flags
+
+
+_HEADER_CELLS = [
+    "客户名称",
+    "联系人",
+    "手机",
+    "Mobile",
+    "E-mail",
+    "ACCOUNT_NAME",
+    "１２３",
+    "ｶﾞ",
+    "İd",
+    "备注",
+]
+_CELL_TEXT = st.one_of(
+    st.sampled_from(
+        [*_HEADER_CELLS, "客户名称*", " mobile ", "e mail", "account name", "ガ", "i\u0307d", "😀", ""]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_HEADER_CELLS), min_size=2, max_size=5),
+    st.lists(st.lists(st.one_of(st.none(), _CELL_TEXT), max_size=6), min_size=1, max_size=8),
+)
+def test_repeated_header_follows_the_rule_cell_by_cell(header, rows):
+    assert _repeated(rows, header) == _repeated_by_row(rows, header)
 
 
 # --- a real workbook through extraction and cleaning ------------------------------------------

@@ -131,3 +131,22 @@ def test_a_contacts_export_keeps_its_kind_and_account_column_under_a_confirmed_m
     confirmed = CONFIG.model_copy(update={"overrides": [override]})
     records = extract_file(path, "contacts.csv", confirmed).records["customers"]
     assert records.select("sheet_kind", "account_ref").row(0) == ("contacts", "ACC-1")
+
+
+def test_a_file_extract_pickles_its_frames_compressed_and_reads_them_back_unchanged():
+    import pickle
+    from pathlib import Path
+
+    from polars.testing import assert_frame_equal
+
+    samples = Path(__file__).resolve().parents[2] / "data" / "samples"
+    path = samples / "web_forms.jsonl"
+    extract = extract_file(path, "web_forms.jsonl", CONFIG)
+    data = pickle.dumps(extract)
+    back = pickle.loads(data)
+    assert back.outcome == extract.outcome
+    assert back.records.keys() == extract.records.keys()
+    for record_type, frame in extract.records.items():
+        assert_frame_equal(back.records[record_type], frame, check_exact=True)
+    # Smaller than the frames as polars pickles them itself (uncompressed Arrow IPC).
+    assert len(data) < sum(len(pickle.dumps(f)) for f in extract.records.values())
