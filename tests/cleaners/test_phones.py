@@ -249,6 +249,9 @@ def formatted_numbers(draw: st.DrawFn) -> str:
     cut = draw(st.integers(1, len(national) - 1))
     ext = draw(st.sampled_from(["", "转8001", " ext. 12", "#3"])) if national[0] == "0" else ""
     body = national[1:] if prefix in ("+86 ", "0086-", "(86)") and national[0] == "0" else national
+    if separator == "." and set(body[cut:]) == {"0"}:
+        # 17.000000000 is how a spreadsheet writes the number 17, not a phone: no one splits one so.
+        separator = "-"
     return f"{prefix}{body[:cut]}{separator}{body[cut:]}{ext}"
 
 
