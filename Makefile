@@ -7,11 +7,11 @@ UV_VERSION := 0.13.9
 
 .PHONY: setup demo test lint samples lock bench clean
 
+# Bytecode is compiled at install: a run then never spends seconds compiling Prefect's and GX's
+# thousands of modules (every run does when PYTHONDONTWRITEBYTECODE is set, as on many CI hosts).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	# Bytecode compiled at install: a run then never spends seconds compiling Prefect's and GX's
-	# thousands of modules (every run does when PYTHONDONTWRITEBYTECODE is set, as on many CI hosts).
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
