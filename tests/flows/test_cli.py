@@ -241,3 +241,27 @@ def test_a_configuration_error_is_reported_before_anything_starts(tmp_path, ledg
     assert "configuration error" in result.output and "segments.yaml" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "crm.duckdb").exists()
+
+
+def test_a_report_folder_that_cannot_be_written_fails_the_run_unpublished(
+    prefect_harness, tmp_path, ledger_inbox
+):
+    reports = tmp_path / "reports"
+    reports.write_text("a file where the report folder should be", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--inbox",
+            str(ledger_inbox),
+            "--db",
+            str(tmp_path / "crm.duckdb"),
+            "--reports",
+            str(reports),
+        ],
+    )
+    assert result.exit_code == EXIT_CHECK_FAILED, result.output
+    flat = " ".join(result.output.split())
+    assert "nothing published" in flat and "report" in flat
+    assert "working copy" not in flat  # not mistaken for the database's own write failing
+    assert not (tmp_path / "crm.duckdb").exists()
