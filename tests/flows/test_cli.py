@@ -248,18 +248,7 @@ def test_a_report_folder_that_cannot_be_written_fails_the_run_unpublished(
 ):
     reports = tmp_path / "reports"
     reports.write_text("a file where the report folder should be", encoding="utf-8")
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--inbox",
-            str(ledger_inbox),
-            "--db",
-            str(tmp_path / "crm.duckdb"),
-            "--reports",
-            str(reports),
-        ],
-    )
+    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))  # its --reports is that file
     assert result.exit_code == EXIT_CHECK_FAILED, result.output
     flat = " ".join(result.output.split())
     assert "nothing published" in flat and "report" in flat
