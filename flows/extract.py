@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -600,8 +600,17 @@ def extract_file(path: Path, source_file: str, config: Config) -> FileExtract:
     if outcome.sheets and all(s.status == "failed" for s in outcome.sheets):
         outcome.status = "failed"
         outcome.error = "; ".join(s.error or "" for s in outcome.sheets)
-    result.records = {t: pl.concat(frames[t], how="vertical") for t in RECORD_TYPES if frames[t]}
+    result.records = {t: stack_records(frames[t], config, t) for t in RECORD_TYPES if frames[t]}
     return result
+
+
+def stack_records(frames: Sequence[pl.DataFrame], config: Config, record_type: RecordType) -> pl.DataFrame:
+    """Frames of one record type one under the other, in the columns and types extraction produces.
+
+    A sheet with a header and no rows has columns of no type (polars' Null): stacked on the
+    extraction schema they take its types instead of breaking the concatenation.
+    """
+    return pl.concat([empty_records(config, record_type), *frames], how="diagonal_relaxed")
 
 
 def merge_records(
@@ -612,7 +621,7 @@ def merge_records(
     records = {}
     for t in RECORD_TYPES:
         frames = [records_of_file[t] for records_of_file in per_file if t in records_of_file]
-        records[t] = pl.concat(frames, how="vertical") if frames else empty_records(config, t)
+        records[t] = stack_records(frames, config, t)
     return records
 
 
