@@ -216,20 +216,76 @@ def input_order(source_file: str) -> tuple[str, ...]:
     return Path(source_file).parts
 
 
-def discover_inputs(inbox: Path) -> list[Path]:
-    """Every file under the inbox (recursively), except hidden files and processed/ folders."""
+def is_hidden(name: str) -> bool:
+    """A dot file (.DS_Store, ._ledger.xlsx, .~lock…#) is hidden; `..csv` or `.xlsx` is an export saved without a name."""
+    return name.startswith(".") and name.lstrip(".").lower() not in {
+        s.lstrip(".") for s in SUPPORTED_SUFFIXES
+    }
+
+
+def _walk_inbox(inbox: Path) -> tuple[list[Path], list[FileOutcome]]:
+    """The inbox's regular files, and an outcome for every entry that is not read and why.
+
+    The inbox is a boundary: a symbolic link is never followed (it could lead anywhere on the
+    machine) and a FIFO, device or socket is never opened (reading one can block or read a
+    device); both are failed inputs the summary lists. Hidden files and folders are skipped with
+    a line each; processed/ (and archive/, rejected/) folders hold files already dealt with.
+    """
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a directory")
-    found = []
-    for path in sorted(inbox.rglob("*")):
-        relative = path.relative_to(inbox)
-        if any(part.startswith(".") for part in relative.parts):
+    files: list[Path] = []
+    refused: list[FileOutcome] = []
+    pending = [inbox]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            refused.append(_refused(inbox, folder, "failed", f"folder cannot be listed ({exc.strerror})"))
             continue
-        if any(part.lower() in IGNORED_DIRS for part in relative.parts[:-1]):
-            continue
-        if path.is_file():
-            found.append(path)
-    return found
+        for path in entries:
+            name = path.name
+            if path.is_symlink():
+                refused.append(
+                    _refused(
+                        inbox,
+                        path,
+                        "failed",
+                        "a symbolic link: not followed (only files inside the inbox are read)",
+                    )
+                )
+            elif path.is_dir():
+                if is_hidden(name):
+                    refused.append(_refused(inbox, path, "skipped", "hidden folder: not read"))
+                elif name.lower() not in IGNORED_DIRS:
+                    pending.append(path)
+            elif path.is_file():
+                if is_hidden(name):
+                    refused.append(_refused(inbox, path, "skipped", "hidden file: not read"))
+                else:
+                    files.append(path)
+            else:
+                refused.append(
+                    _refused(
+                        inbox, path, "failed", "not a regular file (a FIFO, device or socket): not opened"
+                    )
+                )
+    return sorted(files), sorted(refused, key=lambda o: o.source_file)
+
+
+def _refused(inbox: Path, path: Path, status: str, why: str) -> FileOutcome:
+    source_file = path.relative_to(inbox).as_posix()
+    return FileOutcome(source_file, "", 0, status, f"{source_file}: {why}")
+
+
+def discover_inputs(inbox: Path) -> list[Path]:
+    """Every regular file under the inbox (recursively), except hidden files, links and processed/ folders."""
+    return _walk_inbox(inbox)[0]
+
+
+def refused_inputs(inbox: Path) -> list[FileOutcome]:
+    """What the inbox holds that is not read, each with why: links, special files, hidden files."""
+    return _walk_inbox(inbox)[1]
 
 
 def _sha256(path: Path) -> str:
@@ -660,7 +716,9 @@ __all__ = [
     "extract_file",
     "extract_inbox",
     "input_order",
+    "is_hidden",
     "merge_extracts",
     "merge_records",
     "normalise_header",
+    "refused_inputs",
 ]

@@ -27,7 +27,7 @@ import flows.mojibake
 import flows.readers
 import flows.text_encoding
 import flows.text_plausibility
-from flows.extract import FileExtract, FileOutcome, _sha256, discover_inputs, extract_file
+from flows.extract import FileExtract, FileOutcome, _sha256, discover_inputs, extract_file, refused_inputs
 from flows.pause import pause_point
 from flows.stages import advance
 from schemas import Config
@@ -156,7 +156,8 @@ def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] 
     )
     fingerprint = extraction_fingerprint(config)
     paths = [p for p in discover_inputs(inbox) if p.relative_to(inbox).as_posix() not in skip]
-    extracts: list[FileExtract] = []
+    # Links, special and hidden files are outcomes of their own: listed in the summary, never opened.
+    extracts: list[FileExtract] = [FileExtract(outcome) for outcome in refused_inputs(inbox)]
     cached: list[str] = []
     keys: list[str] = []
     for number, path in enumerate(paths, start=1):

@@ -281,3 +281,32 @@ def test_a_header_only_csv_and_an_empty_first_sheet_load_as_zero_rows(
     assert files["header_only.csv!"] == 0 and files["template_first.xlsx!模板"] == 0
     assert files["template_first.xlsx!客户"] == 1
     assert "杭州乙贸易有限公司" in names
+
+
+def test_the_inbox_is_a_boundary(prefect_harness, tmp_path, ledger_inbox):
+    """Links are refused, not followed; a FIFO is never opened; hidden files are skipped with a line; ..csv is read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text(
+        "客户名称,联系人,手机\n外部泄露有限公司,赵六,13700001111\n", encoding="utf-8"
+    )
+    (ledger_inbox / "linked.csv").symlink_to(outside / "secret.csv")
+    (ledger_inbox / "linked_folder").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(ledger_inbox / "pipe.csv")
+    (ledger_inbox / ".DS_Store").write_bytes(b"\x00\x01")
+    (ledger_inbox / "..csv").write_text(
+        "客户名称,联系人,手机\n无名导出有限公司,钱七,13600002222\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
+    assert result.exit_code == EXIT_INPUT, result.output  # the refused inputs are failures a script sees
+    flat = " ".join(result.output.split())
+    assert "linked.csv: a symbolic link: not followed" in flat
+    assert "linked_folder: a symbolic link: not followed" in flat
+    assert "pipe.csv: not a regular file" in flat
+    with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
+        names = {r[0] for r in con.execute("SELECT customer_name FROM customers").fetchall()}
+        statuses = dict(con.execute("SELECT source_file, status FROM run_files").fetchall())
+    assert not any("外部泄露" in n for n in names)  # nothing outside the inbox was read
+    assert any("无名导出" in n for n in names)  # an export saved without a name is a file, not hidden
+    assert statuses[".DS_Store"] == "skipped" and statuses["pipe.csv"] == "failed"
+    assert statuses["linked.csv"] == "failed" and statuses["..csv"] == "loaded"
