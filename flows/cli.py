@@ -100,6 +100,19 @@ def _exit_codes() -> Iterator[None]:
         raise typer.Exit(EXIT_INPUT) from None
 
 
+def shown(text: object) -> str:
+    """A user-controlled string (file, sheet, header, message) as the console may print it.
+
+    Phones and e-mails masked (a file named after a customer's mobile is personal data too),
+    a name that was not valid UTF-8 shown with replacement characters instead of crashing the
+    output, and rich markup escaped (a sheet named `[/]` is text, not a closing tag).
+    """
+    from cleaners.masking import mask_text
+
+    value = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return escape(mask_text(value))
+
+
 def _print_summary(summary: object) -> None:
     from flows.review import review_lines
     from flows.summary import RunSummary
@@ -107,12 +120,14 @@ def _print_summary(summary: object) -> None:
     assert isinstance(summary, RunSummary)
     # A file that yielded nothing useful comes first, before any table: it is what needs a person.
     for message in summary.failed_inputs:
-        err.print(f"[red]failed input[/]: {escape(message)}")
+        err.print(f"[red]failed input[/]: {shown(message)}")
     files = Table(title=f"Run {summary.run_id}: input", show_lines=False)
     for column in ("file", "sheet", "kind", "rows", "status"):
         files.add_column(column, justify="right" if column == "rows" else "left")
     for s in summary.sheets:
-        files.add_row(s["file"], s["sheet"], s["kind"] or "", str(s["rows"]), s["status"])
+        files.add_row(
+            shown(s["file"]), shown(s["sheet"]), s["kind"] or "", str(s["rows"]), shown(s["status"])
+        )
     out.print(files)
     totals = Table(title="Result")
     totals.add_column("measure")
@@ -142,7 +157,7 @@ def _print_summary(summary: object) -> None:
             unmapped.add_column(column)
         for u in summary.unmapped:
             unmapped.add_row(
-                escape(u["file"]), escape(u["sheet"]), escape(u["header"]), u["method"], u["suggestion"] or ""
+                shown(u["file"]), shown(u["sheet"]), shown(u["header"]), u["method"], u["suggestion"] or ""
             )
         out.print(unmapped)
     if summary.schema_drift:
@@ -150,9 +165,7 @@ def _print_summary(summary: object) -> None:
         for column in ("file", "sheet", "header", "change"):
             drift.add_column(column)
         for d in summary.schema_drift:
-            drift.add_row(
-                escape(d["source_file"]), escape(d["source_sheet"]), escape(d["header"]), d["change"]
-            )
+            drift.add_row(shown(d["source_file"]), shown(d["source_sheet"]), shown(d["header"]), d["change"])
         out.print(drift)
     warnings = [c for c in summary.checks if not c["success"]]
     for check in warnings:
@@ -276,7 +289,7 @@ def run(
             )
     if quiet:
         for message in summary.failed_inputs:
-            err.print(f"[red]failed input[/]: {escape(message)}")
+            err.print(f"[red]failed input[/]: {shown(message)}")
     else:
         _print_summary(summary)
     if summary.failed_inputs:

@@ -310,3 +310,18 @@ def test_the_inbox_is_a_boundary(prefect_harness, tmp_path, ledger_inbox):
     assert any("无名导出" in n for n in names)  # an export saved without a name is a file, not hidden
     assert statuses[".DS_Store"] == "skipped" and statuses["pipe.csv"] == "failed"
     assert statuses["linked.csv"] == "failed" and statuses["..csv"] == "loaded"
+
+
+def test_names_a_user_controls_are_printed_masked_and_escaped(prefect_harness, tmp_path, ledger_inbox):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "客户"
+    sheet.append(["客户名称", "联系人", "手机"])
+    sheet.append(["南京丙科技有限公司", "孙八", "13812345678"])
+    workbook.save(ledger_inbox / "张三13912345678[bold]的客户.xlsx")  # a mobile and rich markup in a file name
+    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "13912345678" not in result.output and "139****5678" in result.output
+    assert "[bold]的客户" in "".join(result.output.split())  # printed as text, not taken for a closing tag
