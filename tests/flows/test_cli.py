@@ -320,7 +320,9 @@ def test_names_a_user_controls_are_printed_masked_and_escaped(prefect_harness, t
     sheet.title = "客户"
     sheet.append(["客户名称", "联系人", "手机"])
     sheet.append(["南京丙科技有限公司", "孙八", "13812345678"])
-    workbook.save(ledger_inbox / "张三13912345678[bold]的客户.xlsx")  # a mobile and rich markup in a file name
+    workbook.save(
+        ledger_inbox / "张三13912345678[bold]的客户.xlsx"
+    )  # a mobile and rich markup in a file name
     result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
     assert result.exit_code == 0, result.output
     assert "13912345678" not in result.output and "139****5678" in result.output
