@@ -28,8 +28,7 @@ from cleaners.worklists import (
 )
 from flows.sheet_rows import DATE_FORMAT, Style, fits, insert_rows, rows_xml
 from flows.texts import messages
-from schemas import Config
-from schemas.contracts import Contracts, load_contracts
+from schemas.contracts import Contracts
 
 UNASSIGNED = "未分配"
 # Rows built as one piece of XML at a time (bounds the memory they take).
@@ -282,9 +281,3 @@ def write_handouts(
         write_audit_sample(con, folder / "audit-sample.xlsx", run_id, contracts.report.audit_sample.share)
     )
     return written
-
-
-def handouts(db: Path, reports: Path, run_id: str, config: Config) -> list[Path]:
-    """Write the per-owner worklists and the audit sample of a published run from its file."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        return write_handouts(con, reports / run_id, run_id, load_contracts(config.directory))

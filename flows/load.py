@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from flows.pause import pause_point
+from flows.stages import RunCheckFailed
 from schemas import SCHEMAS_DIR
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,14 @@ class StagedDatabase:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._cleanup()
+        # A file the run writes beside the database (its report folder) that cannot be written:
+        # the run stops unpublished, and the message names that file, not the working copy.
+        own = {str(self.path), str(self.path.with_name(self.path.name + ".wal"))}
+        if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in own:
+            raise RunCheckFailed(
+                f"cannot write {exc.filename}: {exc.strerror or exc}; "
+                f"nothing was published and {self.target} is unchanged"
+            ) from exc
         # A full disk or a read-only folder surfaces as an I/O error in whichever write hit it first.
         if isinstance(exc, OSError | duckdb.IOException | duckdb.FatalException) and not isinstance(
             exc, PublishError

@@ -379,16 +379,13 @@ def validate(
     for record_type, frame in extracted.records.items():
         con.register(f"raw_{record_type}", arrow_view(frame))
     create_row_placements(staged, run.run_id)
-    try:
-        result = run_suites(
-            con,
-            suites,
-            suite_parameters(run.config, run.as_of),
-            run.folder / "gx-data-docs",
-            run.contracts.report.sample_rows,
-        )
-    except OSError as exc:  # GX writes its Data Docs into the run's report folder
-        raise _report_folder_error(exc, run) from exc
+    result = run_suites(
+        con,
+        suites,
+        suite_parameters(run.config, run.as_of),
+        run.folder / "gx-data-docs",
+        run.contracts.report.sample_rows,
+    )
     logger = get_run_logger()
     for check in result.checks:
         if not check.success:  # the summary and the report say it again: a line for -v
@@ -448,18 +445,9 @@ class RunHandouts:
 def report(staged: StagedDatabase, run: Run) -> RunHandouts:
     """The data-quality report, the worklists, the audit sample and the review file, from the working copy."""
     con = staged.connection
-    try:
-        rendered = render_run_report(con, run.reports, run.run_id, run.config, run.contracts.report, run.lang)
-        files = write_handouts(con, run.folder, run.run_id, run.contracts)
-        review_file = write_review_file(con, run.folder / REVIEW_FILE, run.run_id, run.config)
-    except OSError as exc:
-        # Written before publishing, so a report that cannot be written leaves the database as it was.
-        raise _report_folder_error(exc, run) from exc
+    # Written before publishing: a report that cannot be written leaves the database as it was
+    # (StagedDatabase names the file that failed).
+    rendered = render_run_report(con, run.reports, run.run_id, run.config, run.contracts.report, run.lang)
+    files = write_handouts(con, run.folder, run.run_id, run.contracts)
+    review_file = write_review_file(con, run.folder / REVIEW_FILE, run.run_id, run.config)
     return RunHandouts(rendered, files, review_file)
-
-
-def _report_folder_error(exc: OSError, run: Run) -> RunCheckFailed:
-    where = exc.filename or run.folder
-    return RunCheckFailed(
-        f"cannot write the report files into {where}: {exc.strerror or exc}; nothing was published"
-    )
