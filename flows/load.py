@@ -140,6 +140,10 @@ class StagedDatabase:
         finally:
             con.unregister(view)
 
+    def columns(self, table: str) -> list[str]:
+        """The columns of a table of the working copy, in order."""
+        return [row[0] for row in self.connection.execute(f'DESCRIBE "{table}"').fetchall()]
+
     def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         """Run a query on the staged data and return the result as a polars frame."""
         relation = self.connection.sql(sql, params=params or None)

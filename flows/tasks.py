@@ -205,7 +205,8 @@ def _write_current_state(
     for table in CURRENT_STATE_TABLES:
         con.execute(f"DELETE FROM {table}")
     golden = resolved.golden.with_columns(pl.lit(run_id).alias("run_id"))
-    staged.insert("customers", golden.drop([c for c in golden.columns if c not in _CUSTOMER_COLUMNS]))
+    stored = set(staged.columns("customers"))  # the golden record's working columns stay out
+    staged.insert("customers", golden.select([c for c in golden.columns if c in stored]))
     staged.insert("contacts", resolved.contacts)
     sources = resolved.records.select(
         pl.lit(run_id).alias("run_id"),
@@ -322,35 +323,6 @@ RECORD_FIELDS = [
     "city",
     "employees",
 ]
-
-_CUSTOMER_COLUMNS = {
-    "customer_id",
-    "customer_name",
-    "company_key",
-    "contact_name",
-    "contact_title",
-    "mobile",
-    "phone",
-    "other_phones",
-    "email",
-    "industry",
-    "industry_code",
-    "customer_type",
-    "customer_stage",
-    "first_contact_date",
-    "source_channel",
-    "owner",
-    "city",
-    "address",
-    "employees",
-    "employee_count",
-    "core_need",
-    "completeness",
-    "missing_fields",
-    "source_count",
-    "field_sources",
-    "run_id",
-}
 
 
 @task(name="tag", cache_policy=NO_CACHE)
