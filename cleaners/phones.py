@@ -13,6 +13,8 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberType, ValidationResult
 
+from cleaners.lossy_numbers import is_lossy_number, lossy_numbers
+
 logger = logging.getLogger(__name__)
 
 PHONE_REASONS: frozenset[str] = frozenset(
@@ -24,6 +26,8 @@ PHONE_REASONS: frozenset[str] = frozenset(
         "phone_no_area_code",
         "phone_unparseable",
         "phone_partially_invalid",
+        # A number cell a spreadsheet wrote with digits lost ('1.39123E+10'): the real number is unknown.
+        "phone_lossy_number",
     }
 )
 
@@ -364,6 +368,8 @@ def _fast_cells(uniques: pl.Series) -> pl.DataFrame:
         uniques.alias("raw")
         .to_frame()
         .filter(pl.col("raw").str.len_chars() <= _MAX_CELL_CHARS)
+        # Digits a spreadsheet lost are not restored here: `_normalise_cell` names the loss.
+        .filter(~lossy_numbers(pl.col("raw")))
         .with_row_index("cell")
         .with_columns(text.alias("text"))
         .with_columns(
@@ -456,6 +462,8 @@ def _normalise_cell(raw: str, region: str) -> _Cell:
     """Classify one distinct raw cell."""
     if len(raw) > _MAX_CELL_CHARS:
         return _rejected_cell("phone_unparseable")
+    if is_lossy_number(raw):
+        return _rejected_cell("phone_lossy_number")
     text = unicodedata.normalize("NFKC", raw).translate(_DASHES).lower().strip().strip(_QUOTES)
     text = _excel_number(text.strip())
     if not text:
@@ -505,7 +513,10 @@ def _is_placeholder(text: str) -> bool:
 
 
 def _excel_number(text: str) -> str:
-    """Undo Excel's float rendering of a number cell: '13800138000.0', '1.3800138e+10'."""
+    """Undo Excel's float rendering of a number cell: '13800138000.0', '1.3800138e+10'.
+
+    Renderings that lost digits ('1.39123e+10') never get here: see cleaners/lossy_numbers.py.
+    """
     integral = _EXCEL_INTEGRAL_FLOAT.fullmatch(text)
     if integral:
         return integral.group(1)
