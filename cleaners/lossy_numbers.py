@@ -35,6 +35,8 @@ _QUOTES = "'\"`‘’“”"
 # Compared after NFKC, lower-casing and stripping spaces and quotes (a text-marked '1.39E+10 too).
 _EXPONENT = r"^([1-9])(?:\.([0-9]*))?e\+?([0-9]{1,3})$"
 _INTEGRAL_FLOAT = r"^0*([1-9][0-9]*)\.0+$"
+# Every float rendering has one of these; the many cells without pay for nothing more.
+_FLOAT_MARK = "[.eEｅＥ．]"
 _EXPONENT_RE = re.compile(_EXPONENT)
 _INTEGRAL_FLOAT_RE = re.compile(_INTEGRAL_FLOAT)
 
@@ -82,6 +84,17 @@ def lossy_numbers(cells: pl.Expr) -> pl.Expr:
     )
 
 
+def lossy_cells(values: pl.Series) -> pl.Series:
+    """Per cell, `is_lossy_number` (false for null); only cells that could be a float are examined."""
+    text = values.cast(pl.String)
+    marked = text.str.contains(_FLOAT_MARK).fill_null(value=False)
+    lossy = pl.Series(values.name, [False] * len(values), dtype=pl.Boolean)
+    if marked.any():
+        examined = text.filter(marked).to_frame("v").select(lossy_numbers(pl.col("v"))).to_series()
+        lossy.scatter(marked.arg_true(), examined)
+    return lossy
+
+
 def clean_source_ids(values: pl.Series) -> pl.DataFrame:
     """A source system's own IDs (客户编号, 订单编号): `id` as cleaned text, null where the cell
     lost digits as a spreadsheet number, with `id_reason` `id_lossy_number` then.
@@ -89,7 +102,7 @@ def clean_source_ids(values: pl.Series) -> pl.DataFrame:
     A lossy ID is never loaded: `1.10105E+17` would merge or link every customer whose ID starts
     110105, and 110105199001011000 is nobody's ID.
     """
-    lossy = values.to_frame("v").select(lossy_numbers(pl.col("v"))).to_series()
+    lossy = lossy_cells(values)
     return pl.DataFrame({"id": clean_text(values), "lossy": lossy}).select(
         pl.when(pl.col("lossy")).then(None).otherwise(pl.col("id")).alias("id"),
         pl.when(pl.col("lossy")).then(pl.lit("id_lossy_number")).alias("id_reason"),

@@ -13,7 +13,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberType, ValidationResult
 
-from cleaners.lossy_numbers import is_lossy_number, lossy_numbers
+from cleaners.lossy_numbers import is_lossy_number, lossy_cells
 
 logger = logging.getLogger(__name__)
 
@@ -364,12 +364,12 @@ def _fast_cells(uniques: pl.Series) -> pl.DataFrame:
     # Excel's scientific rendering ('1.3800138e+10'), split above into mantissa digits and exponent.
     mantissa = pl.col("text").str.extract("^([0-9]+)\u0000", 1)
     zeros = pl.col("text").str.extract("\u0000([0-9]+)$", 1).cast(pl.Int32) - mantissa.str.len_chars() + 1
+    # Digits a spreadsheet lost are not restored here: `_normalise_cell` names the loss.
+    uniques = uniques.filter(~lossy_cells(uniques))
     pieces = (
         uniques.alias("raw")
         .to_frame()
         .filter(pl.col("raw").str.len_chars() <= _MAX_CELL_CHARS)
-        # Digits a spreadsheet lost are not restored here: `_normalise_cell` names the loss.
-        .filter(~lossy_numbers(pl.col("raw")))
         .with_row_index("cell")
         .with_columns(text.alias("text"))
         .with_columns(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.lossy_numbers import ID_REASONS, clean_source_ids, is_lossy_number, lossy_numbers
+from cleaners.lossy_numbers import ID_REASONS, clean_source_ids, is_lossy_number, lossy_cells, lossy_numbers
 
 CASES = [
     # Excel's General format: 6 digits kept, the rest gone
@@ -50,6 +50,7 @@ def test_the_vectorised_rule_is_the_same_rule() -> None:
     cells = pl.Series([c[0] for c in CASES] + [None])
     vectorised = cells.to_frame("c").select(lossy_numbers(pl.col("c"))).to_series()
     assert vectorised.to_list() == [c[1] for c in CASES] + [False]
+    assert lossy_cells(cells).to_list() == vectorised.to_list()
 
 
 float_texts = st.one_of(
@@ -78,6 +79,7 @@ def test_the_vectorised_rule_agrees_with_the_scalar_one(cells: list[str]) -> Non
         pl.Series(cells, dtype=pl.String).to_frame("c").select(lossy_numbers(pl.col("c"))).to_series()
     )
     assert vectorised.to_list() == [is_lossy_number(c) for c in cells]
+    assert lossy_cells(pl.Series(cells, dtype=pl.String)).to_list() == vectorised.to_list()
 
 
 @settings(max_examples=200, deadline=None)
