@@ -282,11 +282,14 @@ def report_data(
             "SELECT * FROM run_files WHERE run_id = ? ORDER BY source_file, source_sheet",
             [run["run_id"]],
         ),
-        "issues": _rows(
-            con,
-            """SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason, count(*) AS n
-               FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC, field, reason""",
-        ),
+        "issues": [
+            {**issue, "label": t.section("reasons", issue["reason"])}
+            for issue in _rows(
+                con,
+                """SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason, count(*) AS n
+                   FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC, field, reason""",
+            )
+        ],
         # Values no table in schemas/ knows, with how often they came: what to add to the tables.
         # Only the records with such an issue are unnested with their (large) record JSON.
         "unmapped_values": _rows(
