@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from cleaners.mapping.headers import STR_WHITESPACE
-from flows.readers import json_cell, raw_text
+from flows.readers import LONGEST_EXACT_INTEGER, json_cell, raw_text
 
 # What json.dumps(..., ensure_ascii=False) escapes in a string, and nothing else.
 _JSON_ESCAPES = {chr(c): f"\\u{c:04x}" for c in range(0x20)} | {
@@ -140,19 +140,21 @@ def _floats(values: Sequence[float]) -> CellColumn:
     x = pl.col("x")
     size = x.abs()
     plain_decimal = x.is_finite() & (((size >= _PLAIN_FLOAT_MIN) & (size < _PLAIN_FLOAT_MAX)) | (x == 0))
-    integral = plain_decimal & (x.floor() == x)
+    # An integer of more than 15 digits keeps its float form (raw_text): Excel stored it with digits lost.
+    long_integral = plain_decimal & (x.floor() == x) & (size >= LONGEST_EXACT_INTEGER)
+    integral = plain_decimal & (x.floor() == x) & ~long_integral
     whole = x.cast(pl.Int64).cast(pl.String)
     decimal = x.cast(pl.String)
     negative_zero = (x == 0) & (pl.lit(1.0) / x < 0)
     columns = pl.DataFrame({"x": numbers}).select(
-        text=pl.when(integral).then(whole).when(plain_decimal).then(decimal),
+        text=pl.when(integral).then(whole).when(plain_decimal & ~long_integral).then(decimal),
         plain=pl.when(negative_zero)
         .then(pl.lit("-0.0"))
         .when(integral)
         .then(whole + pl.lit(".0"))
         .when(plain_decimal)
         .then(decimal),
-        other=~plain_decimal,
+        other=~plain_decimal | long_integral,
     )
     text, plain = columns["text"], columns["plain"]
     # raw_text and json_cell agree on floats Python writes in plain decimal.

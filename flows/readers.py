@@ -19,6 +19,8 @@ from flows.text_encoding import UndecodableText, decode_export
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+# The first integer with 16 digits: Excel stores 15 significant digits of a number cell.
+LONGEST_EXACT_INTEGER = 1e15
 SUPPORTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | JSONL_SUFFIXES
 
 
@@ -210,7 +212,9 @@ def raw_text(value: Any) -> str | None:
     if isinstance(value, float):
         if value != value:  # NaN
             return None
-        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+        # Past 15 digits a number cell has lost digits (Excel keeps 15): it stays a float, `1.10105199001011e+17`,
+        # which cleaners/lossy_numbers.py recognises, not an integer nobody typed.
+        return str(int(value)) if value.is_integer() and abs(value) < LONGEST_EXACT_INTEGER else repr(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ") if value.time() != dt.time(0) else value.date().isoformat()
     if isinstance(value, dt.date | dt.time):

@@ -107,3 +107,22 @@ def test_jsonl_invalid_and_blank_lines_are_kept_as_rows(tmp_path):
 )
 def test_raw_text(cell, text):
     assert raw_text(cell) == text
+
+
+@pytest.mark.parametrize(
+    ("cell", "text", "lossy"),
+    [
+        (999_999_999_999_999.0, "999999999999999", False),  # 15 digits: Excel keeps them all
+        (1_234_567_890_123_456.0, "1234567890123456.0", True),  # a 16-digit order number typed as a number
+        (110_105_199_001_011_000.0, "1.10105199001011e+17", True),  # an ID card number, last digits zeroed
+        (13_800_138_000.0, "13800138000", False),
+    ],
+    ids=["15-digits", "16-digits", "id-card", "mobile"],
+)
+def test_a_number_cell_past_15_digits_stays_a_float_the_lossy_check_sees(cell, text, lossy):
+    from cleaners.lossy_numbers import is_lossy_number
+    from flows.cells import cell_columns
+
+    assert raw_text(cell) == text
+    assert cell_columns([[cell]], 1)[0].text.to_list() == [text]  # the vectorised reading agrees
+    assert is_lossy_number(text) is lossy
