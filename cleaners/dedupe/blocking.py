@@ -18,7 +18,6 @@ from cleaners.dedupe.settings import BlockingRule
 
 PAIR_SCHEMA = {"l": pl.Int64, "r": pl.Int64}
 _PACK = 1 << 32  # pairs are deduplicated on one key l * 2^32 + r when every id fits in 32 bits
-_IDENTITY = "_identity"
 
 
 def has_key(rule: BlockingRule, schema: pl.Schema) -> pl.Expr:
@@ -49,14 +48,22 @@ def _star(members: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 
 def _sub_block_pairs(
-    records: pl.DataFrame, rule: BlockingRule, inside: pl.DataFrame, groups: pl.DataFrame
+    records: pl.DataFrame,
+    rule: BlockingRule,
+    inside: pl.DataFrame,
+    groups: pl.DataFrame,
+    identity_columns: Sequence[str],
 ) -> pl.DataFrame:
     """Pairs inside oversized blocks: identical records as a star, and the rule's sorted neighbourhood.
 
     `inside`: (block, id) of every record of an oversized block; `groups`: (group, id) of the
     records whose values of the rule's columns put them in one (identical records always share one).
     """
-    identical = _star(groups.join(records.select("id", _IDENTITY), on="id"), ["group", _IDENTITY])
+    # Hashed here, for the few records of oversized blocks only.
+    values = groups.join(records.select("id", *identity_columns), on="id")
+    identical = _star(
+        values.select("group", "id", identity(identity_columns).alias("copy")), ["group", "copy"]
+    )
     if rule.window == 0:
         return identical
     order = records.select("id", *rule.sort_by)
@@ -73,8 +80,8 @@ def _sub_block_pairs(
     return pl.concat([identical, neighbours])
 
 
-def _rule_pairs(records: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
-    """Pairs (l < r, sub_block) of records sharing a key of one rule; `records` has `id`, `_identity`.
+def _rule_pairs(records: pl.DataFrame, rule: BlockingRule, identity_columns: Sequence[str]) -> pl.DataFrame:
+    """Pairs (l < r, sub_block) of records (with `id`) sharing a key of one rule.
 
     Records with the same values in the rule's columns form a group and share all its keys, so
     keys are joined group to group (a list column such as one-deletion variants gives a group
@@ -98,7 +105,7 @@ def _rule_pairs(records: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
         sized = keys.filter(keyed & (pl.col("n") >= 2))
         inside = members.join(sized.filter(pl.col("n") <= rule.max_block_size), on="group", how="semi")
         over = members.join(sized.filter(pl.col("n") > rule.max_block_size), on="group", how="semi")
-        sub = _sub_block_pairs(records, rule, over.rename({"group": "block"}), over)
+        sub = _sub_block_pairs(records, rule, over.rename({"group": "block"}), over, identity_columns)
         if rule.pairs == "star":
             paired = _star(inside, ["group"])
         else:
@@ -139,7 +146,7 @@ def _rule_pairs(records: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
     )
     over_groups = members.join(over_keys.select("group").unique(), on="group", how="semi")
     inside = over_keys.select(pl.col("key").alias("block"), "group").join(members, on="group").drop("group")
-    return _flagged(paired, _sub_block_pairs(records, rule, inside, over_groups))
+    return _flagged(paired, _sub_block_pairs(records, rule, inside, over_groups, identity_columns))
 
 
 def _flagged(paired: pl.DataFrame, sub: pl.DataFrame) -> pl.DataFrame:
@@ -174,14 +181,12 @@ def candidate_pairs(
     if not rules:
         return pl.DataFrame(schema=schema)
     columns = [c for c in records.columns if c != id_column] if identity_columns is None else identity_columns
-    frame = records.with_columns(
-        pl.col(id_column).cast(pl.Int64).alias("id"), identity(columns).alias(_IDENTITY)
-    )
+    frame = records.with_columns(pl.col(id_column).cast(pl.Int64).alias("id"))
     # One integer per pair and rule: rule * 2 + sub_block, so the first rule wins and, within a rule,
     # a proper block over a sub-block.
     pairs = pl.concat(
         [
-            _rule_pairs(frame, rule).select(
+            _rule_pairs(frame, rule, columns).select(
                 "l", "r", (pl.lit(2 * i, pl.Int16) + pl.col("sub_block").cast(pl.Int16)).alias("rule")
             )
             for i, rule in enumerate(rules)
