@@ -6,9 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from cleaners.customer_matching import customer_features
 from cleaners.dedupe.blocking import candidate_pairs
 from cleaners.dedupe.clustering import connected_components, pair_edges
+from cleaners.dedupe.engine import link
 from cleaners.dedupe.settings import BlockingRule
+from tests.cleaners.test_dedupe import HONGDA, SETTINGS, _records
 
 
 def _frame(rows: list[dict]) -> pl.DataFrame:
@@ -126,3 +129,20 @@ def test_blocking_keeps_small_blocks_links_copies_and_stays_linear(
                 copies = [i for i in ids if rows[i][1] == name]
                 star = {(copies[0], c) for c in copies[1:]}
                 assert star <= found
+
+
+def test_the_mobile_window_of_dedupe_yaml_lets_a_team_on_one_number_meet() -> None:
+    # 120 people of one company on its one mobile: no copies; the mobile and company blocks overflow.
+    people = [
+        {**HONGDA, "company_key": "宏达机械", "contact_key": f"person {i:03d}", "email": None}
+        for i in range(120)
+    ]
+    others = [{"company_key": f"另一家{i:03d}公司", "mobile": HONGDA["mobile"]} for i in range(3)]
+    result = link(customer_features(_records(*people, *others)), SETTINGS)
+    sub = result.pairs.filter(pl.col("sub_block"))
+    # Each with its next two in company order: the team is connected by candidate pairs, linearly;
+    # whether they merge is the model's call (a number 120 records share is weak evidence).
+    assert _components(sub.filter(pl.col("r") < 120), 120) == 1
+    assert sub.height <= 123 * 2
+    # Records of other companies on the number meet their own neighbours and the team at one seam.
+    assert sub.filter(pl.col("r") >= 120).height <= 2 * 3
