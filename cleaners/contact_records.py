@@ -70,10 +70,14 @@ def _shares(records: pl.DataFrame, column: str, same_place: bool = False) -> pl.
     """Whether a record's `column` value is that of an account record of its customer (registered in
     no other place, with `same_place`)."""
     place = "registered_place"
-    accounts = records.filter(~_IS_CONTACT & pl.col(column).is_not_null()).select(
-        "customer_id", column, pl.col(place).alias("_place")
+    # Distinct account values, and contact records only: 100,000 copies of one account record
+    # joined to themselves would be 10^10 rows.
+    accounts = (
+        records.filter(~_IS_CONTACT & pl.col(column).is_not_null())
+        .select("customer_id", column, pl.col(place).alias("_place"))
+        .unique()
     )
-    matched = records.join(accounts, on=["customer_id", column])
+    matched = records.filter(_IS_CONTACT).join(accounts, on=["customer_id", column])
     if same_place:
         matched = matched.filter(
             pl.col(place).is_null() | pl.col("_place").is_null() | (pl.col(place) == pl.col("_place"))

@@ -10,6 +10,7 @@ import polars.selectors as cs
 from cleaners.dedupe.blocking import candidate_pairs
 from cleaners.dedupe.clustering import split_chained_clusters
 from cleaners.dedupe.comparison import code_columns, compare_pairs
+from cleaners.dedupe.copies import fold_copies
 from cleaners.dedupe.model import MatchModel, fit, match_weights, probability
 from cleaners.dedupe.settings import LinkageSettings, PairRule
 
@@ -113,16 +114,34 @@ def link(
 
     `decisions` (l, r, decision `must_link` | `cannot_link`, reason) are a steward's: they win over
     the model and every rule, and a decided pair that no blocking rule pairs is scored all the same.
+    A group of identical records too large for a block is linked as one record (cleaners/dedupe/copies.py).
     """
+    read = [c for c in settings.columns if c in records.columns]
+    copies = fold_copies(records, settings.blocking, read, id_column)
+    everyone = records.height
+    records = copies.linked
     ids = records.get_column(id_column).cast(pl.Int64)
+    # A decision about a folded copy is one about its representative, whose cluster it shares.
     decided = (
         _decided_pairs(decisions)
+        .with_columns(copies.representative(pl.col("l")), copies.representative(pl.col("r")))
+        .select(
+            pl.min_horizontal("l", "r").alias("l"),
+            pl.max_horizontal("l", "r").alias("r"),
+            "decision",
+            "reason",
+        )
+        .filter(pl.col("l") != pl.col("r"))
+        .unique(["l", "r"], keep="last", maintain_order=True)
         .join(pl.DataFrame({"l": ids}), on="l", how="semi")
         .join(pl.DataFrame({"r": ids}), on="r", how="semi")
     )
-    blocked = candidate_pairs(records, settings.blocking, id_column)
+    blocked = candidate_pairs(records, settings.blocking, id_column, identity_columns=read)
     unblocked = decided.join(blocked, on=["l", "r"], how="anti").select(
-        "l", "r", pl.lit(None, blocked.schema["rule"]).alias("rule")
+        "l",
+        "r",
+        pl.lit(None, blocked.schema["rule"]).alias("rule"),
+        pl.lit(None, pl.Boolean).alias("sub_block"),
     )
     pairs = pl.concat([blocked, unblocked]).sort("l", "r") if not unblocked.is_empty() else blocked
     coded = code_columns(records, settings.comparisons)
@@ -177,10 +196,12 @@ def link(
     links = scored.join(kept.select("l", "r"), on=["l", "r"]).with_columns(
         match_reason(settings).alias("match_reason")
     )
-    clusters = _lineage(components, links)
+    clusters = copies.unfold(_lineage(components, links))
     stats = {
-        "records": float(records.height),
+        "records": float(everyone),
+        "identical_copies": float(copies.folded),
         "candidate_pairs": float(pairs.height),
+        "sub_block_pairs": float(blocked["sub_block"].sum()),
         "pairs_per_record": pairs.height / max(records.height, 1),
         "accepted_pairs": float(accepted_pairs.height),
         "steward_decisions": float(decided.height),

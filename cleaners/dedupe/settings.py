@@ -26,8 +26,10 @@ class BlockingRule(BaseModel):
     """Records that share the values of all these columns become candidate pairs.
 
     A list-typed column contributes one key per element (e.g. deletion variants of a name).
-    A key shared by more than `max_block_size` records is too common to say anything
-    (a switchboard, a placeholder) and generates no pairs.
+    A key shared by more than `max_block_size` records is too common to pair all with all (a
+    switchboard, a placeholder, one record exported a thousand times): it is sub-blocked, its
+    identical records paired as a star and, with a `window`, each record with the next `window`
+    in `sort_by` order (cleaners/dedupe/blocking.py).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -40,6 +42,18 @@ class BlockingRule(BaseModel):
     # quadratic and dropping the block would lose the identity.
     # Plain (not list) columns only: a list column's keys always pair every record of a block.
     pairs: Literal["all", "star"] = "all"
+    # Sorted neighbourhood inside an oversized block: each record paired with the next `window`
+    # records in `sort_by` order (plain columns, nulls last); 0 = identical records only.
+    window: int = Field(default=0, ge=0, le=50)
+    sort_by: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _window_has_an_order(self) -> BlockingRule:
+        if self.window and not self.sort_by:
+            raise ValueError(f"blocking {self.name}: window {self.window} needs sort_by columns to order by")
+        if self.sort_by and not self.window:
+            raise ValueError(f"blocking {self.name}: sort_by without a window pairs nothing")
+        return self
 
     @property
     def name(self) -> str:
@@ -211,7 +225,8 @@ class LinkageSettings(BaseModel):
     @property
     def columns(self) -> list[str]:
         """Every record column the job reads."""
-        wanted = [c for rule in self.blocking for c in rule.columns] + [c.column for c in self.comparisons]
+        wanted = [c for rule in self.blocking for c in [*rule.columns, *rule.sort_by]]
+        wanted += [c.column for c in self.comparisons]
         return list(dict.fromkeys([*wanted, *self.rule_columns]))
 
 
