@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import re
 import zipfile
@@ -15,6 +14,7 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from flows.text_encoding import UndecodableText, decode_export
+from flows.text_lines import TextRecords, physical_lines, split_delimited, split_json_lines
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -39,7 +39,12 @@ class RawSheet:
 
     `rows[i]` was read at `row_numbers[i]`, the 1-based spreadsheet row or file line.
     `row_errors` holds rows that could not even be split into cells (a broken JSON
-    line): they keep their text and go to quarantine with the reason.
+    line, a line whose quote swallowed the lines after it): they keep their text and go
+    to quarantine with the reason.
+
+    A text file also keeps its physical `lines` and, per row, the last line it covers
+    (`row_ends`: a quoted cell or a JSON object may span lines), so that every line can be
+    accounted for (flows/text_lines.py).
     """
 
     source_file: str
@@ -51,6 +56,15 @@ class RawSheet:
     # For JSON Lines the header is the union of keys, not a row of the file.
     header: list[str] | None = None
     row_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    lines: list[str] | None = None
+    row_ends: list[int] | None = None
+    delimiter: str | None = None
+    # The raw text of rows read as one damaged line, by index; lines whose stray quote was kept as text.
+    row_texts: dict[int, str] = field(default_factory=dict)
+    stray_quotes: list[int] = field(default_factory=list)
+    # A record spanned lines or a quote was left open: only the header's width can tell a real
+    # multi-line cell from a swallowing quote (`reread_with_header`).
+    needs_header: bool = False
 
 
 def _excel_uses_1904(path: Path) -> bool:
@@ -114,26 +128,70 @@ def _sniff_delimiter(sample: str) -> str:
 
 
 def read_csv(path: Path, source_file: str) -> RawSheet:
-    """Read a delimited text file; each record keeps the line number where it starts."""
+    """Read a delimited text file; each record keeps the lines it covers (the first is its row number).
+
+    Until the header is known a quoted cell may span any lines; `reread_with_header` then
+    undoes quotes that swallowed lines they cannot belong to.
+    """
     text, encoding = decode_text(path.read_bytes(), source_file)
     first_lines = "\n".join(text.splitlines()[:20])
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(first_lines)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
-    numbers: list[int] = []
-    line_before = 0
+    lines = physical_lines(text)
+    del text
+    return _delimited_sheet(source_file, lines, delimiter, encoding, None, 0)
+
+
+def reread_with_header(sheet: RawSheet, header_row: int) -> RawSheet:
+    """A CSV read again knowing its header (the row at index `header_row`): a quoted cell spans
+    lines only where the record has the header's field count; a line whose quote swallowed the
+    lines after it is a row of its own (quarantined as `unbalanced_quote` unless it splits right)."""
+    if sheet.lines is None or sheet.delimiter is None:
+        return sheet
+    header, header_line = sheet.rows[header_row], sheet.row_numbers[header_row]
+    return _delimited_sheet(
+        sheet.source_file, sheet.lines, sheet.delimiter, sheet.encoding, header, header_line
+    )
+
+
+def _delimited_sheet(
+    source_file: str,
+    lines: list[str],
+    delimiter: str,
+    encoding: str | None,
+    header: list[Any] | None,
+    header_line: int,
+) -> RawSheet:
     try:
-        for record in reader:
-            rows.append(list(record))
-            numbers.append(line_before + 1)
-            line_before = reader.line_num
-    except csv.Error as exc:
-        raise InputFileError(source_file, f"malformed CSV at line {reader.line_num}: {exc}") from exc
-    # A trailing newline after the last record is not a row; blank lines inside are.
-    while rows and not rows[-1]:
-        rows.pop()
-        numbers.pop()
-    return RawSheet(source_file, "", rows, numbers, encoding=encoding)
+        found = split_delimited(lines, delimiter, header, header_line)
+    except ValueError as exc:
+        raise InputFileError(source_file, str(exc)) from exc
+    return _text_sheet(source_file, found, lines, encoding, delimiter=delimiter)
+
+
+def _text_sheet(
+    source_file: str,
+    found: TextRecords,
+    lines: list[str],
+    encoding: str | None,
+    delimiter: str | None = None,
+    header: list[str] | None = None,
+    rows: list[list[Any]] | None = None,
+) -> RawSheet:
+    return RawSheet(
+        source_file,
+        "",
+        found.rows if rows is None else rows,
+        found.starts,
+        encoding=encoding,
+        header=header,
+        row_errors=found.errors,
+        lines=lines,
+        row_ends=found.ends,
+        delimiter=delimiter,
+        row_texts=found.texts,
+        stray_quotes=found.stray_quotes,
+        needs_header=found.suspect and delimiter is not None,
+    )
 
 
 def _json_cell(value: Any) -> Any:
@@ -143,40 +201,25 @@ def _json_cell(value: Any) -> Any:
 
 
 def read_jsonl(path: Path, source_file: str) -> RawSheet:
-    """Read JSON Lines: the header is the union of keys in first-seen order."""
+    """Read JSON Lines: the header is the union of keys in first-seen order.
+
+    A pretty-printed object spread over lines is one record covering them; a line that is no
+    object, and opens none that closes, is a row of its own with the reason `invalid_json`.
+    """
     text, encoding = decode_text(path.read_bytes(), source_file)
-    objects: list[dict[str, Any] | None] = []
-    numbers: list[int] = []
-    errors: dict[int, tuple[str, str]] = {}
+    lines = physical_lines(text)
+    del text
+    objects, found = split_json_lines(lines)
     keys: dict[str, None] = {}
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for line_number, line in enumerate(lines, start=1):
-        line = line.rstrip("\r")
-        numbers.append(line_number)
-        if not line.strip():
-            objects.append({})
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors[len(objects)] = ("invalid_json", f"{exc.msg} at column {exc.colno}: {line}")
-            objects.append(None)
-            continue
-        if not isinstance(value, dict):
-            errors[len(objects)] = ("invalid_json", f"a JSON {type(value).__name__}, not an object: {line}")
-            objects.append(None)
-            continue
-        for key in value:
+    for obj in objects:
+        for key in obj or ():
             keys.setdefault(str(key), None)
-        objects.append(value)
     header = list(keys)
     rows = [
         [_json_cell(obj.get(k)) for k in header] if obj is not None else [None] * len(header)
         for obj in objects
     ]
-    return RawSheet(source_file, "", rows, numbers, encoding=encoding, header=header, row_errors=errors)
+    return _text_sheet(source_file, found, lines, encoding, header=header, rows=rows)
 
 
 def raw_text(value: Any) -> str | None:
