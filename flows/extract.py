@@ -30,9 +30,9 @@ from flows.readers import (
     read_csv,
     read_jsonl,
     read_workbook,
-    reread_with_header,
+    repair_quotes,
 )
-from flows.text_lines import line_ranges, unaccounted_lines
+from flows.text_lines import line_label, unaccounted_lines
 from schemas import Config, SourceSpec
 from schemas.config import MappingOverride, RecordType
 
@@ -471,10 +471,9 @@ def _sheet_records(
     if not any(not _is_empty(r) for r in sheet.rows) and not sheet.row_errors:
         return outcome, None, None
     mapping, error, keys_offset = map_raw_sheet(sheet, config)
-    if mapping is not None and sheet.needs_header and keys_offset >= 0:
-        # Only the header's width tells a real multi-line cell from a quote that swallowed lines:
-        # read the file again knowing it, and map the rows as they now are.
-        sheet = reread_with_header(sheet, mapping.row_index)
+    # Only the header's width tells a real multi-line cell from a quote that swallowed lines:
+    # suspect quotes are read again knowing it, and a sheet they changed is mapped again.
+    if mapping is not None and keys_offset >= 0 and repair_quotes(sheet, mapping.row_index):
         mapping, error, keys_offset = map_raw_sheet(sheet, config)
     if mapping is None:
         outcome.status, outcome.error = "failed", error
@@ -498,7 +497,7 @@ def _sheet_records(
         outcome.status = "failed"
         outcome.error = _missing_link_message(sheet, mapping, missing, [raw_text(c) for c in header], config)
         return outcome, None, None
-    unaccounted = _unaccounted_lines(sheet, first_data, outcome.header_row or 0)
+    unaccounted = _unaccounted_lines(sheet, first_data)
     if unaccounted is not None:
         outcome.status, outcome.error = "failed", unaccounted
         return outcome, None, None
@@ -511,8 +510,8 @@ def _sheet_records(
         outcome.lines_read = sum(ends) - sum(data_numbers) + last
         if sheet.stray_quotes:
             outcome.note = (
-                f"lines {line_ranges(sheet.stray_quotes)}: a quote opened and never closed, kept as text "
-                "(each line still splits into the header's fields)"
+                f"{line_label(sheet.stray_quotes)}: a quote opened and never closed, kept "
+                "as text (the line still splits into the header's fields)"
             )
             log.warning("%s: %s", _where(sheet), outcome.note)
     names = _column_names(header)
@@ -552,21 +551,23 @@ def _sheet_records(
     return outcome, spec.record_type, frame
 
 
-def _unaccounted_lines(sheet: RawSheet, first_data: int, header_line: int) -> str | None:
+def _unaccounted_lines(sheet: RawSheet, first_data: int) -> str | None:
     """Why a text file's data lines are not each covered by exactly one row, or None when they are.
 
-    Blank lines after the last record need no row; lines above the header (a title banner) are
-    not data. Rows that span lines cover all of them.
+    Blank lines after the last record need no row; the header's lines (a header cell may span
+    lines too) and the lines above it (a title banner) are not data. Rows that span lines cover
+    all of them.
     """
-    if sheet.lines is None or sheet.row_ends is None:
+    if sheet.row_ends is None:
         return None
+    header_line = sheet.row_ends[first_data - 1] if first_data > 0 else 0
     missing, twice = unaccounted_lines(
-        sheet.row_numbers[first_data:], sheet.row_ends[first_data:], sheet.lines, header_line
+        sheet.row_numbers[first_data:], sheet.row_ends[first_data:], sheet.last_filled_line, header_line
     )
     if not missing and not twice:
         return None
-    problems = ([f"lines {line_ranges(missing)} are in no record read"] if missing else []) + (
-        [f"lines {line_ranges(twice)} are in more than one"] if twice else []
+    problems = ([f"{line_label(missing)} in no record read"] if missing else []) + (
+        [f"{line_label(twice)} in more than one"] if twice else []
     )
     return f"{_where(sheet)}: {' and '.join(problems)}; nothing of it was loaded rather than lose them"
 

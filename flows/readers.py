@@ -14,7 +14,14 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from flows.text_encoding import UndecodableText, decode_export
-from flows.text_lines import TextRecords, physical_lines, split_delimited, split_json_lines
+from flows.text_lines import (
+    TextRecords,
+    first_damaged,
+    last_filled_line,
+    physical_lines,
+    split_delimited,
+    split_json_lines,
+)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -42,9 +49,10 @@ class RawSheet:
     line, a line whose quote swallowed the lines after it): they keep their text and go
     to quarantine with the reason.
 
-    A text file also keeps its physical `lines` and, per row, the last line it covers
-    (`row_ends`: a quoted cell or a JSON object may span lines), so that every line can be
-    accounted for (flows/text_lines.py).
+    A text file also keeps, per row, the last line it covers (`row_ends`: a quoted cell or a
+    JSON object may span lines) and the number of its last filled line, so that every line can
+    be accounted for (flows/text_lines.py); and its physical `lines` while a quote over lines
+    may still need reading again (`repair_quotes`).
     """
 
     source_file: str
@@ -56,15 +64,15 @@ class RawSheet:
     # For JSON Lines the header is the union of keys, not a row of the file.
     header: list[str] | None = None
     row_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
-    lines: list[str] | None = None
     row_ends: list[int] | None = None
+    last_filled_line: int = 0
+    lines: list[str] | None = None
     delimiter: str | None = None
+    # Rows that spanned lines or were left inside an open quote (see TextRecords.suspects).
+    suspects: list[int] = field(default_factory=list)
     # The raw text of rows read as one damaged line, by index; lines whose stray quote was kept as text.
     row_texts: dict[int, str] = field(default_factory=dict)
     stray_quotes: list[int] = field(default_factory=list)
-    # A record spanned lines or a quote was left open: only the header's width can tell a real
-    # multi-line cell from a swallowing quote (`reread_with_header`).
-    needs_header: bool = False
 
 
 def _excel_uses_1904(path: Path) -> bool:
@@ -130,42 +138,60 @@ def _sniff_delimiter(sample: str) -> str:
 def read_csv(path: Path, source_file: str) -> RawSheet:
     """Read a delimited text file; each record keeps the lines it covers (the first is its row number).
 
-    Until the header is known a quoted cell may span any lines; `reread_with_header` then
-    undoes quotes that swallowed lines they cannot belong to.
+    Until the header is known a quoted cell may span any lines; `repair_quotes` then reads again
+    the lines of quotes that swallowed lines they cannot belong to.
     """
     text, encoding = decode_text(path.read_bytes(), source_file)
-    first_lines = "\n".join(text.splitlines()[:20])
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(first_lines)
     lines = physical_lines(text)
     del text
-    return _delimited_sheet(source_file, lines, delimiter, encoding, None, 0)
-
-
-def reread_with_header(sheet: RawSheet, header_row: int) -> RawSheet:
-    """A CSV read again knowing its header (the row at index `header_row`): a quoted cell spans
-    lines only where the record has the header's field count; a line whose quote swallowed the
-    lines after it is a row of its own (quarantined as `unbalanced_quote` unless it splits right)."""
-    if sheet.lines is None or sheet.delimiter is None:
-        return sheet
-    header, header_line = sheet.rows[header_row], sheet.row_numbers[header_row]
-    return _delimited_sheet(
-        sheet.source_file, sheet.lines, sheet.delimiter, sheet.encoding, header, header_line
-    )
-
-
-def _delimited_sheet(
-    source_file: str,
-    lines: list[str],
-    delimiter: str,
-    encoding: str | None,
-    header: list[Any] | None,
-    header_line: int,
-) -> RawSheet:
+    first_lines = "\n".join(line.rstrip("\r\n") for line in lines[:20])
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(first_lines)
     try:
-        found = split_delimited(lines, delimiter, header, header_line)
+        found = split_delimited(lines, delimiter)
     except ValueError as exc:
         raise InputFileError(source_file, str(exc)) from exc
-    return _text_sheet(source_file, found, lines, encoding, delimiter=delimiter)
+    sheet = _text_sheet(source_file, found, lines, encoding)
+    if found.suspects:  # kept only while a quote over lines may need reading again
+        sheet.lines, sheet.delimiter = lines, delimiter
+    return sheet
+
+
+def repair_quotes(sheet: RawSheet, header_row: int) -> bool:
+    """Read a CSV's suspect quotes again knowing its header (the row at index `header_row`); whether
+    any row changed.
+
+    A quoted cell spans lines only where the record has the header's field count; a line whose
+    quote swallowed the lines after it becomes a row of its own (`unbalanced_quote`, unless it
+    still splits into the header's fields). Rows before the first damaged one read the same, so
+    only the lines from there on are read again.
+    """
+    lines, delimiter = sheet.lines, sheet.delimiter
+    sheet.lines = None  # no longer needed either way: a file's lines are as large as its rows
+    if lines is None or delimiter is None:
+        return False
+    header, header_line = sheet.rows[header_row], sheet.row_numbers[header_row]
+    first = first_damaged(
+        sheet.rows, sheet.row_numbers, sheet.suspects, sheet.row_errors, header, header_line
+    )
+    if first is None:
+        return False
+    try:
+        tail = split_delimited(lines, delimiter, header, header_line, from_line=sheet.row_numbers[first])
+    except ValueError as exc:
+        raise InputFileError(sheet.source_file, str(exc)) from exc
+    sheet.rows[first:] = tail.rows
+    sheet.row_numbers[first:] = tail.starts
+    if sheet.row_ends is not None:
+        sheet.row_ends[first:] = tail.ends
+    sheet.row_errors = {i: e for i, e in sheet.row_errors.items() if i < first} | {
+        first + i: e for i, e in tail.errors.items()
+    }
+    sheet.row_texts = {i: t for i, t in sheet.row_texts.items() if i < first} | {
+        first + i: t for i, t in tail.texts.items()
+    }
+    sheet.stray_quotes = tail.stray_quotes
+    sheet.suspects = [i for i in sheet.suspects if i < first] + [first + i for i in tail.suspects]
+    return True
 
 
 def _text_sheet(
@@ -173,7 +199,6 @@ def _text_sheet(
     found: TextRecords,
     lines: list[str],
     encoding: str | None,
-    delimiter: str | None = None,
     header: list[str] | None = None,
     rows: list[list[Any]] | None = None,
 ) -> RawSheet:
@@ -185,12 +210,11 @@ def _text_sheet(
         encoding=encoding,
         header=header,
         row_errors=found.errors,
-        lines=lines,
         row_ends=found.ends,
-        delimiter=delimiter,
+        last_filled_line=last_filled_line(lines),
+        suspects=found.suspects,
         row_texts=found.texts,
         stray_quotes=found.stray_quotes,
-        needs_header=found.suspect and delimiter is not None,
     )
 
 

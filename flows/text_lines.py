@@ -39,9 +39,9 @@ class TextRecords:
     errors: dict[int, tuple[str, str]] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)
     stray_quotes: list[int] = field(default_factory=list)
-    # Whether a record spanned lines or a quote was left open: only then can the header's width
-    # tell a real multi-line cell from a swallowing quote (see `needs_width`).
-    suspect: bool = False
+    # Rows that spanned lines, were left inside an open quote or read as a damaged line: only the
+    # header's width tells a real multi-line cell among them from a swallowing quote.
+    suspects: list[int] = field(default_factory=list)
 
     def add(self, row: list[Any], start: int, end: int) -> int:
         self.rows.append(row)
@@ -54,6 +54,14 @@ def physical_lines(text: str) -> list[str]:
     """The file's lines as the csv module counts them, ends kept: split at \\n, \\r\\n and \\r only
     (str.splitlines would also split at \\x0b, \\x1c or U+2028, which a cell may hold)."""
     return io.StringIO(text, newline="").readlines()
+
+
+def last_filled_line(lines: list[str]) -> int:
+    """The number of the last line that is not blank (0 for none)."""
+    last = len(lines)
+    while last and not lines[last - 1].strip():
+        last -= 1
+    return last
 
 
 def filled_width(cells: list[Any]) -> int:
@@ -94,9 +102,13 @@ def _lines_from(lines: list[str], start: int) -> Iterator[str]:
 
 
 def split_delimited(
-    lines: list[str], delimiter: str, header: list[Any] | None = None, header_line: int = 0
+    lines: list[str],
+    delimiter: str,
+    header: list[Any] | None = None,
+    header_line: int = 0,
+    from_line: int = 1,
 ) -> TextRecords:
-    """Parse delimited lines into records, each knowing the lines it covers.
+    """Parse delimited lines, from line `from_line` on, into records each knowing the lines it covers.
 
     Without `header` (not yet found) a record may span any lines. With it, a record that starts
     after `header_line` and spans lines (or ends inside an open quote) must have the header's field
@@ -104,31 +116,34 @@ def split_delimited(
     row (its text split at the delimiter) and reading resumes on the next line.
     """
     found = TextRecords()
-    start = 0  # index of the first line the next reader reads
-    while start < len(lines):
+    rows, starts, ends = found.rows, found.starts, found.ends
+    count = len(lines)
+    start = from_line - 1  # index of the first line the next reader reads
+    while start < count:
         reader = csv.reader(_lines_from(lines, start), delimiter=delimiter)
         line_before = start
         damaged: int | None = None
         reach: int | None = None  # the last line the damaged record took in, when known
         try:
             for record in reader:
-                first, last = line_before + 1, start + reader.line_num
-                line_before = last
-                open_at_end = last == len(lines) and _ends_inside_quote(lines[last - 1], delimiter)
-                if last > first or open_at_end:
-                    found.suspect = True
+                first = line_before + 1
+                line_before = last = start + reader.line_num
+                if last > first or (last == count and _ends_inside_quote(lines[last - 1], delimiter)):
                     if header is not None and first > header_line and not fits_header(record, header):
                         damaged, reach = first, last
                         break
-                found.add(record, first, last)
+                    found.suspects.append(len(rows))
+                rows.append(record)
+                starts.append(first)
+                ends.append(last)
         except csv.Error as exc:
             # The field-size limit (a quote that swallowed the rest of a big file) or a stray quote.
             damaged = line_before + 1
             if QUOTE not in lines[damaged - 1]:
                 raise ValueError(f"malformed CSV at line {damaged}: {exc}") from exc
-            found.suspect = True
         if damaged is None:
             break
+        found.suspects.append(len(found.rows))
         _damaged_line(found, lines, damaged, delimiter, header, reach)
         start = damaged
     # A trailing newline after the last record is not a row; blank lines inside are.
@@ -136,7 +151,25 @@ def split_delimited(
         found.rows.pop()
         found.starts.pop()
         found.ends.pop()
+    found.suspects = [i for i in found.suspects if i < len(found.rows)]
     return found
+
+
+def first_damaged(
+    rows: list[list[Any]],
+    starts: list[int],
+    suspects: list[int],
+    errors: dict[int, tuple[str, str]],
+    header: list[Any],
+    header_line: int,
+) -> int | None:
+    """The first suspect row below the header that is no real record: a quote that spans lines or
+    is left open without the header's field count, or a line read as damaged before the header was
+    known. Rows before it read the same whatever the header, so only the rest need reading again."""
+    for index in suspects:
+        if starts[index] > header_line and (index in errors or not fits_header(rows[index], header)):
+            return index
+    return None
 
 
 def _damaged_line(
@@ -192,7 +225,6 @@ def split_json_lines(lines: list[str]) -> tuple[list[dict[str, Any] | None], Tex
                 last, value = spread
                 objects.append(value)
                 found.add([], number, last)
-                found.suspect = True
                 index = last
                 continue
             at = found.add([], number, number)
@@ -235,10 +267,10 @@ def _is_json_object(line: str) -> bool:
 
 
 def unaccounted_lines(
-    starts: list[int], ends: list[int], lines: list[str], header_line: int
+    starts: list[int], ends: list[int], last_filled: int, header_line: int
 ) -> tuple[list[int], list[int]]:
     """(lines after the header no record covers, lines more than one covers); blank lines after the
-    last record need none. Both empty is the accounting invariant of a text file."""
+    last filled line (`last_filled`) need none. Both empty is the accounting invariant of a text file."""
     spans = (
         pl.DataFrame({"first": starts, "last": ends}, schema={"first": pl.Int64, "last": pl.Int64})
         .filter(pl.col("last") > header_line)
@@ -250,11 +282,8 @@ def unaccounted_lines(
     gaps = pl.int_ranges(pl.col("reached") + 1, pl.col("first"))
     overlaps = pl.int_ranges(pl.col("first"), pl.min_horizontal("last", "reached") + 1)
     found = spans.select(gaps.alias("gaps"), overlaps.alias("overlaps"))
-    tail = len(lines)
-    while tail > header_line and not lines[tail - 1].strip():
-        tail -= 1
     reached = int(spans["last"].max()) if spans.height else header_line  # type: ignore[arg-type]
-    missing = found["gaps"].explode().drop_nulls().to_list() + list(range(reached + 1, tail + 1))
+    missing = found["gaps"].explode().drop_nulls().to_list() + list(range(reached + 1, last_filled + 1))
     twice = found["overlaps"].explode().drop_nulls().unique().sort().to_list()
     return sorted(missing), twice
 
@@ -268,3 +297,8 @@ def line_ranges(numbers: list[int]) -> str:
         else:
             parts.append(str(number))
     return ", ".join(parts)
+
+
+def line_label(numbers: list[int]) -> str:
+    """`line 4` or `lines 4, 7–9`."""
+    return f"line {numbers[0]}" if len(numbers) == 1 else f"lines {line_ranges(numbers)}"

@@ -3,7 +3,10 @@ import json
 import pytest
 
 from flows.text_lines import (
+    first_damaged,
     fits_header,
+    last_filled_line,
+    line_label,
     line_ranges,
     physical_lines,
     split_delimited,
@@ -43,7 +46,21 @@ def test_a_header_with_empty_trailing_cells_takes_records_without_them():
 def test_without_the_header_a_quote_may_span_any_lines():
     found = _split('h1,h2,h3\n"甲,张三,138\n乙,李四,139\n', header=None)
     assert found.starts == [1, 2] and found.ends == [1, 3]
-    assert found.suspect and not found.errors
+    assert found.suspects == [1] and not found.errors
+    assert first_damaged(found.rows, found.starts, found.suspects, found.errors, HEADER, 1) == 1
+
+
+def test_a_real_multiline_cell_is_no_damage_and_rows_above_the_header_are_not_judged():
+    found = _split('"标题\n说明"\nh1,h2,h3\n甲,"上海市\n浦东",138\n', header=None)
+    assert found.suspects == [0, 2]
+    assert first_damaged(found.rows, found.starts, found.suspects, found.errors, HEADER, 3) is None
+
+
+def test_reading_again_from_a_line_gives_the_rows_from_there():
+    text = 'h1,h2,h3\n甲,张三,138\n"乙,李四\n丙,王五,137\n'
+    whole, tail = _split(text), split_delimited(physical_lines(text), ",", HEADER, 1, from_line=3)
+    assert (tail.rows, tail.starts, tail.ends) == (whole.rows[2:], whole.starts[2:], whole.ends[2:])
+    assert tail.errors == {0: whole.errors[2]}
 
 
 def test_a_real_multiline_cell_is_one_record_covering_its_lines():
@@ -122,12 +139,17 @@ def test_an_unclosed_object_does_not_take_the_lines_after_it():
 )
 def test_unaccounted_lines(starts, ends, missing, twice):
     lines = ["h\n", "a\n", "b\n", "c\n", "d\n", "\n", "  \n"]  # blank lines at the end need no record
-    assert unaccounted_lines(starts, ends, lines, header_line=1) == (missing, twice)
+    assert last_filled_line(lines) == 5
+    assert unaccounted_lines(starts, ends, last_filled_line(lines), header_line=1) == (missing, twice)
 
 
 def test_lines_above_the_header_are_not_data():
-    assert unaccounted_lines([3, 4], [3, 4], ["title\n", "\n", "h\n", "a\n"], header_line=3) == ([], [])
+    assert unaccounted_lines([3, 4], [3, 4], 4, header_line=3) == ([], [])
 
 
 def test_line_ranges():
     assert line_ranges([4, 7, 8, 9, 12]) == "4, 7–9, 12"
+
+
+def test_line_label():
+    assert (line_label([4]), line_label([4, 5, 9])) == ("line 4", "lines 4–5, 9")

@@ -110,7 +110,7 @@ def test_a_stray_quote_on_a_line_that_still_splits_right_loads_as_text(tmp_path)
     records, sheet = _customers(path)
     assert records["extract_reason"].null_count() == 3
     assert records["customer_name"][1] == '"华东科技有限公司'
-    assert sheet.note is not None and sheet.note.startswith("lines 3:")
+    assert sheet.note is not None and sheet.note.startswith("line 3: a quote opened and never closed")
 
 
 def test_a_quote_that_swallows_past_the_csv_field_limit_does_not_fail_the_file(tmp_path):
@@ -141,6 +141,15 @@ def test_a_pretty_printed_json_object_in_the_middle_is_one_record(tmp_path):
     assert records["extract_reason"].to_list() == [None, None, "invalid_json", None]
     assert records["customer_name"][1] == "杭州丙网络有限公司"
     assert (sheet.rows_read, sheet.lines_read) == (4, 8)
+
+
+def test_a_header_cell_over_two_lines_is_the_header_not_a_lost_line(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(f'"客户\n名称",联系人,手机,地址\n{GOOD[0]}\n{GOOD[1]}\n', encoding="utf-8")
+    records, sheet = _customers(path)
+    assert sheet.status == "loaded" and sheet.header_row == 1
+    assert records["source_row"].to_list() == [3, 4]
+    assert records["customer_name"].to_list() == [GOOD[0].split(",")[0], GOOD[1].split(",")[0]]
 
 
 @pytest.mark.slow
