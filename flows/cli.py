@@ -121,6 +121,16 @@ def shown(text: object) -> str:
     return escape(mask_text(value))
 
 
+def _rows_cell(sheet: dict[str, Any]) -> str:
+    """A sheet's rows, and the lines of a text file they cover where that differs (cells over lines)."""
+    lines = sheet.get("lines")
+    return (
+        f"{sheet['rows']} ({lines} lines)"
+        if lines is not None and lines != sheet["rows"]
+        else str(sheet["rows"])
+    )
+
+
 def _print_summary(summary: object) -> None:
     from flows.review import review_lines
     from flows.summary import RunSummary
@@ -133,9 +143,7 @@ def _print_summary(summary: object) -> None:
     for column in ("file", "sheet", "kind", "rows", "status"):
         files.add_column(column, justify="right" if column == "rows" else "left")
     for s in summary.sheets:
-        files.add_row(
-            shown(s["file"]), shown(s["sheet"]), s["kind"] or "", str(s["rows"]), shown(s["status"])
-        )
+        files.add_row(shown(s["file"]), shown(s["sheet"]), s["kind"] or "", _rows_cell(s), shown(s["status"]))
     out.print(files)
     totals = Table(title="Result")
     totals.add_column("measure")

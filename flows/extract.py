@@ -32,7 +32,9 @@ from flows.readers import (
     read_csv,
     read_jsonl,
     read_workbook,
+    repair_quotes,
 )
+from flows.text_lines import line_label, unaccounted_lines
 from schemas import Config, SourceSpec
 from schemas.config import MappingOverride, RecordType
 
@@ -89,6 +91,10 @@ class SheetOutcome:
     # Every column's mapping decision (field, method, confidence, runner-up, hints).
     columns: list[dict[str, Any]] = field(default_factory=list)
     header_fingerprint: str | None = None
+    # Text files: the physical lines the data rows cover (more than rows_read where a cell or a
+    # JSON object spans lines), and what the reader noticed about them (stray quotes kept as text).
+    lines_read: int | None = None
+    note: str | None = None
 
     def unmapped_columns(self) -> list[dict[str, Any]]:
         """Columns with a header that no field took and that are not known to hold none (序号, 修改时间)."""
@@ -491,6 +497,10 @@ def _sheet_records(
     if not any(not _is_empty(r) for r in sheet.rows) and not sheet.row_errors:
         return outcome, None, None
     mapping, error, keys_offset = map_raw_sheet(sheet, config)
+    # Only the header's width tells a real multi-line cell from a quote that swallowed lines:
+    # suspect quotes are read again knowing it, and a sheet they changed is mapped again.
+    if mapping is not None and keys_offset >= 0 and repair_quotes(sheet, mapping.row_index):
+        mapping, error, keys_offset = map_raw_sheet(sheet, config)
     if mapping is None:
         outcome.status, outcome.error = "failed", error
         return outcome, None, None
@@ -513,10 +523,23 @@ def _sheet_records(
         outcome.status = "failed"
         outcome.error = _missing_link_message(sheet, mapping, missing, [raw_text(c) for c in header], config)
         return outcome, None, None
+    unaccounted = _unaccounted_lines(sheet, first_data)
+    if unaccounted is not None:
+        outcome.status, outcome.error = "failed", unaccounted
+        return outcome, None, None
     last = len(data_rows)
     while last > 0 and _is_empty(data_rows[last - 1]) and (first_data + last - 1) not in sheet.row_errors:
         last -= 1
     data_rows, data_numbers = data_rows[:last], data_numbers[:last]
+    if sheet.row_ends is not None:
+        ends = sheet.row_ends[first_data : first_data + last]
+        outcome.lines_read = sum(ends) - sum(data_numbers) + last
+        if sheet.stray_quotes:
+            outcome.note = (
+                f"{line_label(sheet.stray_quotes)}: a quote opened and never closed, kept "
+                "as text (the line still splits into the header's fields)"
+            )
+            log.warning("%s: %s", _where(sheet), outcome.note)
     names = _column_names(header)
     field_by_column = mapping.field_by_column
     in_use = set(field_by_column) | {i for parts in mapping.composites.values() for i, _ in parts}
@@ -554,6 +577,27 @@ def _sheet_records(
     return outcome, spec.record_type, frame
 
 
+def _unaccounted_lines(sheet: RawSheet, first_data: int) -> str | None:
+    """Why a text file's data lines are not each covered by exactly one row, or None when they are.
+
+    Blank lines after the last record need no row; the header's lines (a header cell may span
+    lines too) and the lines above it (a title banner) are not data. Rows that span lines cover
+    all of them.
+    """
+    if sheet.row_ends is None:
+        return None
+    header_line = sheet.row_ends[first_data - 1] if first_data > 0 else 0
+    missing, twice = unaccounted_lines(
+        sheet.row_numbers[first_data:], sheet.row_ends[first_data:], sheet.last_filled_line, header_line
+    )
+    if not missing and not twice:
+        return None
+    problems = ([f"{line_label(missing)} in no record read"] if missing else []) + (
+        [f"{line_label(twice)} in more than one"] if twice else []
+    )
+    return f"{_where(sheet)}: {' and '.join(problems)}; nothing of it was loaded rather than lose them"
+
+
 def _record_values(
     sheet: RawSheet,
     mapping: SheetMapping,
@@ -579,7 +623,14 @@ def _record_values(
         values[target] = composed(target, [(part, text[index]) for index, part in parts])
     # Cells right of the last header cell are kept in `raw`, as a list under "(beyond header)".
     beyond = json_arrays(cell_json[width:])
-    raw = json_objects([*names, "(beyond header)"], [*cell_json[:width], beyond])
+    keys, cells_json = [*names, "(beyond header)"], [*cell_json[:width], beyond]
+    # A line read on its own (its quote swallowed the lines after it) keeps its text beside its cells.
+    texts = {i - first_data: t for i, t in sheet.row_texts.items() if 0 <= i - first_data < rows}
+    line_json = pl.Series("line:json", [None] * rows, dtype=pl.String)
+    if texts:
+        line_json.scatter(list(texts), [json.dumps(t, ensure_ascii=False) for t in texts.values()])
+        keys, cells_json = [*keys, "(line)"], [*cells_json, pl.col("line:json")]
+    raw = json_objects(keys, cells_json)
     extra = json_objects([names[i] for i in unmapped], [cell_json[i] for i in unmapped])
     # Rows that could not be split into cells (a broken JSON line) keep their line instead.
     errors = {i - first_data: e for i, e in sheet.row_errors.items() if 0 <= i - first_data < rows}
@@ -596,6 +647,7 @@ def _record_values(
     plain = pl.DataFrame([c.plain.alias(str(i)) for i, c in enumerate(cells)], height=rows)
     repeated = repeated_header(plain, header)
     return frame.with_columns(
+        line_json,
         failed=failed,
         error_reason=error_reason,
         error_detail=error_detail,
@@ -604,7 +656,9 @@ def _record_values(
     ).select(
         **{field: value.alias(field) for field, value in values.items()},
         extra=pl.when(~pl.col("failed") & (extra != "{}")).then(extra),
-        raw=pl.when(pl.col("failed")).then(pl.col("error_raw")).otherwise(raw),
+        raw=pl.when(pl.col("failed") & pl.col("line:json").is_null())
+        .then(pl.col("error_raw"))
+        .otherwise(raw),
         extract_reason=pl.when(pl.col("failed"))
         .then(pl.col("error_reason"))
         .when(pl.col("repeated"))

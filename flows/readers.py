@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import re
 import zipfile
@@ -15,6 +14,14 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from flows.text_encoding import UndecodableText, decode_export
+from flows.text_lines import (
+    TextRecords,
+    first_damaged,
+    last_filled_line,
+    physical_lines,
+    split_delimited,
+    split_json_lines,
+)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -41,7 +48,13 @@ class RawSheet:
 
     `rows[i]` was read at `row_numbers[i]`, the 1-based spreadsheet row or file line.
     `row_errors` holds rows that could not even be split into cells (a broken JSON
-    line): they keep their text and go to quarantine with the reason.
+    line, a line whose quote swallowed the lines after it): they keep their text and go
+    to quarantine with the reason.
+
+    A text file also keeps, per row, the last line it covers (`row_ends`: a quoted cell or a
+    JSON object may span lines) and the number of its last filled line, so that every line can
+    be accounted for (flows/text_lines.py); and its physical `lines` while a quote over lines
+    may still need reading again (`repair_quotes`).
     """
 
     source_file: str
@@ -53,6 +66,15 @@ class RawSheet:
     # For JSON Lines the header is the union of keys, not a row of the file.
     header: list[str] | None = None
     row_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    row_ends: list[int] | None = None
+    last_filled_line: int = 0
+    lines: list[str] | None = None
+    delimiter: str | None = None
+    # Rows that spanned lines or were left inside an open quote (see TextRecords.suspects).
+    suspects: list[int] = field(default_factory=list)
+    # The raw text of rows read as one damaged line, by index; lines whose stray quote was kept as text.
+    row_texts: dict[int, str] = field(default_factory=dict)
+    stray_quotes: list[int] = field(default_factory=list)
 
 
 def _excel_uses_1904(path: Path) -> bool:
@@ -136,26 +158,86 @@ def _sniff_delimiter(sample: str) -> str:
 
 
 def read_csv(path: Path, source_file: str) -> RawSheet:
-    """Read a delimited text file; each record keeps the line number where it starts."""
+    """Read a delimited text file; each record keeps the lines it covers (the first is its row number).
+
+    Until the header is known a quoted cell may span any lines; `repair_quotes` then reads again
+    the lines of quotes that swallowed lines they cannot belong to.
+    """
     text, encoding = decode_text(path.read_bytes(), source_file)
-    first_lines = "\n".join(text.splitlines()[:20])
+    lines = physical_lines(text)
+    del text
+    first_lines = "\n".join(line.rstrip("\r\n") for line in lines[:20])
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(first_lines)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
-    numbers: list[int] = []
-    line_before = 0
     try:
-        for record in reader:
-            rows.append(list(record))
-            numbers.append(line_before + 1)
-            line_before = reader.line_num
-    except csv.Error as exc:
-        raise InputFileError(source_file, f"malformed CSV at line {reader.line_num}: {exc}") from exc
-    # A trailing newline after the last record is not a row; blank lines inside are.
-    while rows and not rows[-1]:
-        rows.pop()
-        numbers.pop()
-    return RawSheet(source_file, "", rows, numbers, encoding=encoding)
+        found = split_delimited(lines, delimiter)
+    except ValueError as exc:
+        raise InputFileError(source_file, str(exc)) from exc
+    sheet = _text_sheet(source_file, found, lines, encoding)
+    if found.suspects:  # kept only while a quote over lines may need reading again
+        sheet.lines, sheet.delimiter = lines, delimiter
+    return sheet
+
+
+def repair_quotes(sheet: RawSheet, header_row: int) -> bool:
+    """Read a CSV's suspect quotes again knowing its header (the row at index `header_row`); whether
+    any row changed.
+
+    A quoted cell spans lines only where the record has the header's field count; a line whose
+    quote swallowed the lines after it becomes a row of its own (`unbalanced_quote`, unless it
+    still splits into the header's fields). Rows before the first damaged one read the same, so
+    only the lines from there on are read again.
+    """
+    lines, delimiter = sheet.lines, sheet.delimiter
+    sheet.lines = None  # no longer needed either way: a file's lines are as large as its rows
+    if lines is None or delimiter is None:
+        return False
+    header, header_line = sheet.rows[header_row], sheet.row_numbers[header_row]
+    first = first_damaged(
+        sheet.rows, sheet.row_numbers, sheet.suspects, sheet.row_errors, header, header_line
+    )
+    if first is None:
+        return False
+    try:
+        tail = split_delimited(lines, delimiter, header, header_line, from_line=sheet.row_numbers[first])
+    except ValueError as exc:
+        raise InputFileError(sheet.source_file, str(exc)) from exc
+    sheet.rows[first:] = tail.rows
+    sheet.row_numbers[first:] = tail.starts
+    if sheet.row_ends is not None:
+        sheet.row_ends[first:] = tail.ends
+    sheet.row_errors = {i: e for i, e in sheet.row_errors.items() if i < first} | {
+        first + i: e for i, e in tail.errors.items()
+    }
+    sheet.row_texts = {i: t for i, t in sheet.row_texts.items() if i < first} | {
+        first + i: t for i, t in tail.texts.items()
+    }
+    sheet.stray_quotes = tail.stray_quotes
+    sheet.suspects = [i for i in sheet.suspects if i < first] + [first + i for i in tail.suspects]
+    return True
+
+
+def _text_sheet(
+    source_file: str,
+    found: TextRecords,
+    lines: list[str],
+    encoding: str | None,
+    header: list[str] | None = None,
+    rows: list[list[Any]] | None = None,
+) -> RawSheet:
+    return RawSheet(
+        source_file,
+        "",
+        found.rows if rows is None else rows,
+        found.starts,
+        encoding=encoding,
+        header=header,
+        row_errors=found.errors,
+        row_ends=found.ends,
+        last_filled_line=last_filled_line(lines),
+        suspects=found.suspects,
+        row_texts=found.texts,
+        stray_quotes=found.stray_quotes,
+    )
 
 
 def _json_cell(value: Any) -> Any:
@@ -165,40 +247,25 @@ def _json_cell(value: Any) -> Any:
 
 
 def read_jsonl(path: Path, source_file: str) -> RawSheet:
-    """Read JSON Lines: the header is the union of keys in first-seen order."""
+    """Read JSON Lines: the header is the union of keys in first-seen order.
+
+    A pretty-printed object spread over lines is one record covering them; a line that is no
+    object, and opens none that closes, is a row of its own with the reason `invalid_json`.
+    """
     text, encoding = decode_text(path.read_bytes(), source_file)
-    objects: list[dict[str, Any] | None] = []
-    numbers: list[int] = []
-    errors: dict[int, tuple[str, str]] = {}
+    lines = physical_lines(text)
+    del text
+    objects, found = split_json_lines(lines)
     keys: dict[str, None] = {}
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for line_number, line in enumerate(lines, start=1):
-        line = line.rstrip("\r")
-        numbers.append(line_number)
-        if not line.strip():
-            objects.append({})
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors[len(objects)] = ("invalid_json", f"{exc.msg} at column {exc.colno}: {line}")
-            objects.append(None)
-            continue
-        if not isinstance(value, dict):
-            errors[len(objects)] = ("invalid_json", f"a JSON {type(value).__name__}, not an object: {line}")
-            objects.append(None)
-            continue
-        for key in value:
+    for obj in objects:
+        for key in obj or ():
             keys.setdefault(str(key), None)
-        objects.append(value)
     header = list(keys)
     rows = [
         [_json_cell(obj.get(k)) for k in header] if obj is not None else [None] * len(header)
         for obj in objects
     ]
-    return RawSheet(source_file, "", rows, numbers, encoding=encoding, header=header, row_errors=errors)
+    return _text_sheet(source_file, found, lines, encoding, header=header, rows=rows)
 
 
 def raw_text(value: Any) -> str | None:

@@ -26,6 +26,7 @@ import flows.extract
 import flows.mojibake
 import flows.readers
 import flows.text_encoding
+import flows.text_lines
 import flows.text_plausibility
 from flows.extract import (
     FileExtract,
@@ -69,6 +70,7 @@ def extraction_fingerprint(config: Config) -> str:
         flows.cells,
         flows.readers,
         flows.text_encoding,
+        flows.text_lines,
         flows.text_plausibility,
         flows.mojibake,
     ):

@@ -94,6 +94,9 @@ def summarise(
                 "status": s.status,
                 "kind": s.spec,
                 "rows": s.rows_read,
+                # Text files: the lines those rows cover, said when it differs (a cell over lines).
+                "lines": s.lines_read,
+                "note": s.note,
                 "error": s.error,
             }
             for s in extracted.sheets
