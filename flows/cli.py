@@ -30,6 +30,8 @@ from rich.table import Table
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = 0, 1, 2
 # Another crm-etl process is writing the same database file: nothing was done, try again later.
 EXIT_LOCKED = 3
+# Published (the database is good), but a step after publishing failed: reports/latest, pruning, moving files.
+EXIT_PUBLISHED_WITH_ERRORS = 4
 DEFAULT_DB = Path("data/crm.duckdb")
 DEFAULT_INBOX = Path("data/inbox")
 DEFAULT_REPORTS = Path("reports")
@@ -181,6 +183,11 @@ def _print_summary(summary: object) -> None:
         out.print(f"moved to processed/{summary.run_id}/: {', '.join(summary.files_moved)}")
     if summary.snapshot:
         out.print(f"snapshot: {summary.snapshot}")
+    for name, count in summary.cells_truncated.items():
+        out.print(
+            f"[yellow]{count} cell(s) cut[/] to Excel's 32,767 characters in {shown(name)} "
+            "(marked …\\[truncated N chars]; the database keeps the full values)"
+        )
     for line in review_lines(summary.review):
         out.print(escape(line))
     out.print(f"database: {summary.db}")
@@ -233,7 +240,10 @@ def run(
     critical check failed or the file could not be written, nothing was published; 2 bad
     usage, bad configuration or unreadable input (when only some files are unreadable,
     the rest is still published and the unreadable ones are listed); 3 another run is
-    using the database file.
+    using the database file; 4 published, but a step after publishing failed (reports/latest,
+    pruning snapshots or the cache, moving processed files): the database is good, the
+    failing step is named ("published; latest report failed: …"). Unreadable inputs (2) win
+    over 4.
     """
     if verbose and quiet:
         err.print("[red]error[/]: --verbose and --quiet exclude each other")
@@ -292,6 +302,8 @@ def run(
             err.print(f"[red]failed input[/]: {shown(message)}")
     else:
         _print_summary(summary)
+    for failure in summary.after_publish_failures:  # errors: printed with -q too
+        err.print(f"[red]published; {shown(failure)}[/]")
     if summary.failed_inputs:
         err.print(
             f"[red]{len(summary.failed_inputs)} input(s) failed[/] (listed above); the other files were published"
@@ -300,6 +312,8 @@ def run(
     if summary.rows_read == 0:
         err.print(f"[red]error[/]: no data rows found in {inbox}")
         raise typer.Exit(EXIT_INPUT)
+    if summary.after_publish_failures:
+        raise typer.Exit(EXIT_PUBLISHED_WITH_ERRORS)
 
 
 @app.command("map")
@@ -682,6 +696,9 @@ def export(
     CSV (UTF-8 with BOM) and XLSX are safe to open in a spreadsheet: values starting with = + - @ are text.
 
     XLSX stores them as text cells; CSV puts the apostrophe text mark in front. Parquet keeps every type.
+
+    An XLSX cell over Excel's 32,767 characters is cut, ending in …\\[truncated N chars], and counted
+    (the database, CSV and Parquet keep the full value); the export never fails on it.
     """
     from flows.export import ExportError, UnknownTableError, export_database
 
@@ -696,8 +713,15 @@ def export(
     except ExportError as exc:
         err.print(f"[red]export failed[/]: {exc}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
-    for path in files:
-        out.print(str(path), soft_wrap=True)
+    for file in files:
+        out.print(escape(str(file.path)), soft_wrap=True)
+    for file in files:
+        if file.cells_truncated:
+            err.print(
+                f"[yellow]{file.cells_truncated} cell(s) cut[/] to Excel's 32,767 characters in "
+                f"{escape(file.path.name)} (marked …\\[truncated N chars]; the database keeps the full values)",
+                soft_wrap=True,
+            )
 
 
 @app.command()
