@@ -327,3 +327,13 @@ def test_names_a_user_controls_are_printed_masked_and_escaped(prefect_harness, t
     assert result.exit_code == 0, result.output
     assert "13912345678" not in result.output and "139****5678" in result.output
     assert "[bold]的客户" in "".join(result.output.split())  # printed as text, not taken for a closing tag
+
+
+def test_run_help_lists_every_exit_code():
+    from flows.cli import EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS
+
+    result = runner.invoke(app, ["run", "--help"])
+    text = " ".join(result.output.split())
+    assert (EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS) == (3, 4)
+    assert "3 another run is using the database file" in text
+    assert "4 published, but a step after publishing failed" in text
