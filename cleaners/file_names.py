@@ -20,11 +20,12 @@ import unicodedata
 
 MAX_NAME_BYTES = 120
 HASH_LENGTH = 8
-# Word characters of any script (CJK included), digits, `_`, `.` and `-` stay; the rest becomes `_`.
-_UNSAFE = re.compile(r"[^\w.-]+")
+# Word characters of any script (CJK included), digits, `_` and `-` stay; the rest becomes `_`
+# (dots too: the only dot is the one before the extension, and no name is hidden).
+_UNSAFE = re.compile(r"[^\w-]+")
 _UNDERSCORES = re.compile(r"_{2,}")
-_EDGES = "._- "
-# Windows refuses these as a name or as the part before the first dot, in any case (`con.txt`).
+_EDGES = "_- "
+# Windows refuses these as a name, in any case (`con.xlsx` is the device CON).
 _RESERVED = {
     "CON",
     "PRN",
@@ -40,7 +41,7 @@ def name_hash(name: str) -> str:
 
 
 def slug(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
-    """A readable stem: NFC, unsafe runs as `_`, no dot or dash at the ends, at most `max_bytes` UTF-8 bytes.
+    """A readable stem: NFC, unsafe runs as `_`, no `_` or `-` at the ends, at most `max_bytes` UTF-8 bytes.
 
     Never empty, never `.` or `..`, never a name Windows reserves; cut only between characters.
     """
@@ -49,7 +50,7 @@ def slug(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
     text = text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore").strip(_EDGES)
     if not text:
         return "_"
-    if text.split(".", 1)[0].upper() in _RESERVED:
+    if text.upper() in _RESERVED:
         text = "_" + text.encode("utf-8")[: max_bytes - 1].decode("utf-8", "ignore").strip(_EDGES)
     return text
 

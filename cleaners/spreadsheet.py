@@ -36,7 +36,6 @@ def restore_formulas(values: pl.Series) -> pl.Series:
 # Excel's limit of a cell's text, in UTF-16 units (what Excel's LEN counts; a character beyond
 # the Basic Multilingual Plane, an emoji or a rare CJK ideograph, takes two).
 XLSX_MAX_CELL = 32_767
-_ASTRAL = r"[\x{10000}-\x{10FFFF}]"
 
 
 def utf16_length(text: str) -> int:
@@ -65,10 +64,13 @@ def truncate_cell(text: str, limit: int = XLSX_MAX_CELL) -> str:
 
 def truncate_cells(values: pl.Series, limit: int = XLSX_MAX_CELL) -> tuple[pl.Series, int]:
     """A text column with every value over `limit` UTF-16 units cut by `truncate_cell`, and how many were cut."""
-    units = values.str.len_chars() + values.str.count_matches(_ASTRAL)
-    long = values.filter(units > limit)
-    if long.is_empty():
+    # A UTF-16 unit takes at least one UTF-8 byte: only values of more bytes than `limit` can be over.
+    candidates = values.filter(values.str.len_bytes() > limit)
+    if candidates.is_empty():
         return values, 0
-    cut = {text: truncate_cell(text, limit) for text in long.unique().to_list()}
+    cut = {text: truncate_cell(text, limit) for text in candidates.unique().to_list()}
+    cut = {text: fitted for text, fitted in cut.items() if fitted is not text}
+    if not cut:
+        return values, 0
     fitted = values.replace_strict(cut, default=values, return_dtype=pl.String)
-    return fitted.alias(values.name), long.len()
+    return fitted.alias(values.name), int(values.is_in(list(cut)).sum())

@@ -25,7 +25,8 @@ WINDOWS_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
         ("  王芳 ", "王芳"),
         (".hidden", "hidden"),
         ("CON", "_CON"),
-        ("lpt1.txt", "_lpt1.txt"),
+        ("lpt1", "_lpt1"),
+        ("台账.xlsx", "台账_xlsx"),
         ("COM²", "_COM²"),
         ("a\u202eb", "a_b"),  # a right-to-left override would show the name reversed
         ("e\u0301", "é"),  # macOS writes names decomposed (NFD); the slug is composed
@@ -42,7 +43,8 @@ WINDOWS_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
         "spaces",
         "leading-dot",
         "windows-reserved",
-        "reserved-with-extension",
+        "reserved-lower-case",
+        "dots",
         "reserved-superscript",
         "bidi-override",
         "decomposed",

@@ -57,3 +57,6 @@ def test_a_column_is_cut_only_where_it_must_be_and_counted():
     assert (fitted.str.len_chars().max() or 0) <= XLSX_MAX_CELL
     same, none = truncate_cells(pl.Series(["ok", None]))
     assert none == 0 and same.to_list() == ["ok", None]
+    # 60,000 bytes of UTF-8 but 20,000 UTF-16 units: within the limit, kept whole.
+    chinese, kept = truncate_cells(pl.Series(["长" * 20_000]))
+    assert kept == 0 and chinese[0] == "长" * 20_000
