@@ -13,6 +13,8 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberType, ValidationResult
 
+from cleaners.lossy_numbers import is_lossy_number, lossy_cells
+
 logger = logging.getLogger(__name__)
 
 PHONE_REASONS: frozenset[str] = frozenset(
@@ -24,6 +26,8 @@ PHONE_REASONS: frozenset[str] = frozenset(
         "phone_no_area_code",
         "phone_unparseable",
         "phone_partially_invalid",
+        # A number cell a spreadsheet wrote with digits lost ('1.39123E+10'): the real number is unknown.
+        "phone_lossy_number",
     }
 )
 
@@ -360,6 +364,8 @@ def _fast_cells(uniques: pl.Series) -> pl.DataFrame:
     # Excel's scientific rendering ('1.3800138e+10'), split above into mantissa digits and exponent.
     mantissa = pl.col("text").str.extract("^([0-9]+)\u0000", 1)
     zeros = pl.col("text").str.extract("\u0000([0-9]+)$", 1).cast(pl.Int32) - mantissa.str.len_chars() + 1
+    # Digits a spreadsheet lost are not restored here: `_normalise_cell` names the loss.
+    uniques = uniques.filter(~lossy_cells(uniques))
     pieces = (
         uniques.alias("raw")
         .to_frame()
@@ -456,6 +462,8 @@ def _normalise_cell(raw: str, region: str) -> _Cell:
     """Classify one distinct raw cell."""
     if len(raw) > _MAX_CELL_CHARS:
         return _rejected_cell("phone_unparseable")
+    if is_lossy_number(raw):
+        return _rejected_cell("phone_lossy_number")
     text = unicodedata.normalize("NFKC", raw).translate(_DASHES).lower().strip().strip(_QUOTES)
     text = _excel_number(text.strip())
     if not text:
@@ -505,7 +513,10 @@ def _is_placeholder(text: str) -> bool:
 
 
 def _excel_number(text: str) -> str:
-    """Undo Excel's float rendering of a number cell: '13800138000.0', '1.3800138e+10'."""
+    """Undo Excel's float rendering of a number cell: '13800138000.0', '1.3800138e+10'.
+
+    Renderings that lost digits ('1.39123e+10') never get here: see cleaners/lossy_numbers.py.
+    """
     integral = _EXCEL_INTEGRAL_FLOAT.fullmatch(text)
     if integral:
         return integral.group(1)

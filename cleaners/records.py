@@ -16,6 +16,7 @@ from cleaners.dates import parse_dates
 from cleaners.emails import normalise_emails
 from cleaners.garbage_vocabulary import GarbageVocabulary
 from cleaners.lead_sources import LeadSourceVocabulary, normalise_lead_source
+from cleaners.lossy_numbers import clean_source_ids
 from cleaners.mapping.headers import normalise_header
 from cleaners.persons import clean_person_names
 from cleaners.phones import normalise_phones
@@ -142,10 +143,10 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "core_need",
             "remark",
             "employee_count",
-            "legacy_id",
-            "account_ref",
         ]
     }
+    # An ID a spreadsheet lost digits of is nulled: it would key, merge or link the wrong customer.
+    ids = {c: clean_source_ids(raw[c]) for c in ("legacy_id", "account_ref")}
     industry_names = pl.DataFrame(
         {"industry_code": list(tables.industry_names), "industry_name": list(tables.industry_names.values())},
         schema={"industry_code": pl.String, "industry_name": pl.String},
@@ -153,7 +154,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     frame = pl.DataFrame(
         {
             **{c: raw[c] for c in LINEAGE},
-            "legacy_id": text["legacy_id"],
+            "legacy_id": ids["legacy_id"]["id"],
             # A contacts export's row is a person at a company (cleaners/contact_records.py), any
             # other customer row speaks for the company itself.
             "record_role": raw.select(
@@ -161,7 +162,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
                 .then(pl.lit("contact"))
                 .otherwise(pl.lit("account"))
             ).to_series(),
-            "account_ref": text["account_ref"],
+            "account_ref": ids["account_ref"]["id"],
             "customer_name": company_display_name(raw["customer_name"]),
             "company_key": company_match_key(raw["customer_name"]),
             "contact_name": person["name"],
@@ -197,6 +198,8 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     )
     reasons = pl.DataFrame(
         {
+            "legacy_id": ids["legacy_id"]["id_reason"],
+            "account_ref": ids["account_ref"]["id_reason"],
             "contact_name": person["person_reason"],
             "mobile": phones["mobile_reason"],
             "phone": phones["phone_reason"],
@@ -241,10 +244,24 @@ def map_channels(values: pl.Series, channels: Mapping[str, str]) -> pl.Series:
 
 def _reference_columns(raw: pl.DataFrame) -> dict[str, pl.Series]:
     return {
-        "customer_ref": clean_text(raw["customer_ref"]),
+        "customer_ref": clean_source_ids(raw["customer_ref"])["id"],
         "customer_name": company_display_name(raw["customer_name"]),
         "company_key": company_match_key(raw["customer_name"]),
     }
+
+
+def _lost_reference(raw: pl.DataFrame, references: Mapping[str, pl.Series]) -> pl.Series:
+    """Rows whose customer ID lost digits as a spreadsheet number and that name no company to link by."""
+    lost = clean_source_ids(raw["customer_ref"])["id_reason"].is_not_null()
+    return lost & references["customer_name"].is_null()
+
+
+def _lost_reference_detail(raw: pl.DataFrame) -> pl.Expr:
+    return (
+        pl.lit("customer_ref: ")
+        + pl.lit(raw["customer_ref"])
+        + pl.lit(" lost digits as a spreadsheet number")
+    )
 
 
 def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
@@ -267,11 +284,13 @@ def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     dates = parse_dates_by_source(raw, "order_date", tables, None)
     # A unit in the amount header (金额(万元)) scales plain numbers; a cell's own unit wins (cleaners/amounts.py).
     amounts = parse_amounts(raw["amount_cny"], scale=raw["amount_scale"])
+    references = _reference_columns(raw)
+    lost_reference = _lost_reference(raw, references)
     frame = pl.DataFrame(
         {
             **{c: raw[c] for c in LINEAGE},
-            "order_id": clean_text(raw["order_id"]),
-            **_reference_columns(raw),
+            "order_id": clean_source_ids(raw["order_id"])["id"],
+            **references,
             "order_date": dates["date"],
             "amount_cny": amounts["amount"],
             "product": clean_text(raw["product"]),
@@ -289,12 +308,15 @@ def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
         .then(pl.lit("order_date_invalid"))
         .when(amounts["amount"].is_null())
         .then(pl.lit("order_amount_invalid"))
+        .when(pl.lit(lost_reference))
+        .then(pl.lit("id_lossy_number"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
     detail = pl.coalesce(
         pl.lit(raw["extract_detail"]),
         pl.when(dates["date"].is_null()).then(pl.lit("order_date: ") + pl.lit(dates["date_reason"])),
         pl.when(amounts["amount"].is_null()).then(pl.lit("amount: ") + pl.lit(raw["amount_cny"])),
+        pl.when(pl.lit(lost_reference)).then(_lost_reference_detail(raw)),
     )
     return frame.with_columns(reject.alias("reject_reason"), detail.alias("reject_detail"))
 
@@ -319,11 +341,13 @@ def clean_interactions(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFram
     ]
     garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
     dates = parse_dates_by_source(raw, "date", tables, None)
+    references = _reference_columns(raw)
+    lost_reference = _lost_reference(raw, references)
     frame = pl.DataFrame(
         {
             **{c: raw[c] for c in LINEAGE},
-            "interaction_id": clean_text(raw["interaction_id"]),
-            **_reference_columns(raw),
+            "interaction_id": clean_source_ids(raw["interaction_id"])["id"],
+            **references,
             "date": dates["date"],
             "channel": map_channels(raw["channel"], tables.channels),
             "participants": clean_text(raw["participants"]),
@@ -340,8 +364,11 @@ def clean_interactions(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFram
         .then(pl.lit(raw["extract_reason"]))
         .when(pl.lit(garbage).is_not_null())
         .then(pl.lit(garbage))
+        .when(pl.lit(lost_reference))
+        .then(pl.lit("id_lossy_number"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-    return frame.with_columns(
-        issues, reject.alias("reject_reason"), raw["extract_detail"].alias("reject_detail")
+    detail = pl.coalesce(
+        pl.lit(raw["extract_detail"]), pl.when(pl.lit(lost_reference)).then(_lost_reference_detail(raw))
     )
+    return frame.with_columns(issues, reject.alias("reject_reason"), detail.alias("reject_detail"))

@@ -32,6 +32,10 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = 0, 1, 2
 EXIT_LOCKED = 3
 # Published (the database is good), but a step after publishing failed: reports/latest, pruning, moving files.
 EXIT_PUBLISHED_WITH_ERRORS = 4
+# An error crm-etl did not expect (a bug, or the machine failing under it): one line on stderr,
+# the traceback in a log file; nothing was published unless the line says so.
+EXIT_INTERNAL = 5
+EXIT_INTERRUPTED = 130
 DEFAULT_DB = Path("data/crm.duckdb")
 DEFAULT_INBOX = Path("data/inbox")
 DEFAULT_REPORTS = Path("reports")
@@ -66,7 +70,7 @@ def _language(lang: str | None) -> Literal["zh-CN", "en"] | None:
         return "zh-CN"
     if key in {"en", "en-us", "en-gb", "english"}:
         return "en"
-    err.print(f"[red]error[/]: --lang {lang!r}: the report speaks zh-CN or en")
+    err.print(f"[red]error[/]: --lang '{shown(lang)}': the report speaks zh-CN or en")
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -83,23 +87,27 @@ def _exit_codes() -> Iterator[None]:
     try:
         yield
     except DatabaseLocked as exc:
-        err.print(f"[red]refused[/]: {exc}")
+        err.print(f"[red]refused[/]: {shown(exc)}")
         raise typer.Exit(EXIT_LOCKED) from None
     except RunCheckFailed as exc:
-        err.print(f"[red]run failed, nothing published[/]: {exc}")
+        err.print(f"[red]run failed, nothing published[/]: {shown(exc)}")
         if exc.report is not None:
-            err.print(f"report of the failed run: {exc.report}")
+            err.print(f"report of the failed run: {shown(exc.report)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except PublishError as exc:
-        err.print(f"[red]cannot write the database[/]: {exc}")
+        err.print(f"[red]cannot write the database[/]: {shown(exc)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except PrefectApiError as exc:
-        err.print(f"[red]cannot start Prefect, nothing was done[/]: {escape(str(exc))}")
+        err.print(f"[red]cannot start Prefect, nothing was done[/]: {shown(exc)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except (ConfigError, RestoreError) as exc:
         label = "configuration error" if isinstance(exc, ConfigError) else "error"
-        err.print(f"[red]{label}[/]: {exc}")
+        err.print(f"[red]{label}[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
+    except KeyboardInterrupt:
+        # typer would turn it into a silent exit 130; the person who pressed Ctrl-C wants to know the state.
+        err.print(f"[red]interrupted[/]: {_published_state()}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def shown(text: object) -> str:
@@ -176,22 +184,26 @@ def _print_summary(summary: object) -> None:
             f"observed {check['observed']}, expected {check['threshold']}"
         )
     if summary.files_cached:
-        out.print(f"unchanged since the last run (read from the cache): {', '.join(summary.files_cached)}")
+        out.print(
+            f"unchanged since the last run (read from the cache): {', '.join(shown(f) for f in summary.files_cached)}"
+        )
     if summary.files_kept:
-        out.print(f"kept from the database (not read in this run): {', '.join(summary.files_kept)}")
+        out.print(
+            f"kept from the database (not read in this run): {', '.join(shown(f) for f in summary.files_kept)}"
+        )
     if summary.files_moved:
-        out.print(f"moved to processed/{summary.run_id}/: {', '.join(summary.files_moved)}")
+        out.print(f"moved to processed/{summary.run_id}/: {', '.join(shown(f) for f in summary.files_moved)}")
     if summary.snapshot:
-        out.print(f"snapshot: {summary.snapshot}")
+        out.print(f"snapshot: {shown(summary.snapshot)}")
     for name, count in summary.cells_truncated.items():
         out.print(
             f"[yellow]{count} cell(s) cut[/] to Excel's 32,767 characters in {shown(name)} "
             "(marked …\\[truncated N chars]; the database keeps the full values)"
         )
     for line in review_lines(summary.review):
-        out.print(escape(line))
-    out.print(f"database: {summary.db}")
-    out.print(f"report:   {summary.report}")
+        out.print(shown(line))
+    out.print(f"database: {shown(summary.db)}")
+    out.print(f"report:   {shown(summary.report)}")
 
 
 @app.command()
@@ -242,9 +254,11 @@ def run(
     the rest is still published and the unreadable ones are listed); 3 another run is
     using the database file; 4 published, but a step after publishing failed (reports/latest,
     pruning snapshots or the cache, moving processed files): the database is good, the
-    failing step is named ("published; latest report failed: …"). Unreadable inputs (2) win
-    over 4.
+    failing step is named ("published; latest report failed: …"), unreadable inputs (2) win
+    over 4; 5 an unexpected error (one line, traceback in crm-etl-errors/ beside the
+    database); 130 interrupted.
     """
+    _errors_beside(db)
     if verbose and quiet:
         err.print("[red]error[/]: --verbose and --quiet exclude each other")
         raise typer.Exit(EXIT_INPUT)
@@ -252,14 +266,14 @@ def run(
     _set_verbosity(verbose, own_level)
     language = _language(lang)
     if not inbox.is_dir():
-        err.print(f"[red]error[/]: inbox {inbox} is not a directory")
+        err.print(f"[red]error[/]: inbox {shown(inbox)} is not a directory")
         raise typer.Exit(EXIT_INPUT)
     day: dt.date | None = None
     if as_of is not None:
         try:
             day = dt.date.fromisoformat(as_of)
         except ValueError:
-            err.print(f"[red]error[/]: --as-of {as_of!r} is not a date like 2024-06-30")
+            err.print(f"[red]error[/]: --as-of '{shown(as_of)}' is not a date like 2024-06-30")
             raise typer.Exit(EXIT_INPUT) from None
     from schemas import ConfigError
     from schemas.contracts import load_contracts
@@ -268,7 +282,7 @@ def run(
     try:
         load_contracts(schemas)
     except ConfigError as exc:
-        err.print(f"[red]configuration error[/]: {escape(str(exc))}")
+        err.print(f"[red]configuration error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
     from flows.lock import RunLock
     from flows.prefect_api import LocalPrefectApi
@@ -282,7 +296,7 @@ def run(
         from flows.stages import listening
         from flows.validation import import_great_expectations
 
-        configure_console_logs(own_level, logging.WARNING if verbose else logging.ERROR)
+        configure_console_logs(own_level, logging.WARNING if verbose else logging.ERROR, run_failures=verbose)
         import_great_expectations()  # the run needs it; importing it now overlaps the server's start
         display = contextlib.nullcontext(None) if quiet else stage_display(err)
         api.wait()
@@ -310,7 +324,7 @@ def run(
         )
         raise typer.Exit(EXIT_INPUT)
     if summary.rows_read == 0:
-        err.print(f"[red]error[/]: no data rows found in {inbox}")
+        err.print(f"[red]error[/]: no data rows found in {shown(inbox)}")
         raise typer.Exit(EXIT_INPUT)
     if summary.after_publish_failures:
         raise typer.Exit(EXIT_PUBLISHED_WITH_ERRORS)
@@ -344,12 +358,12 @@ def map_inbox(
     from schemas import ConfigError, load_config
 
     if not inbox.is_dir():
-        err.print(f"[red]error[/]: inbox {escape(str(inbox))} is not a directory")
+        err.print(f"[red]error[/]: inbox {shown(inbox)} is not a directory")
         raise typer.Exit(EXIT_INPUT)
     try:
         config = load_config(schemas)
     except ConfigError as exc:
-        err.print(f"[red]configuration error[/]: {escape(str(exc))}")
+        err.print(f"[red]configuration error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
     # Each failing sheet is printed in the preview itself; the extract logger would say it twice.
     logging.getLogger("flows.extract").setLevel(logging.CRITICAL)
@@ -381,7 +395,7 @@ def map_inbox(
     if write:
         directory = (schemas or config.directory) / "mappings"
         for path in write_overrides(previews, directory):
-            out.print(f"wrote {escape(str(path))}")
+            out.print(f"wrote {shown(str(path))}")
     if failed:
         raise typer.Exit(EXIT_INPUT)
 
@@ -391,19 +405,19 @@ def _print_preview(previews: list[Any]) -> None:
         if not file.sheets:
             colour = "red" if file.status == "failed" else "yellow"
             out.print(
-                f"[bold]{escape(file.source_file)}[/]: [{colour}]{file.status}[/] {escape(file.error or '')}"
+                f"[bold]{shown(file.source_file)}[/]: [{colour}]{file.status}[/] {shown(file.error or '')}"
             )
             continue
         for preview in file.sheets:
             s = preview.outcome
-            where = escape(s.source_file + (f" [{s.source_sheet}]" if s.source_sheet else ""))
+            where = shown(s.source_file + (f" [{s.source_sheet}]" if s.source_sheet else ""))
             status = "[red]failed[/]" if s.status == "failed" else s.status
             out.print(
                 f"\n[bold]{where}[/]: {status} · kind {s.kind or '?'} · spec {s.spec or '?'} · "
                 f"encoding {s.encoding or '-'} · header row {s.header_row or '-'} · {s.rows_read} rows"
             )
             if s.error:
-                out.print(f"  [red]{escape(s.error)}[/]")
+                out.print(f"  [red]{shown(s.error)}[/]")
             table = Table(show_edge=False, pad_edge=False)
             for column in ("#", "header", "field", "method", "conf.", "runner-up", "hints", "samples"):
                 table.add_column(column, justify="right" if column in {"#", "conf."} else "left")
@@ -417,13 +431,13 @@ def _print_preview(previews: list[Any]) -> None:
                 samples = " | ".join(str(v) for v in preview.samples.get(c["column"], []))
                 table.add_row(
                     str(c["column"]),
-                    escape(c["header"] or ""),
+                    shown(c["header"] or ""),
                     field,
                     c["method"],
                     f"{c['confidence']:.2f}",
                     c["runner_up"] or "",
-                    escape(hints),
-                    escape(samples),
+                    shown(hints),
+                    shown(samples),
                 )
             out.print(table)
             if preview.quarantine:
@@ -449,14 +463,14 @@ def report(
 
     language = _language(lang)
     if not db.is_file():
-        err.print(f"[red]error[/]: {db} does not exist; run `crm-etl run` first")
+        err.print(f"[red]error[/]: {shown(db)} does not exist; run `crm-etl run` first")
         raise typer.Exit(EXIT_INPUT)
     try:
         path = write_report(db, reports, run_id, lang=language or "zh-CN")
     except LookupError as exc:
-        err.print(f"[red]error[/]: {exc}")
+        err.print(f"[red]error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
-    out.print(f"report: {path}")
+    out.print(f"report: {shown(path)}")
 
 
 def _validation_outcome(checks: int | None, passed: int | None, critical: int | None) -> str:
@@ -479,7 +493,7 @@ def _input_lines(input_files: str | None) -> list[str]:
         }.get(entry.get("status"), "")
         if entry.get("used") is False and entry.get("status") == "read":
             note = " not used"
-        lines.append(f"{entry['file']}  {(entry.get('sha256') or '')[:12]}{note}")
+        lines.append(f"{shown(entry['file'])}  {(entry.get('sha256') or '')[:12]}{note}")
     return lines
 
 
@@ -495,7 +509,7 @@ def runs(
     import duckdb
 
     if not db.is_file():
-        err.print(f"[red]error[/]: {db} does not exist; run `crm-etl run` first")
+        err.print(f"[red]error[/]: {shown(db)} does not exist; run `crm-etl run` first")
         raise typer.Exit(EXIT_INPUT)
     with duckdb.connect(str(db), read_only=True) as con:
         cursor = con.execute(
@@ -512,11 +526,14 @@ def runs(
         names = [d[0] for d in cursor.description or []]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     if as_json:
+        from cleaners.masking import mask_text
+
         for row in rows:
             row["input_files"] = json.loads(row["input_files"] or "[]")
-        typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        # Masked like every line crm-etl prints; the exact names are in the file (`run_files`).
+        typer.echo(mask_text(json.dumps(rows, default=str, ensure_ascii=False, indent=2)))
         return
-    out.print(f"[bold]Runs in {db}[/] (newest first)")
+    out.print(f"[bold]Runs in {shown(db)}[/] (newest first)")
     for row in rows:
         # One block per run, readable at any terminal width; the run id is never wrapped, scripts copy it.
         block = Table.grid(padding=(0, 2))
@@ -561,6 +578,7 @@ def restore(
     Exit codes: 0 restored (or already that run); 1 the file could not be written;
     2 no snapshot of that run; 3 another run is using the database file.
     """
+    _errors_beside(db)
     from flows.lock import RunLock
     from flows.snapshots import SnapshotStore, restore_snapshot
     from schemas import load_config
@@ -584,11 +602,11 @@ def restore(
         restored = restore_snapshot(db, run_id, store)
         store.prune()
     if not restored.changed:
-        out.print(f"{db} already holds run {run_id}; nothing to do")
+        out.print(f"{shown(db)} already holds run {shown(run_id)}; nothing to do")
         return
-    out.print(f"restored {db} to run {run_id}")
+    out.print(f"restored {shown(db)} to run {shown(run_id)}")
     if restored.kept is not None:
-        out.print(f"the replaced file is kept as {restored.kept}")
+        out.print(f"the replaced file is kept as {shown(restored.kept)}")
 
 
 @app.command()
@@ -633,16 +651,17 @@ def serve(
     Exit codes: 0 stopped (with --max-runs: every run completed); 1 a run did not
     complete; 2 bad usage.
     """
+    _errors_beside(db)
     _set_verbosity(verbose)
     from flows.serve import schedule_for, serve_migration
 
     if not inbox.is_dir():
-        err.print(f"[red]error[/]: inbox {inbox} is not a directory")
+        err.print(f"[red]error[/]: inbox {shown(inbox)} is not a directory")
         raise typer.Exit(EXIT_INPUT)
     try:
         schedule = schedule_for(cron, interval, timezone)
     except ValueError as exc:
-        err.print(f"[red]error[/]: {exc}")
+        err.print(f"[red]error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
     deployment = name or db.name.removesuffix(".duckdb")
     parameters = {
@@ -654,7 +673,7 @@ def serve(
         "keep_snapshots": keep_snapshots,
     }
     when = f"cron {cron!r} ({timezone})" if cron else f"every {interval:g} s"
-    out.print(f"serving crm-migrate/{deployment} {when}: {inbox} -> {db} (Ctrl-C to stop)")
+    out.print(f"serving crm-migrate/{deployment} {when}: {shown(inbox)} -> {shown(db)} (Ctrl-C to stop)")
     try:
         outcome = serve_migration(parameters, schedule, deployment, max_runs=max_runs, poll_seconds=poll)
     except KeyboardInterrupt:
@@ -700,18 +719,19 @@ def export(
     An XLSX cell over Excel's 32,767 characters is cut, ending in …\\[truncated N chars], and counted
     (the database, CSV and Parquet keep the full value); the export never fails on it.
     """
+    _errors_beside(db)
     from flows.export import ExportError, UnknownTableError, export_database
 
     if not db.is_file():
-        err.print(f"[red]error[/]: {db} does not exist; run `crm-etl run` first")
+        err.print(f"[red]error[/]: {shown(db)} does not exist; run `crm-etl run` first")
         raise typer.Exit(EXIT_INPUT)
     try:
         files = export_database(db, out_dir, fmt.value, table)
     except UnknownTableError as exc:
-        err.print(f"[red]error[/]: {exc}")
+        err.print(f"[red]error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
     except ExportError as exc:
-        err.print(f"[red]export failed[/]: {exc}")
+        err.print(f"[red]export failed[/]: {shown(exc)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     for file in files:
         out.print(escape(str(file.path)), soft_wrap=True)
@@ -748,18 +768,82 @@ def explain(
     try:
         explanation = load_explanation(db, customer_id, pairs)
     except ExplainError as exc:
-        err.print(f"[red]error[/]: {escape(str(exc))}")
+        err.print(f"[red]error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
     print_explanation(out, explanation)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: no traceback reaches a user, whatever goes wrong."""
     try:
         app()
     except SystemExit as exc:
         _exit_now(exc.code)
+    except Exception as exc:
+        log = write_error_log(exc, _error_log_folder)
+        err.print(
+            f"[red]internal error[/]: {shown(type(exc).__name__)}: {shown(_first_line(exc))} — "
+            f"{_published_state()}; the traceback is in {shown(log)} (please attach it to a bug report)"
+        )
+        _exit_now(EXIT_INTERNAL)
     _exit_now(0)
+
+
+# Where `main` writes the traceback of an unexpected error: beside the database the command works on.
+_error_log_folder: Path | None = None
+
+
+def _errors_beside(db: Path) -> None:
+    global _error_log_folder
+    _error_log_folder = db.parent
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "(no message)"
+
+
+def _published_state() -> str:
+    from flows.load import published_in_this_process
+
+    done = published_in_this_process()
+    if not done:
+        return "nothing was published"
+    return "the run was already published to " + ", ".join(shown(p) for p in done)
+
+
+def write_error_log(exc: BaseException, folder: Path | None) -> Path:
+    """Write the masked traceback of `exc` to a new file and return its path.
+
+    Into `folder/crm-etl-errors/` when that can be written, else the system's temporary folder.
+    Phones and e-mails in the text are masked like every log line.
+    """
+    import tempfile
+    import traceback
+
+    from cleaners.masking import mask_text
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = "".join(traceback.format_exception(exc))
+    text = mask_text(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    header = f"crm-etl {' '.join(shown_arg(a) for a in sys.argv[1:])}\n{stamp} pid {os.getpid()}\n\n"
+    candidates = [folder / "crm-etl-errors"] if folder is not None else []
+    candidates.append(Path(tempfile.gettempdir()) / "crm-etl-errors")
+    for candidate in candidates:
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+            path = candidate / f"{stamp}-{os.getpid()}.log"
+            path.write_text(header + text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(no folder could be written; run with -v to see the traceback)")
+
+
+def shown_arg(arg: str) -> str:
+    from cleaners.masking import mask_text
+
+    return mask_text(arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
 def _exit_now(code: object) -> NoReturn:

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cleaners.dedupe.explain import Step, waterfall
-from cleaners.masking import mask_value
+from cleaners.masking import mask_text, mask_value
 
 
 class ExplainError(LookupError):
@@ -120,8 +120,9 @@ def load_explanation(db: Path, customer_id: str, pairs: int) -> Explanation:
 
 
 def _where(row: dict[str, Any]) -> str:
+    """`file [sheet] row N`, with phones and e-mails in the file and sheet names masked."""
     sheet = f" [{row['source_sheet']}]" if row.get("source_sheet") else ""
-    return f"{row['source_file']}{sheet} row {row['source_row']}"
+    return mask_text(f"{row['source_file']}{sheet}") + f" row {row['source_row']}"
 
 
 def _masked(row: dict[str, Any]) -> list[str]:

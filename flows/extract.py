@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import logging
+import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,8 @@ LINEAGE_COLUMNS = ["source_file", "source_sheet", "source_row"]
 RECORD_TYPES: tuple[RecordType, ...] = ("customers", "orders", "interactions")
 # Sub-folders of the inbox that hold files already dealt with, not new input.
 IGNORED_DIRS = {"processed", "archive", "rejected"}
+# Python reads a file name that is not valid UTF-8 with its bytes as lone surrogates (PEP 383).
+_HAS_SURROGATE = re.compile("[\udc80-\udcff]")
 # Rows searched for the header under title banners and export notes.
 HEADER_SCAN_ROWS = 30
 COLUMN_MAPPING_SCHEMA: dict[str, Any] = {
@@ -273,8 +277,30 @@ def _walk_inbox(inbox: Path) -> tuple[list[Path], list[FileOutcome]]:
     return sorted(files), sorted(refused, key=lambda o: o.source_file)
 
 
+def source_name(inbox: Path, path: Path) -> str:
+    """A file's name in lineage: its path relative to the inbox, always valid UTF-8 text.
+
+    A name that is not valid UTF-8 (written by an old Windows tool or a GBK archive) keeps every
+    byte: each undecodable byte is written as `\\xNN`, so the name stays unique, is stored by DuckDB,
+    and `inbox_file` finds the file again. Valid names are unchanged.
+    """
+    name = path.relative_to(inbox).as_posix()
+    if not _HAS_SURROGATE.search(name):
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def inbox_file(inbox: Path, source_file: str) -> Path:
+    """The file a lineage name stands for (the inverse of `source_name`)."""
+    literal = inbox / source_file
+    if literal.exists() or "\\x" not in source_file:
+        return literal
+    raw = re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), source_file.encode("utf-8"))
+    return inbox / os.fsdecode(raw)
+
+
 def _refused(inbox: Path, path: Path, status: str, why: str) -> FileOutcome:
-    source_file = path.relative_to(inbox).as_posix()
+    source_file = source_name(inbox, path)
     return FileOutcome(source_file, "", 0, status, f"{source_file}: {why}")
 
 
@@ -590,10 +616,10 @@ def _record_values(
     )
 
 
-def _read_file(path: Path, source_file: str) -> list[RawSheet]:
+def _read_file(path: Path, source_file: str, config: Config) -> list[RawSheet]:
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return read_workbook(path, source_file)
+        return read_workbook(path, source_file, config.runs.max_workbook_unpacked_bytes)
     if suffix in JSONL_SUFFIXES:
         return [read_jsonl(path, source_file)]
     return [read_csv(path, source_file)]
@@ -637,7 +663,7 @@ def extract_file(path: Path, source_file: str, config: Config) -> FileExtract:
         outcome.error = f"unsupported file type {path.suffix or '(none)'}"
         return result
     try:
-        sheets = _read_file(path, source_file)
+        sheets = _read_file(path, source_file, config)
     except InputFileError as exc:
         outcome.status, outcome.error = "failed", str(exc)
         log.error("cannot read %s", exc)
@@ -698,7 +724,7 @@ def extract_inbox(
     """Read every input file of an inbox into raw record frames, one per record type."""
     extracts = []
     for path in paths if paths is not None else discover_inputs(inbox):
-        source_file = path.relative_to(inbox).as_posix()
+        source_file = source_name(inbox, path)
         if on_file is not None:
             on_file(source_file)
         extracts.append(extract_file(path, source_file, config))
@@ -715,10 +741,12 @@ __all__ = [
     "discover_inputs",
     "extract_file",
     "extract_inbox",
+    "inbox_file",
     "input_order",
     "is_hidden",
     "merge_extracts",
     "merge_records",
     "normalise_header",
     "refused_inputs",
+    "source_name",
 ]

@@ -25,6 +25,7 @@ from flows.extract import (
     RecordType,
     _sha256,
     empty_records,
+    inbox_file,
     input_order,
     merge_records,
 )
@@ -176,14 +177,14 @@ def move_processed(
     failed: list[str] = []
     for outcome in extracted.files:
         expected = loaded.get(outcome.source_file)
-        source = inbox / outcome.source_file
+        source = inbox_file(inbox, outcome.source_file)
         if expected is None or not source.is_file():
             continue
         try:
             if _sha256(source) != expected:
                 log.warning("%s changed after it was read; leaving it for the next run", outcome.source_file)
                 continue
-            target = inbox / "processed" / run_id / outcome.source_file
+            target = inbox / "processed" / run_id / source.relative_to(inbox)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(source, target)
         except OSError as exc:

@@ -54,6 +54,15 @@ def fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+# Every file this process has published, so an error after a publish is not reported as "nothing published".
+_PUBLISHED: list[Path] = []
+
+
+def published_in_this_process() -> list[Path]:
+    """The database files this process has replaced with a new run (the last error report says so)."""
+    return list(_PUBLISHED)
+
+
 class StagedDatabase:
     """A private copy of the target DuckDB file; `publish()` swaps it in, anything else discards it.
 
@@ -174,6 +183,7 @@ class StagedDatabase:
         pause_point("publish")
         try:
             os.replace(self.path, self.target)
+            _PUBLISHED.append(self.target)
             fsync_dir(self.target.parent)
         except OSError as exc:
             self._cleanup()

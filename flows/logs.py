@@ -10,7 +10,11 @@ from cleaners.masking import mask_text
 
 
 class PersonalDataFilter(logging.Filter):
-    """Mask phone numbers and email addresses in a log record's final message."""
+    """Mask phone numbers and email addresses in a log record's message and in its traceback.
+
+    An exception's message often names a cell or a file (`王五13612345678.csv: binary content`);
+    the traceback is formatted here, masked, and left as the text every formatter then prints.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -20,7 +24,15 @@ class PersonalDataFilter(logging.Filter):
         masked = mask_text(message)
         if masked != message:
             record.msg, record.args = masked, ()
+        if record.exc_info and not getattr(record, "_traceback_masked", False):
+            record.exc_text = mask_text(_TRACEBACKS.formatException(record.exc_info))
+            record._traceback_masked = True
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 _FILTER = PersonalDataFilter()
@@ -53,21 +65,30 @@ class OwnLinesFilter(logging.Filter):
     (a `get_run_logger()` line is logged by Prefect's logger but from our code).
     """
 
-    def __init__(self, own_level: int, library_level: int) -> None:
+    def __init__(self, own_level: int, library_level: int, run_failures: bool = True) -> None:
         super().__init__()
         self.own_level, self.library_level = own_level, library_level
+        self.run_failures = run_failures
 
     def filter(self, record: logging.LogRecord) -> bool:
         own = record.pathname.startswith(_OWN_CODE)
+        if not own and not self.run_failures and record.name.startswith(_RUN_LOGGERS):
+            return False
         return record.levelno >= (self.own_level if own else self.library_level)
 
 
-def configure_console_logs(own_level: int, library_level: int) -> None:
+# Prefect's flow- and task-run loggers repeat, with a traceback, a failure the CLI reports itself in
+# one line (and `main` writes the traceback to a file); shown with -v only.
+_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+def configure_console_logs(own_level: int, library_level: int, run_failures: bool = True) -> None:
     """Console log lines: crm-etl's own from `own_level`, libraries' (Prefect, GX, httpx) from `library_level`.
 
+    Without `run_failures`, Prefect's own flow- and task-run lines stay off the console.
     Call after Prefect is imported (it installs its console handler on import).
     """
-    line_filter = OwnLinesFilter(own_level, library_level)
+    line_filter = OwnLinesFilter(own_level, library_level, run_failures)
     loggers = [logging.getLogger(), *(logging.getLogger(n) for n in logging.root.manager.loggerDict)]
     for logger in loggers:
         for handler in getattr(logger, "handlers", []):

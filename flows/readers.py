@@ -63,8 +63,28 @@ def _excel_uses_1904(path: Path) -> bool:
     return re.search(r"date1904\s*=\s*\"(1|true)\"", workbook_xml) is not None
 
 
-def read_workbook(path: Path, source_file: str) -> list[RawSheet]:
-    """Read every sheet of an Excel workbook; cells keep their native types (float, date, str)."""
+def _unpacked_size(path: Path) -> int | None:
+    """The bytes an xlsx/xlsm workbook declares its parts unpack to (None for an .xls or a broken zip)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return None
+
+
+def read_workbook(path: Path, source_file: str, max_unpacked: int | None = None) -> list[RawSheet]:
+    """Read every sheet of an Excel workbook; cells keep their native types (float, date, str).
+
+    A workbook whose parts unpack to more than `max_unpacked` bytes is refused before any sheet
+    is read (schemas/runs.yaml `max_workbook_unpacked`).
+    """
+    unpacked = _unpacked_size(path) if max_unpacked is not None else None
+    if unpacked is not None and max_unpacked is not None and unpacked > max_unpacked:
+        raise InputFileError(
+            source_file,
+            f"unpacks to {unpacked / 1e6:,.0f} MB, more than the {max_unpacked / 1e6:,.0f} MB a workbook may "
+            "(schemas/runs.yaml: max_workbook_unpacked); not read",
+        )
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for corrupt files

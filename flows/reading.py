@@ -27,7 +27,15 @@ import flows.mojibake
 import flows.readers
 import flows.text_encoding
 import flows.text_plausibility
-from flows.extract import FileExtract, FileOutcome, _sha256, discover_inputs, extract_file, refused_inputs
+from flows.extract import (
+    FileExtract,
+    FileOutcome,
+    _sha256,
+    discover_inputs,
+    extract_file,
+    refused_inputs,
+    source_name,
+)
 from flows.pause import pause_point
 from flows.stages import advance
 from schemas import Config
@@ -52,6 +60,7 @@ def extraction_fingerprint(config: Config) -> str:
     digest.update(json.dumps([s.model_dump(mode="json", exclude={"path"}) for s in config.sources]).encode())
     digest.update(json.dumps(config.canonical.model_dump(mode="json")).encode())
     digest.update(json.dumps(config.mapping.model_dump(mode="json")).encode())
+    digest.update(config.runs.max_workbook_unpacked.encode())
     digest.update(
         json.dumps([o.model_dump(mode="json", exclude={"path"}) for o in config.overrides]).encode()
     )
@@ -155,13 +164,13 @@ def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] 
         result_storage=cache_dir,
     )
     fingerprint = extraction_fingerprint(config)
-    paths = [p for p in discover_inputs(inbox) if p.relative_to(inbox).as_posix() not in skip]
+    paths = [p for p in discover_inputs(inbox) if source_name(inbox, p) not in skip]
     # Links, special and hidden files are outcomes of their own: listed in the summary, never opened.
     extracts: list[FileExtract] = [FileExtract(outcome) for outcome in refused_inputs(inbox)]
     cached: list[str] = []
     keys: list[str] = []
     for number, path in enumerate(paths, start=1):
-        source_file = path.relative_to(inbox).as_posix()
+        source_file = source_name(inbox, path)
         state = reader(path, source_file, config, fingerprint, settings.settle_seconds, return_state=True)
         if state.is_completed():
             result: FileExtract = state.result()

@@ -11,11 +11,13 @@ from typing import Any
 import duckdb
 import jinja2
 import polars as pl
+from markupsafe import Markup
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from cleaners.codes import CODE_REASONS
 from cleaners.mapping.drift import schema_drift
+from cleaners.masking import mask_text
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
 from flows.handouts import worklist_file_name
 from flows.load import headers_before
@@ -200,7 +202,7 @@ def report_data(
                 "completeness_class": {"ok": "", "warn": "warn", "bad": "bad"}[_level(share, target, alarm)],
                 "needs_backfill": backfill,
                 "overdue": int(owner_overdue.get(owner, 0)),
-                "worklist": f"{link_base}worklists/{name}" if backfill else None,
+                "worklist": Link(f"{link_base}worklists/{name}") if backfill else None,
                 "worklist_name": name,
             }
         )
@@ -248,12 +250,12 @@ def report_data(
     if not failed_run and is_latest:
         downloads.append(
             {
-                "href": f"{link_base}audit-sample.xlsx",
+                "href": Link(f"{link_base}audit-sample.xlsx"),
                 "label": t("audit_sample", share=_pct(settings.audit_sample.share)),
             }
         )
     if folder is not None and (folder / DATA_DOCS / "index.html").is_file():
-        downloads.append({"href": f"{link_base}{DATA_DOCS}/index.html", "label": t("data_docs")})
+        downloads.append({"href": Link(f"{link_base}{DATA_DOCS}/index.html"), "label": t("data_docs")})
     return {
         "lang": lang,
         "t": t,
@@ -280,11 +282,14 @@ def report_data(
             "SELECT * FROM run_files WHERE run_id = ? ORDER BY source_file, source_sheet",
             [run["run_id"]],
         ),
-        "issues": _rows(
-            con,
-            """SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason, count(*) AS n
-               FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC, field, reason""",
-        ),
+        "issues": [
+            {**issue, "label": t.section("reasons", issue["reason"])}
+            for issue in _rows(
+                con,
+                """SELECT split_part(issue, ':', 1) AS field, split_part(issue, ':', 2) AS reason, count(*) AS n
+                   FROM (SELECT unnest(issues) AS issue FROM customer_sources) GROUP BY ALL ORDER BY n DESC, field, reason""",
+            )
+        ],
         # Values no table in schemas/ knows, with how often they came: what to add to the tables.
         # Only the records with such an issue are unnested with their (large) record JSON.
         "unmapped_values": _rows(
@@ -326,12 +331,31 @@ def report_data(
     }
 
 
+class Link(str):
+    """A link target the report writes as it is: a file's real name, never masked."""
+
+
+def _shown(value: Any) -> Any:
+    """Every string the report prints, masked: a phone or e-mail in a file, sheet or owner name is personal data.
+
+    Applied to each `{{ … }}` of the template (Jinja's `finalize`), so no column of a table can
+    forget it; link targets (`Link`) stay the real file names they point to.
+    """
+    if isinstance(value, Link) or not isinstance(value, str):
+        return value
+    masked = mask_text(value)
+    if masked == value:
+        return value
+    return Markup(masked) if isinstance(value, Markup) else masked
+
+
 def render_report(data: dict[str, Any]) -> str:
     """The report's HTML (inline CSS and SVG: it opens from disk with no server and no network)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
+        finalize=_shown,
     )
     return env.get_template("report.html.j2").render(**data)
 

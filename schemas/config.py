@@ -99,6 +99,16 @@ class PipelineSettings(BaseModel):
         return value
 
 
+_SIZE = r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+def size_bytes(size: str) -> int:
+    """A size as DuckDB writes it (`2GB` = 2·10⁹ bytes, `2GiB` = 2·2³⁰) in bytes."""
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(\w+)", size.strip()).groups()  # type: ignore[union-attr]
+    return int(float(number) * _UNITS.get(unit, 2**40))
+
+
 class RunSettings(BaseModel):
     """How runs read the inbox and look after the database file (schemas/runs.yaml)."""
 
@@ -108,7 +118,13 @@ class RunSettings(BaseModel):
     read_retry_delay_seconds: float = Field(ge=0)
     snapshots_keep: int = Field(ge=0)
     # DuckDB's buffer memory for the run's working copy (a DuckDB size: "2GB", "800MB").
-    duckdb_memory_limit: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    duckdb_memory_limit: str = Field(default="2GB", pattern=_SIZE)
+    # The most a workbook may unpack to (the sizes its zip directory declares), read before any sheet.
+    max_workbook_unpacked: str = Field(default="2GB", pattern=_SIZE)
+
+    @property
+    def max_workbook_unpacked_bytes(self) -> int:
+        return size_bytes(self.max_workbook_unpacked)
 
 
 class MappingOverride(BaseModel):

@@ -73,6 +73,12 @@ CASES = [
     ("＋８６－１３８－００１３－８０００", mobile(), "full-width-punctuation"),
     ("13800138000.0", mobile(), "excel-float"),
     ("1.3800138E10", mobile(), "excel-scientific"),
+    # Excel's General format kept 6 digits of the number: the rest is lost, not zeros
+    ("1.39123E+10", rejected("phone_lossy_number"), "excel-general-lossy"),
+    ("1.39123e10", rejected("phone_lossy_number"), "excel-general-lossy-lower"),
+    ("7.55889E+10", rejected("phone_lossy_number"), "excel-general-lossy-landline"),
+    ("13912300000.0", mobile("+8613912300000"), "exact-float-trailing-zeros"),
+    ("1.3912345678E+10", mobile("+8613912345678"), "exponent-all-11-digits"),
     ("1.3800138e+10", mobile(), "excel-scientific-plus"),
     ("'13800138000", mobile(), "leading-apostrophe"),
     ("138.0013.8000", mobile(), "dots"),
@@ -372,3 +378,58 @@ def test_vectorised_path_agrees_with_the_reference_on_every_cell_it_takes() -> N
 )
 def test_common_shapes_take_the_vectorised_path(raw: str) -> None:
     assert phones._fast_cells(pl.Series([raw])).height == 1
+
+
+# -- numbers a spreadsheet wrote with digits lost (issue 14) ---------------------------------
+
+mainland_mobiles = st.from_regex(
+    r"1(?:[38][0-9]|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])[0-9]{8}", fullmatch=True
+).filter(lambda n: phones._CN_MOBILE_RANGES_RE.fullmatch(n) is not None)
+exponent_marks = st.sampled_from(["E+10", "e+10", "E10", "e10"])
+LOSSY_SETTINGS = settings(PROPERTY_SETTINGS, max_examples=60)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_mobile", "expected_reason"),
+    [
+        # openpyxl gives a number cell as a float; flows/readers.py raw_text writes it without ".0".
+        (pl.Series([13912300000.0], dtype=pl.Float64), ["+8613912300000"], [None]),
+        (pl.Series(["13912300000"]), ["+8613912300000"], [None]),
+        # A CSV Excel saved: the text of what the cell showed.
+        (pl.Series(["1.39123E+10"]), [None], ["phone_lossy_number"]),
+    ],
+    ids=["xlsx-float-cell", "xlsx-cell-as-raw-text", "csv-exponent-text"],
+)
+def test_a_number_cell_is_exact_and_its_lossy_rendering_is_flagged(
+    values: pl.Series, expected_mobile: list[str | None], expected_reason: list[str | None]
+) -> None:
+    out = normalise_phones(values)
+    assert out["mobile"].to_list() == expected_mobile
+    assert out["phone_reason"].to_list() == expected_reason
+
+
+@LOSSY_SETTINGS
+@given(mainland_mobiles, exponent_marks)
+def test_a_mobile_written_with_all_its_digits_in_exponent_form_cleans_to_itself(
+    national: str, mark: str
+) -> None:
+    row = normalise_phones(pl.Series([f"{national[0]}.{national[1:]}{mark}"])).row(0, named=True)
+    assert row["mobile"] == "+86" + national
+    assert row["phone_reason"] is None
+
+
+@LOSSY_SETTINGS
+@given(mainland_mobiles, st.integers(1, 6), exponent_marks)
+def test_a_mobile_excel_rounded_to_fewer_digits_is_flagged_never_a_number(
+    national: str, digits: int, mark: str
+) -> None:
+    # What Excel's General format writes: the number rounded to `digits` significant digits,
+    # trailing zeros of the mantissa dropped.
+    mantissa = f"{int(national) / 10**10:.{digits - 1}f}".rstrip("0").rstrip(".")
+    row = normalise_phones(pl.Series([mantissa + mark])).row(0, named=True)
+    assert row["phone_reason"] == "phone_lossy_number", mantissa + mark
+    assert (row["mobile"], row["landline"], row["other_phones"]) == (None, None, [])
+
+
+def test_the_vectorised_path_leaves_lossy_numbers_to_the_reference() -> None:
+    assert phones._fast_cells(pl.Series(["1.39123E+10", "1.3800138E10"]))["raw"].to_list() == ["1.3800138E10"]

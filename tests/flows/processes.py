@@ -165,3 +165,19 @@ def wait_until_paused(cli: CliProcess, point: str, workdir: Path) -> int:
 
 def release(point: str, workdir: Path) -> None:
     (workdir / f"{point}.release").write_text("go")
+
+
+def run_args(inbox: Path, tmp_path: Path, *extra: str) -> list[str]:
+    """`crm-etl run` over `inbox` into `tmp_path/crm.duckdb` and `tmp_path/reports`, as of 2024-06-30."""
+    return [
+        "run",
+        "--inbox",
+        str(inbox),
+        "--db",
+        str(tmp_path / "crm.duckdb"),
+        "--reports",
+        str(tmp_path / "reports"),
+        "--as-of",
+        "2024-06-30",
+        *extra,
+    ]

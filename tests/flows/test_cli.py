@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from flows.cli import EXIT_CHECK_FAILED, EXIT_INPUT, app
 from tests.flows.conftest import write_ledger
-from tests.flows.processes import start_cli
+from tests.flows.processes import run_args, start_cli
 
 runner = CliRunner()
 
@@ -150,23 +150,8 @@ def test_report_and_runs_need_a_database(tmp_path):
 STAGES = ["extract", "clean", "link", "dedupe", "stage", "tag", "validate", "report", "publish"]
 
 
-def _run_args(inbox: Path, tmp_path: Path, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--inbox",
-        str(inbox),
-        "--db",
-        str(tmp_path / "crm.duckdb"),
-        "--reports",
-        str(tmp_path / "reports"),
-        "--as-of",
-        "2024-06-30",
-        *extra,
-    ]
-
-
 def test_piped_run_prints_one_line_per_stage_in_order(prefect_harness, tmp_path, ledger_inbox):
-    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
+    result = runner.invoke(app, run_args(ledger_inbox, tmp_path))
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("stage ")]
     assert [line.split(":")[0].removeprefix("stage ") for line in lines] == STAGES
@@ -180,10 +165,10 @@ def test_piped_run_prints_one_line_per_stage_in_order(prefect_harness, tmp_path,
 
 
 def test_quiet_prints_nothing_but_errors(prefect_harness, tmp_path, ledger_inbox):
-    quiet = runner.invoke(app, _run_args(ledger_inbox, tmp_path, "-q"))
+    quiet = runner.invoke(app, run_args(ledger_inbox, tmp_path, "-q"))
     assert quiet.exit_code == 0 and quiet.output == ""
     (ledger_inbox / "broken.xlsx").write_bytes(b"not a workbook")
-    failing = runner.invoke(app, _run_args(ledger_inbox, tmp_path, "--quiet"))
+    failing = runner.invoke(app, run_args(ledger_inbox, tmp_path, "--quiet"))
     assert failing.exit_code == EXIT_INPUT
     assert (
         "broken.xlsx" in failing.output
@@ -197,7 +182,7 @@ def test_verbose_shows_crm_etls_own_lines_without_library_noise(prefect_harness,
 
     # Log levels are set once per process when Prefect is imported: a real subprocess.
     cli = start_cli(
-        _run_args(ledger_inbox, tmp_path, "-v"), tmp_path / "verbose", str(PREFECT_API_URL.value())
+        run_args(ledger_inbox, tmp_path, "-v"), tmp_path / "verbose", str(PREFECT_API_URL.value())
     )
     assert cli.wait() == 0, cli.output()
     output = cli.output()
@@ -205,7 +190,7 @@ def test_verbose_shows_crm_etls_own_lines_without_library_noise(prefect_harness,
     assert "stage validate:" in output
     assert "great_expectations" not in output and "Finished in state" not in output
     assert "httpx" not in output
-    assert runner.invoke(app, _run_args(ledger_inbox, tmp_path, "-v", "-q")).exit_code == EXIT_INPUT
+    assert runner.invoke(app, run_args(ledger_inbox, tmp_path, "-v", "-q")).exit_code == EXIT_INPUT
 
 
 @pytest.mark.slow
@@ -213,7 +198,7 @@ def test_without_a_prefect_server_a_temporary_one_records_the_run_and_goes(tmp_p
     """No PREFECT_API_URL: the CLI starts Prefect's temporary server itself and stops it when done."""
     environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "crm-etl"), *_run_args(ledger_inbox, tmp_path)],
+        [str(Path(sys.executable).parent / "crm-etl"), *run_args(ledger_inbox, tmp_path)],
         capture_output=True,
         text=True,
         env=environment,
@@ -236,7 +221,7 @@ def test_a_configuration_error_is_reported_before_anything_starts(tmp_path, ledg
     shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (schemas / "segments.yaml").write_text("rfm: [\n", encoding="utf-8")
     # No Prefect harness: the error comes before Prefect or GX would be needed.
-    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path, "--schemas", str(schemas)))
+    result = runner.invoke(app, run_args(ledger_inbox, tmp_path, "--schemas", str(schemas)))
     assert result.exit_code == EXIT_INPUT
     assert "configuration error" in result.output and "segments.yaml" in result.output
     assert "Traceback" not in result.output
@@ -248,85 +233,12 @@ def test_a_report_folder_that_cannot_be_written_fails_the_run_unpublished(
 ):
     reports = tmp_path / "reports"
     reports.write_text("a file where the report folder should be", encoding="utf-8")
-    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))  # its --reports is that file
+    result = runner.invoke(app, run_args(ledger_inbox, tmp_path))  # its --reports is that file
     assert result.exit_code == EXIT_CHECK_FAILED, result.output
     flat = " ".join(result.output.split())
     assert "nothing published" in flat and "report" in flat
     assert "working copy" not in flat  # not mistaken for the database's own write failing
     assert not (tmp_path / "crm.duckdb").exists()
-
-
-def test_a_header_only_csv_and_an_empty_first_sheet_load_as_zero_rows(
-    prefect_harness, tmp_path, ledger_inbox
-):
-    import openpyxl
-
-    (ledger_inbox / "header_only.csv").write_text("客户名称,联系人,手机\n", encoding="utf-8")
-    workbook = openpyxl.Workbook()
-    workbook.active.title = "模板"  # an empty template sheet before the data
-    data = workbook.create_sheet("客户")
-    data.append(["客户名称", "联系人", "手机"])
-    data.append(["杭州乙贸易有限公司", "王五", "13912345678"])
-    workbook.save(ledger_inbox / "template_first.xlsx")
-    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output and "SchemaError" not in result.output
-    with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
-        files = dict(
-            con.execute(
-                "SELECT source_file || '!' || source_sheet, rows_read FROM run_files WHERE source_file <> 'a.xlsx'"
-            ).fetchall()
-        )
-        names = {r[0] for r in con.execute("SELECT customer_name FROM customers").fetchall()}
-    assert files["header_only.csv!"] == 0 and files["template_first.xlsx!模板"] == 0
-    assert files["template_first.xlsx!客户"] == 1
-    assert "杭州乙贸易有限公司" in names
-
-
-def test_the_inbox_is_a_boundary(prefect_harness, tmp_path, ledger_inbox):
-    """Links are refused, not followed; a FIFO is never opened; hidden files are skipped with a line; ..csv is read."""
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.csv").write_text(
-        "客户名称,联系人,手机\n外部泄露有限公司,赵六,13700001111\n", encoding="utf-8"
-    )
-    (ledger_inbox / "linked.csv").symlink_to(outside / "secret.csv")
-    (ledger_inbox / "linked_folder").symlink_to(outside, target_is_directory=True)
-    os.mkfifo(ledger_inbox / "pipe.csv")
-    (ledger_inbox / ".DS_Store").write_bytes(b"\x00\x01")
-    (ledger_inbox / "..csv").write_text(
-        "客户名称,联系人,手机\n无名导出有限公司,钱七,13600002222\n", encoding="utf-8"
-    )
-    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
-    assert result.exit_code == EXIT_INPUT, result.output  # the refused inputs are failures a script sees
-    flat = " ".join(result.output.split())
-    assert "linked.csv: a symbolic link: not followed" in flat
-    assert "linked_folder: a symbolic link: not followed" in flat
-    assert "pipe.csv: not a regular file" in flat
-    with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
-        names = {r[0] for r in con.execute("SELECT customer_name FROM customers").fetchall()}
-        statuses = dict(con.execute("SELECT source_file, status FROM run_files").fetchall())
-    assert not any("外部泄露" in n for n in names)  # nothing outside the inbox was read
-    assert any("无名导出" in n for n in names)  # an export saved without a name is a file, not hidden
-    assert statuses[".DS_Store"] == "skipped" and statuses["pipe.csv"] == "failed"
-    assert statuses["linked.csv"] == "failed" and statuses["..csv"] == "loaded"
-
-
-def test_names_a_user_controls_are_printed_masked_and_escaped(prefect_harness, tmp_path, ledger_inbox):
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "客户"
-    sheet.append(["客户名称", "联系人", "手机"])
-    sheet.append(["南京丙科技有限公司", "孙八", "13812345678"])
-    workbook.save(
-        ledger_inbox / "张三13912345678[bold]的客户.xlsx"
-    )  # a mobile and rich markup in a file name
-    result = runner.invoke(app, _run_args(ledger_inbox, tmp_path))
-    assert result.exit_code == 0, result.output
-    assert "13912345678" not in result.output and "139****5678" in result.output
-    assert "[bold]的客户" in "".join(result.output.split())  # printed as text, not taken for a closing tag
 
 
 def test_run_help_lists_every_exit_code():
