@@ -65,9 +65,3 @@ def worklist_customers(customers: pl.DataFrame) -> pl.DataFrame:
 def looks_like_formula(value: object) -> bool:
     """Text a spreadsheet would take for a formula (`=cmd|…`, `+1+1`, `@SUM(…)`)."""
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
-
-
-def file_safe(name: str) -> str:
-    """A name usable as a file name on Windows, macOS and Linux (`/`, `:` … become `_`)."""
-    cleaned = "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in name).strip(" .")
-    return cleaned[:80] or "_"

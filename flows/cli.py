@@ -30,6 +30,8 @@ from rich.table import Table
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT = 0, 1, 2
 # Another crm-etl process is writing the same database file: nothing was done, try again later.
 EXIT_LOCKED = 3
+# Published (the database is good), but a step after publishing failed: reports/latest, pruning, moving files.
+EXIT_PUBLISHED_WITH_ERRORS = 4
 # An error crm-etl did not expect (a bug, or the machine failing under it): one line on stderr,
 # the traceback in a log file; nothing was published unless the line says so.
 EXIT_INTERNAL = 5
@@ -201,6 +203,11 @@ def _print_summary(summary: object) -> None:
         out.print(f"moved to processed/{summary.run_id}/: {', '.join(shown(f) for f in summary.files_moved)}")
     if summary.snapshot:
         out.print(f"snapshot: {shown(summary.snapshot)}")
+    for name, count in summary.cells_truncated.items():
+        out.print(
+            f"[yellow]{count} cell(s) cut[/] to Excel's 32,767 characters in {shown(name)} "
+            "(marked …\\[truncated N chars]; the database keeps the full values)"
+        )
     for line in review_lines(summary.review):
         out.print(shown(line))
     out.print(f"database: {shown(summary.db)}")
@@ -253,8 +260,11 @@ def run(
     critical check failed or the file could not be written, nothing was published; 2 bad
     usage, bad configuration or unreadable input (when only some files are unreadable,
     the rest is still published and the unreadable ones are listed); 3 another run is
-    using the database file; 5 an unexpected error (one line, traceback in
-    crm-etl-errors/ beside the database); 130 interrupted.
+    using the database file; 4 published, but a step after publishing failed (reports/latest,
+    pruning snapshots or the cache, moving processed files): the database is good, the
+    failing step is named ("published; latest report failed: …"), unreadable inputs (2) win
+    over 4; 5 an unexpected error (one line, traceback in crm-etl-errors/ beside the
+    database); 130 interrupted.
     """
     _errors_beside(db)
     if verbose and quiet:
@@ -314,6 +324,8 @@ def run(
             err.print(f"[red]failed input[/]: {shown(message)}")
     else:
         _print_summary(summary)
+    for failure in summary.after_publish_failures:  # errors: printed with -q too
+        err.print(f"[red]published; {shown(failure)}[/]")
     if summary.failed_inputs:
         err.print(
             f"[red]{len(summary.failed_inputs)} input(s) failed[/] (listed above); the other files were published"
@@ -322,6 +334,8 @@ def run(
     if summary.rows_read == 0:
         err.print(f"[red]error[/]: no data rows found in {shown(inbox)}")
         raise typer.Exit(EXIT_INPUT)
+    if summary.after_publish_failures:
+        raise typer.Exit(EXIT_PUBLISHED_WITH_ERRORS)
 
 
 @app.command("map")
@@ -709,6 +723,9 @@ def export(
     CSV (UTF-8 with BOM) and XLSX are safe to open in a spreadsheet: values starting with = + - @ are text.
 
     XLSX stores them as text cells; CSV puts the apostrophe text mark in front. Parquet keeps every type.
+
+    An XLSX cell over Excel's 32,767 characters is cut, ending in …\\[truncated N chars], and counted
+    (the database, CSV and Parquet keep the full value); the export never fails on it.
     """
     _errors_beside(db)
     from flows.export import ExportError, UnknownTableError, export_database
@@ -724,8 +741,15 @@ def export(
     except ExportError as exc:
         err.print(f"[red]export failed[/]: {shown(exc)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
-    for path in files:
-        out.print(str(path), soft_wrap=True)
+    for file in files:
+        out.print(escape(str(file.path)), soft_wrap=True)
+    for file in files:
+        if file.cells_truncated:
+            err.print(
+                f"[yellow]{file.cells_truncated} cell(s) cut[/] to Excel's 32,767 characters in "
+                f"{escape(file.path.name)} (marked …\\[truncated N chars]; the database keeps the full values)",
+                soft_wrap=True,
+            )
 
 
 @app.command()

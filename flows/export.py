@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,21 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from cleaners.spreadsheet import looks_like_formula, neutralise_formulas
+from cleaners.file_names import is_plain_file_name, safe_file_name
+from cleaners.spreadsheet import (
+    XLSX_MAX_CELL,
+    looks_like_formula,
+    neutralise_formulas,
+    truncate_cell,
+    truncate_cells,
+)
 
 FORMATS = ("parquet", "csv", "xlsx")
-# Excel's limits: rows per sheet (the header takes one) and characters per cell.
+# Excel's limits: rows per sheet (the header takes one); a cell's characters are XLSX_MAX_CELL.
+# CSV has no cell limit and Parquet's (2 GiB a value) is beyond any DuckDB text: both keep every value whole.
 XLSX_MAX_ROWS = 1_048_575
-XLSX_MAX_CELL = 32_767
+# Characters Excel refuses in a sheet name (which also has at most 31 and cannot start or end with ').
+_SHEET_NAME_UNSAFE = re.compile(r"[\\*?:/\[\]]")
 
 
 class ExportError(RuntimeError):
@@ -31,6 +42,24 @@ class ExportError(RuntimeError):
 
 class UnknownTableError(ExportError):
     """A table or view asked for is not in the file."""
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file written, and how many of its cells were cut to the format's limit (XLSX only)."""
+
+    path: Path
+    cells_truncated: int = 0
+
+
+def export_file_name(name: str, fmt: str) -> str:
+    """`customers.parquet` for a plain table name; any other name slugged with a hash (cleaners/file_names.py)."""
+    return f"{name}.{fmt}" if is_plain_file_name(name, fmt) else safe_file_name(name, fmt)
+
+
+def sheet_name(name: str) -> str:
+    """A table's name as an Excel sheet name: no `\\ * ? : / [ ]`, no `'` at the ends, at most 31 characters."""
+    return _SHEET_NAME_UNSAFE.sub("_", name)[:31].strip("'") or "_"
 
 
 def exportable(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -91,11 +120,9 @@ def _write_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
     frame.write_csv(path, include_bom=True)
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, where: str) -> WriteOnlyCell:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if len(value) > XLSX_MAX_CELL:
-            raise ExportError(f"{where}: a value longer than Excel's {XLSX_MAX_CELL} characters")
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and looks_like_formula(value):
         # Stored as text, shown as typed, never evaluated.
@@ -108,30 +135,42 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, where: str) -> WriteOnlyCe
     return cell
 
 
-def _write_xlsx(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+def _write_xlsx(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
+    """Write one sheet; returns how many cells were cut to Excel's limit (marked, never refused)."""
     frame = _frame(con, _text_select(con, name, for_xlsx=True))
     if frame.height > XLSX_MAX_ROWS:
         raise ExportError(
             f"{name}: {frame.height} rows do not fit in one Excel sheet; export it as parquet or csv"
         )
+    truncated = 0
+    for column in frame.columns:
+        if frame.schema[column] == pl.String:
+            fitted, cut = truncate_cells(frame[column], XLSX_MAX_CELL)
+            if cut:
+                frame, truncated = frame.with_columns(fitted), truncated + cut
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(name[:31])
+    sheet = workbook.create_sheet(sheet_name(name))
     header = []
     for column in frame.columns:
-        cell = _xlsx_cell(sheet, column, f"{name} header")
+        cell = _xlsx_cell(sheet, truncate_cell(column, XLSX_MAX_CELL))
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
-    for index, row in enumerate(frame.iter_rows(), start=2):
-        sheet.append([_xlsx_cell(sheet, value, f"{name} row {index}") for value in row])
+    for row in frame.iter_rows():
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     workbook.save(path)
+    return truncated
 
 
-def export_database(db: Path, out: Path, fmt: str, names: Sequence[str] | None = None) -> list[Path]:
-    """Write each table/view (default: all) of `db` into `out` as NAME.FORMAT; return the files."""
+def export_database(db: Path, out: Path, fmt: str, names: Sequence[str] | None = None) -> list[ExportedFile]:
+    """Write each table/view (default: all) of `db` into `out` as NAME.FORMAT; return the files.
+
+    An XLSX cell over Excel's 32,767 characters is cut with a `…[truncated N chars]` marker and
+    counted; the database keeps the full value.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
-    written: list[Path] = []
+    written: list[ExportedFile] = []
     with duckdb.connect(str(db), read_only=True) as con:
         con.execute("SET TimeZone = 'UTC'")
         available = exportable(con)
@@ -146,7 +185,8 @@ def export_database(db: Path, out: Path, fmt: str, names: Sequence[str] | None =
         except OSError as exc:
             raise ExportError(f"cannot create {out}: {exc.strerror or exc}") from exc
         for name in chosen:
-            target = out / f"{name}.{fmt}"
+            target = out / export_file_name(name, fmt)
+            truncated = 0
             try:
                 with _atomic(target) as partial:
                     if fmt == "parquet":
@@ -157,8 +197,8 @@ def export_database(db: Path, out: Path, fmt: str, names: Sequence[str] | None =
                     elif fmt == "csv":
                         _write_csv(con, name, partial)
                     else:
-                        _write_xlsx(con, name, partial)
+                        truncated = _write_xlsx(con, name, partial)
             except OSError as exc:
                 raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
-            written.append(target)
+            written.append(ExportedFile(target, truncated))
     return written

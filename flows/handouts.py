@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,13 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from cleaners.file_names import safe_file_name
 from cleaners.kpis import stratified_sample
+from cleaners.spreadsheet import truncate_cell, truncate_cells
 from cleaners.worklists import (
     FORMULA_PREFIXES,
     STAGE_LABELS,
     WORKLIST_COLUMNS,
-    file_safe,
     filled_by,
     looks_like_formula,
     worklist_customers,
@@ -29,6 +32,8 @@ from cleaners.worklists import (
 from flows.sheet_rows import DATE_FORMAT, Style, fits, insert_rows, rows_xml
 from flows.texts import messages
 from schemas.contracts import Contracts
+
+log = logging.getLogger(__name__)
 
 UNASSIGNED = "未分配"
 # Rows built as one piece of XML at a time (bounds the memory they take).
@@ -53,8 +58,19 @@ AUDIT_ANSWERS = ["核对结果（正确/有误）", "有误的字段", "核对�
 
 
 def worklist_file_name(owner: str | None) -> str:
-    """`张伟.xlsx`; customers with no owner go to `未分配.xlsx`."""
-    return f"{file_safe(owner or UNASSIGNED)}.xlsx"
+    """`张伟-1a2b3c4d.xlsx` (cleaners/file_names.py); customers with no owner go to `未分配-e3b0c442.xlsx`.
+
+    The hash of no owner is that of "", so an owner actually named 未分配 keeps a file of their own.
+    """
+    return safe_file_name(owner or UNASSIGNED, "xlsx", hash_of=owner or "")
+
+
+@dataclass(frozen=True)
+class HandoutFile:
+    """An xlsx file written for people, and how many of its cells were cut to Excel's limit."""
+
+    path: Path
+    cells_truncated: int = 0
 
 
 class _Sheet:
@@ -91,6 +107,7 @@ class _Sheet:
         for index, header in enumerate(headers):
             self.ws.write_string(1, index, header, header_format)
         self.row = 2
+        self.truncated = 0
 
     def _format(self, to_fill: bool, quote: bool, number_format: str | None) -> Format | None:
         key = (to_fill, quote, number_format)
@@ -124,6 +141,13 @@ class _Sheet:
         `to_fill`: per column index, an expression over `frame`: whether a row's cell is one to fill in.
         """
         formats = dict(formats or {})
+        # Cut to Excel's limit with a visible marker (xlsxwriter would cut silently); the database keeps it all.
+        for name in dict.fromkeys(columns):
+            if frame.schema[name] == pl.String:
+                fitted, cut = truncate_cells(frame[name])
+                if cut:
+                    frame = frame.with_columns(fitted)
+                    self.truncated += cut
         if not fits(frame, columns):  # text xlsxwriter truncates or passes through, NaN: cell by cell
             names = [f"_fill_{i}" for i in to_fill]
             flags = [e.fill_null(value=False).alias(n) for n, e in zip(names, to_fill.values(), strict=True)]
@@ -161,7 +185,9 @@ class _Sheet:
                 if fmt is not None:
                     self.ws.write_blank(self.row, column, None, fmt)
             else:
-                text = str(value)
+                original = str(value)
+                text = truncate_cell(original)  # the same object when it fits
+                self.truncated += text is not original
                 fmt = self._format(column in to_fill, looks_like_formula(text), number_format)
                 self.ws.write_string(self.row, column, text, fmt)
         self.row += 1
@@ -177,7 +203,8 @@ class _Sheet:
                 {"validate": "list", "source": list(values), "error_type": "warning"},
             )
 
-    def close(self, protect: bool) -> None:
+    def close(self, protect: bool) -> HandoutFile:
+        """Write the workbook to its path; a cell cut to Excel's limit is logged with the file."""
         if protect:
             # Without a password: it guards against slips, not against the rep.
             self.ws.protect("", {"format_columns": True, "autofilter": True})
@@ -188,6 +215,13 @@ class _Sheet:
             insert_rows(self.package, self.path, "xl/worksheets/sheet1.xml", self.rows, last)
         else:
             self.path.write_bytes(self.package.getvalue())
+        if self.truncated:
+            log.warning(
+                "%s: %d cell(s) cut to Excel's 32,767 characters (the database keeps the full values)",
+                self.path.name,
+                self.truncated,
+            )
+        return HandoutFile(self.path, self.truncated)
 
 
 def _customers(con: duckdb.DuckDBPyConnection, columns: Collection[str]) -> pl.DataFrame:
@@ -200,7 +234,7 @@ def _customers(con: duckdb.DuckDBPyConnection, columns: Collection[str]) -> pl.D
 
 def write_worklist(
     path: Path, owner: str | None, rows: pl.DataFrame, run_id: str, labels: dict[str, str] | None = None
-) -> Path:
+) -> HandoutFile:
     """One rep's worklist: missing cells yellow and editable, every other cell read-only context.
 
     `labels` names the missing fields in the rep's words (field -> 客户名称 …).
@@ -223,19 +257,23 @@ def write_worklist(
     )
     sheet.write_rows(shown, fields, {i: pl.col(f"_fill_{c}") for i, c in enumerate(fields)}, dates)
     sheet.choices(fields.index("customer_type"), list(STAGE_LABELS.values()))
-    sheet.close(protect=True)
-    return path
+    return sheet.close(protect=True)
 
 
 def write_worklists(
     con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, labels: dict[str, str] | None = None
-) -> list[Path]:
-    """`<folder>/<owner>.xlsx` for every owner with customers missing a required field."""
+) -> list[HandoutFile]:
+    """`<folder>/<owner>-<hash>.xlsx` for every owner with customers missing a required field."""
     pending = worklist_customers(_customers(con, WORKLIST_COLUMNS))
-    written = []
+    written: dict[Path, str | None] = {}
+    files = []
     for (owner,), rows in pending.group_by("owner", maintain_order=True):
-        written.append(write_worklist(folder / worklist_file_name(owner), owner, rows, run_id, labels))
-    return written
+        path = folder / worklist_file_name(owner)
+        if path in written:  # two names with one SHA-256 prefix: refuse rather than overwrite a rep's list
+            raise ValueError(f"owners {written[path]!r} and {owner!r} would share the worklist {path.name}")
+        written[path] = owner
+        files.append(write_worklist(path, owner, rows, run_id, labels))
+    return files
 
 
 def audit_seed(run_id: str) -> int:
@@ -243,7 +281,7 @@ def audit_seed(run_id: str) -> int:
     return int(hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:8], 16)
 
 
-def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, share: float) -> Path:
+def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, share: float) -> HandoutFile:
     """A seeded random `share` of customers per owner, with blank columns for the checker's verdict."""
     seed = audit_seed(run_id)
     sample = stratified_sample(_customers(con, AUDIT_COLUMNS), "owner", share, seed, "customer_id").sort(
@@ -265,13 +303,12 @@ def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, 
     answers = {i: pl.lit(value=True) for i in range(len(fields), len(fields) + len(AUDIT_ANSWERS))}
     sheet.write_rows(shown, fields + blanks, answers, {fields.index("completeness"): "0%"})
     sheet.choices(len(fields), ["正确", "有误"])
-    sheet.close(protect=False)
-    return path
+    return sheet.close(protect=False)
 
 
 def write_handouts(
     con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, contracts: Contracts
-) -> list[Path]:
+) -> list[HandoutFile]:
     """Write a run's per-owner worklists and its audit sample into its report folder."""
     config = contracts.config
     labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}

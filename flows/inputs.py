@@ -163,14 +163,18 @@ def store_inputs(
     pause_point("load")
 
 
-def move_processed(inbox: Path, run_id: str, extracted: ExtractResult, versions: pl.DataFrame) -> list[str]:
+def move_processed(
+    inbox: Path, run_id: str, extracted: ExtractResult, versions: pl.DataFrame
+) -> tuple[list[str], list[str]]:
     """Move the files this run loaded to `inbox/processed/<run_id>/`, keeping their relative paths.
 
     Only files whose content is still what was read: a file replaced meanwhile stays
-    for the next run. Called only after the run has published.
+    for the next run. Called only after the run has published. Returns the files moved
+    and, for each file that could not be moved, `<file>: <reason>` (it stays in the inbox).
     """
     loaded = {r["source_file"]: r["sha256"] for r in versions.iter_rows(named=True) if r["origin"] == "read"}
     moved: list[str] = []
+    failed: list[str] = []
     for outcome in extracted.files:
         expected = loaded.get(outcome.source_file)
         source = inbox_file(inbox, outcome.source_file)
@@ -184,10 +188,10 @@ def move_processed(inbox: Path, run_id: str, extracted: ExtractResult, versions:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(source, target)
         except OSError as exc:
-            log.warning("cannot move %s to processed/: %s", outcome.source_file, exc.strerror or exc)
+            failed.append(f"{outcome.source_file}: {exc.strerror or exc} (it stays in the inbox)")
             continue
         moved.append(outcome.source_file)
-    return moved
+    return moved, failed
 
 
 def input_entries(extracted: ExtractResult, versions: pl.DataFrame) -> list[dict[str, Any]]:

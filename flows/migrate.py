@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from prefect import flow, get_run_logger
 
+from flows.after_publish import AfterPublish
 from flows.inputs import combine_inputs, input_entries, move_processed
 from flows.load import StagedDatabase, previous_assignments, remove_leftovers
 from flows.lock import RunLock
@@ -105,11 +106,21 @@ def migrate(
         pause_point("published")
         summary.report = str(handouts.report.path)
         summary.review["review_file"] = str(handouts.review_file) if handouts.review_file else None
-        handouts.report.write_latest(run.reports)
-        snapshots.prune()
-        prune_cache(cache_dir_for(run.db), read.cache_keys)
+        summary.cells_truncated = handouts.cells_truncated(run.folder)
+        # Published: from here a failing step is reported as one (exit 4), never as a failed run.
+        after = AfterPublish()
+        with after.step("latest report"):
+            handouts.report.write_latest(run.reports)
+        with after.step("snapshot pruning"):
+            snapshots.prune()
+        with after.step("cache pruning"):
+            prune_cache(cache_dir_for(run.db), read.cache_keys)
         if move_processed_files:
-            summary.files_moved = move_processed(run.inbox, run.run_id, extracted, versions)
+            with after.step("moving processed files"):
+                summary.files_moved, not_moved = move_processed(run.inbox, run.run_id, extracted, versions)
+                for why in not_moved:
+                    after.fail("moving processed files", why)
+        summary.after_publish_failures = after.failures
     summary.stages = [t.__dict__ for t in clock.timings]
     get_run_logger().info("run %s published to %s", run.run_id, run.db)
     return summary

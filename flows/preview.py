@@ -10,15 +10,14 @@ quarantine and why. `write_overrides` saves the decisions as an editable file un
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cleaners.file_names import safe_file_name
 from cleaners.masking import mask_value
 from cleaners.records import clean_customers, clean_interactions, clean_orders
 from flows.extract import FileExtract, SheetOutcome, discover_inputs, extract_file
@@ -106,12 +105,6 @@ def preview_inbox(inbox: Path, config: Config, as_of: dt.date | None = None) -> 
     return previews
 
 
-def _slug(text: str) -> str:
-    """A file name for a path: readable, limited in length, never the same for two paths."""
-    slug = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", text).strip("_")[:60] or "export"
-    return f"{slug}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
-
-
 def write_overrides(previews: list[FilePreview], directory: Path) -> list[Path]:
     """Save each mapped sheet's decisions as `directory/<file>.yaml`, one file per input file.
 
@@ -140,7 +133,7 @@ def write_overrides(previews: list[FilePreview], directory: Path) -> list[Path]:
             )
         if not entries:
             continue
-        target = directory / f"{_slug(file.source_file)}.yaml"
+        target = directory / safe_file_name(file.source_file, "yaml")
         header = (
             f"# Confirmed column mapping of {file.source_file}, written by `crm-etl map --write` on "
             f"{dt.date.today().isoformat()}.\n# Edit a field (null = the column holds none) or `spec` (the kind "

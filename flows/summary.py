@@ -55,6 +55,10 @@ class RunSummary:
     review: dict[str, Any] = field(default_factory=dict)
     # How long each stage took (flows/stages.py), in the order they ran.
     stages: list[dict[str, Any]] = field(default_factory=list)
+    # Handouts (worklists, audit sample) -> cells cut to Excel's 32,767 characters (the database keeps them whole).
+    cells_truncated: dict[str, int] = field(default_factory=dict)
+    # Steps after the publish that failed, `<step> failed: <reason>` (flows/after_publish.py; exit 4).
+    after_publish_failures: list[str] = field(default_factory=list)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)

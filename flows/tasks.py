@@ -29,7 +29,7 @@ from cleaners.linking import link_to_customers
 from cleaners.mapping.drift import schema_drift
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult
-from flows.handouts import write_handouts
+from flows.handouts import HandoutFile, write_handouts
 from flows.inputs import store_inputs
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, arrow_view, create_row_placements, headers_before
 from flows.match_pairs import write_match_pairs
@@ -404,12 +404,18 @@ class RunHandouts:
     """What the report stage wrote into reports/<run_id>/ (the latest/ copy waits for the publish)."""
 
     report: RenderedReport
-    files: list[Path]
+    files: list[HandoutFile]
     review_file: Path | None
 
     @property
     def count(self) -> int:
         return 1 + len(self.files) + (self.review_file is not None)
+
+    def cells_truncated(self, folder: Path) -> dict[str, int]:
+        """Per handout (path inside the run's folder), how many cells were cut to Excel's limit."""
+        return {
+            f.path.relative_to(folder).as_posix(): f.cells_truncated for f in self.files if f.cells_truncated
+        }
 
 
 @task(name="report", cache_policy=NO_CACHE)

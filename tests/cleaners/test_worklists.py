@@ -6,7 +6,6 @@ import pytest
 from cleaners.worklists import (
     WORKLIST_COLUMNS,
     columns_to_fill,
-    file_safe,
     filled_by,
     looks_like_formula,
     worklist_customers,
@@ -45,15 +44,6 @@ def test_columns_to_fill(missing, columns):
 )
 def test_looks_like_formula(value, formula):
     assert looks_like_formula(value) is formula
-
-
-@pytest.mark.parametrize(
-    ("name", "safe"),
-    [("张伟", "张伟"), ("a/b:c", "a_b_c"), ("..", "_"), ("  王芳 ", "王芳")],
-    ids=["chinese", "separators", "dots", "spaces"],
-)
-def test_file_safe(name, safe):
-    assert file_safe(name) == safe
 
 
 def test_worklist_customers_are_those_missing_a_field_with_types_in_reps_words():

@@ -239,3 +239,13 @@ def test_a_report_folder_that_cannot_be_written_fails_the_run_unpublished(
     assert "nothing published" in flat and "report" in flat
     assert "working copy" not in flat  # not mistaken for the database's own write failing
     assert not (tmp_path / "crm.duckdb").exists()
+
+
+def test_run_help_lists_every_exit_code():
+    from flows.cli import EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS
+
+    result = runner.invoke(app, ["run", "--help"])
+    text = " ".join(result.output.split())
+    assert (EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS) == (3, 4)
+    assert "3 another run is using the database file" in text
+    assert "4 published, but a step after publishing failed" in text

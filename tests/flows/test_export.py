@@ -69,7 +69,7 @@ def test_exportable_lists_tables_then_views(db):
 
 
 def test_parquet_round_trip_keeps_every_value_and_type(db, tmp_path):
-    files = export_database(db, tmp_path, "parquet")
+    files = [f.path for f in export_database(db, tmp_path, "parquet")]
     with duckdb.connect(str(db), read_only=True) as con:
         assert len(files) == len(exportable(con))
         for path in files:

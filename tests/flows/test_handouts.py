@@ -13,7 +13,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from flows.handouts import audit_seed, write_audit_sample
+from flows.handouts import audit_seed, worklist_file_name, write_audit_sample
 from flows.migrate import migrate
 from tests.flows.conftest import write_ledger
 
@@ -78,15 +78,18 @@ def _customer_id(db, name):
 def test_one_worklist_per_owner_with_their_incomplete_customers(first_run):
     summary, root = first_run
     folder = root / "reports" / summary.run_id / "worklists"
-    assert sorted(p.name for p in folder.iterdir()) == ["张伟.xlsx", "李娜.xlsx"]
-    _, header, rows = _sheet_rows(folder / "张伟.xlsx")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(map(worklist_file_name, ["张伟", "李娜"]))
+    assert worklist_file_name("张伟").startswith("张伟-")  # the rep's name first, then a short hash
+    _, header, rows = _sheet_rows(folder / worklist_file_name("张伟"))
     assert header[0] == "系统客户编号" and "待补录字段" in header
     assert list(rows) == [_customer_id(root / "crm.duckdb", "杭州乙软件有限公司")]
 
 
 def test_missing_cells_are_highlighted_and_the_rest_is_read_only(first_run):
     summary, root = first_run
-    ws, header, rows = _sheet_rows(root / "reports" / summary.run_id / "worklists" / "李娜.xlsx")
+    ws, header, rows = _sheet_rows(
+        root / "reports" / summary.run_id / "worklists" / worklist_file_name("李娜")
+    )
     row = rows[_customer_id(root / "crm.duckdb", "苏州丙贸易有限公司")]
     editable = {header[c - 1] for c in range(1, len(header) + 1) if not ws.cell(row, c).protection.locked}
     assert editable == {"手机", "联系电话", "客户来源"}
@@ -99,7 +102,9 @@ def test_missing_cells_are_highlighted_and_the_rest_is_read_only(first_run):
 
 def test_formula_like_values_are_written_as_text(first_run):
     summary, root = first_run
-    ws, header, rows = _sheet_rows(root / "reports" / summary.run_id / "worklists" / "张伟.xlsx")
+    ws, header, rows = _sheet_rows(
+        root / "reports" / summary.run_id / "worklists" / worklist_file_name("张伟")
+    )
     row = rows[_customer_id(root / "crm.duckdb", "杭州乙软件有限公司")]
     cells = {h: ws.cell(row, i + 1) for i, h in enumerate(header)}
     assert cells["客户来源"].value == "=2+3" and cells["客户来源"].data_type == "s"
@@ -115,7 +120,7 @@ def test_a_filled_worklist_updates_the_customer_with_the_worklist_as_lineage(fir
     inbox = tmp_path / "inbox"
     shutil.copytree(root / "inbox", inbox)
     customer_id = _customer_id(db, "杭州乙软件有限公司")
-    source = root / "reports" / summary.run_id / "worklists" / "张伟.xlsx"
+    source = root / "reports" / summary.run_id / "worklists" / worklist_file_name("张伟")
     workbook = openpyxl.load_workbook(source)
     ws = workbook.active
     header = [c.value for c in ws[2]]
@@ -175,12 +180,14 @@ def test_audit_sample_is_a_seeded_tenth_of_each_owner(sample_run, tmp_path):
     assert "核对结果（正确/有误）" in header
     again = write_audit_sample(con, tmp_path / "again.xlsx", summary.run_id, 0.10)
     ids = [ws.cell(r, 1).value for r in range(3, ws.max_row + 1)]
-    again_ws = openpyxl.load_workbook(again).active
+    again_ws = openpyxl.load_workbook(again.path).active
     assert [again_ws.cell(r, 1).value for r in range(3, again_ws.max_row + 1)] == ids
 
 
 def test_missing_fields_are_named_in_the_reps_words(first_run):
     summary, root = first_run
-    ws, header, rows = _sheet_rows(root / "reports" / summary.run_id / "worklists" / "李娜.xlsx")
+    ws, header, rows = _sheet_rows(
+        root / "reports" / summary.run_id / "worklists" / worklist_file_name("李娜")
+    )
     row = rows[_customer_id(root / "crm.duckdb", "苏州丙贸易有限公司")]
     assert ws.cell(row, header.index("待补录字段") + 1).value == "联系方式、客户来源"

@@ -90,6 +90,8 @@ def test_text_xlsxwriter_would_change_is_written_cell_by_cell(tmp_path):
     assert not fits(long, ["text"])
     sheet = _Sheet(tmp_path / "long.xlsx", "s", "title", ["文本", "备注"])
     sheet.write_rows(long, ["text"], {})
-    sheet.close(protect=False)
+    written = sheet.close(protect=False)
     values = [c.value for c in openpyxl.load_workbook(tmp_path / "long.xlsx")["s"]["A"]]
-    assert values[2] == "x" * 32_767
+    # Cut to Excel's limit where a reader sees it was cut, and counted.
+    assert values[2] == "x" * 32_742 + "…[truncated 7,258 chars]"
+    assert written.cells_truncated == 1
