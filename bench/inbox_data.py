@@ -44,7 +44,7 @@ from pypinyin import lazy_pinyin
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_ROOT = BENCH_DIR / ".data"
 # Written last: an inbox folder without it is a generation that did not finish. Hidden files are
-# not inputs (flows/extract.py discover_inputs), so it can live inside the inbox.
+# not inputs (flows/inbox.py discover_inputs), so it can live inside the inbox.
 MARKER = ".inbox.json"
 
 AS_OF = dt.date(2024, 6, 30)

@@ -788,10 +788,15 @@ def main() -> None:
     except SystemExit as exc:
         _exit_now(exc.code)
     except Exception as exc:
-        log = write_error_log(exc, _error_log_folder)
+        from flows.error_log import masked_traceback, write_error_log
+
+        log = write_error_log(exc, _error_log_folder, sys.argv[1:])
+        if log is None:  # no folder could take the file: the traceback is all there is, so it is printed
+            err.print(escape(masked_traceback(exc)), end="")
+        where = f"the traceback is in {shown(log)}" if log else "the traceback is above"
         err.print(
             f"[red]internal error[/]: {shown(type(exc).__name__)}: {shown(_first_line(exc))} — "
-            f"{_published_state()}; the traceback is in {shown(log)} (please attach it to a bug report)"
+            f"{_published_state()}; {where} (please attach it to a bug report)"
         )
         _exit_now(EXIT_INTERNAL)
     _exit_now(0)
@@ -818,40 +823,6 @@ def _published_state() -> str:
     if not done:
         return "nothing was published"
     return "the run was already published to " + ", ".join(shown(p) for p in done)
-
-
-def write_error_log(exc: BaseException, folder: Path | None) -> Path:
-    """Write the masked traceback of `exc` to a new file and return its path.
-
-    Into `folder/crm-etl-errors/` when that can be written, else the system's temporary folder.
-    Phones and e-mails in the text are masked like every log line.
-    """
-    import tempfile
-    import traceback
-
-    from cleaners.masking import mask_text
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    text = "".join(traceback.format_exception(exc))
-    text = mask_text(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-    header = f"crm-etl {' '.join(shown_arg(a) for a in sys.argv[1:])}\n{stamp} pid {os.getpid()}\n\n"
-    candidates = [folder / "crm-etl-errors"] if folder is not None else []
-    candidates.append(Path(tempfile.gettempdir()) / "crm-etl-errors")
-    for candidate in candidates:
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-            path = candidate / f"{stamp}-{os.getpid()}.log"
-            path.write_text(header + text, encoding="utf-8")
-            return path
-        except OSError:
-            continue
-    return Path("(no folder could be written; run with -v to see the traceback)")
-
-
-def shown_arg(arg: str) -> str:
-    from cleaners.masking import mask_text
-
-    return mask_text(arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
 def _exit_now(code: object) -> NoReturn:

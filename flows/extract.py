@@ -7,8 +7,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from cleaners.mapping.headers import header_fingerprint, normalise_header, parse
 from cleaners.mapping.sheets import missing_link, nearest_column
 from cleaners.rows import repeated_header
 from flows.cells import CellColumn, cell_columns, json_arrays, json_objects
+from flows.inbox import discover_inputs, source_name, walk_inbox
 from flows.readers import (
     EXCEL_SUFFIXES,
     JSONL_SUFFIXES,
@@ -43,9 +42,6 @@ log = logging.getLogger(__name__)
 LINEAGE_COLUMNS = ["source_file", "source_sheet", "source_row"]
 RECORD_TYPES: tuple[RecordType, ...] = ("customers", "orders", "interactions")
 # Sub-folders of the inbox that hold files already dealt with, not new input.
-IGNORED_DIRS = {"processed", "archive", "rejected"}
-# Python reads a file name that is not valid UTF-8 with its bytes as lone surrogates (PEP 383).
-_HAS_SURROGATE = re.compile("[\udc80-\udcff]")
 # Rows searched for the header under title banners and export notes.
 HEADER_SCAN_ROWS = 30
 COLUMN_MAPPING_SCHEMA: dict[str, Any] = {
@@ -226,98 +222,12 @@ def input_order(source_file: str) -> tuple[str, ...]:
     return Path(source_file).parts
 
 
-def is_hidden(name: str) -> bool:
-    """A dot file (.DS_Store, ._ledger.xlsx, .~lock…#) is hidden; `..csv` or `.xlsx` is an export saved without a name."""
-    return name.startswith(".") and name.lstrip(".").lower() not in {
-        s.lstrip(".") for s in SUPPORTED_SUFFIXES
-    }
-
-
-def _walk_inbox(inbox: Path) -> tuple[list[Path], list[FileOutcome]]:
-    """The inbox's regular files, and an outcome for every entry that is not read and why.
-
-    The inbox is a boundary: a symbolic link is never followed (it could lead anywhere on the
-    machine) and a FIFO, device or socket is never opened (reading one can block or read a
-    device); both are failed inputs the summary lists. Hidden files and folders are skipped with
-    a line each; processed/ (and archive/, rejected/) folders hold files already dealt with.
-    """
-    if not inbox.is_dir():
-        raise FileNotFoundError(f"inbox {inbox} is not a directory")
-    files: list[Path] = []
-    refused: list[FileOutcome] = []
-    pending = [inbox]
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError as exc:
-            refused.append(_refused(inbox, folder, "failed", f"folder cannot be listed ({exc.strerror})"))
-            continue
-        for path in entries:
-            name = path.name
-            if path.is_symlink():
-                refused.append(
-                    _refused(
-                        inbox,
-                        path,
-                        "failed",
-                        "a symbolic link: not followed (only files inside the inbox are read)",
-                    )
-                )
-            elif path.is_dir():
-                if is_hidden(name):
-                    refused.append(_refused(inbox, path, "skipped", "hidden folder: not read"))
-                elif name.lower() not in IGNORED_DIRS:
-                    pending.append(path)
-            elif path.is_file():
-                if is_hidden(name):
-                    refused.append(_refused(inbox, path, "skipped", "hidden file: not read"))
-                else:
-                    files.append(path)
-            else:
-                refused.append(
-                    _refused(
-                        inbox, path, "failed", "not a regular file (a FIFO, device or socket): not opened"
-                    )
-                )
-    return sorted(files), sorted(refused, key=lambda o: o.source_file)
-
-
-def source_name(inbox: Path, path: Path) -> str:
-    """A file's name in lineage: its path relative to the inbox, always valid UTF-8 text.
-
-    A name that is not valid UTF-8 (written by an old Windows tool or a GBK archive) keeps every
-    byte: each undecodable byte is written as `\\xNN`, so the name stays unique, is stored by DuckDB,
-    and `inbox_file` finds the file again. Valid names are unchanged.
-    """
-    name = path.relative_to(inbox).as_posix()
-    if not _HAS_SURROGATE.search(name):
-        return name
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def inbox_file(inbox: Path, source_file: str) -> Path:
-    """The file a lineage name stands for (the inverse of `source_name`)."""
-    literal = inbox / source_file
-    if literal.exists() or "\\x" not in source_file:
-        return literal
-    raw = re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), source_file.encode("utf-8"))
-    return inbox / os.fsdecode(raw)
-
-
-def _refused(inbox: Path, path: Path, status: str, why: str) -> FileOutcome:
-    source_file = source_name(inbox, path)
-    return FileOutcome(source_file, "", 0, status, f"{source_file}: {why}")
-
-
-def discover_inputs(inbox: Path) -> list[Path]:
-    """Every regular file under the inbox (recursively), except hidden files, links and processed/ folders."""
-    return _walk_inbox(inbox)[0]
-
-
 def refused_inputs(inbox: Path) -> list[FileOutcome]:
     """What the inbox holds that is not read, each with why: links, special files, hidden files."""
-    return _walk_inbox(inbox)[1]
+    return [
+        FileOutcome(r.source_file, "", 0, r.status, f"{r.source_file}: {r.reason}")
+        for r in walk_inbox(inbox)[1]
+    ]
 
 
 def _sha256(path: Path) -> str:
@@ -720,7 +630,8 @@ def extract_file(path: Path, source_file: str, config: Config) -> FileExtract:
         sheets = _read_file(path, source_file, config)
     except InputFileError as exc:
         outcome.status, outcome.error = "failed", str(exc)
-        log.error("cannot read %s", exc)
+        # Reported once, after any retries, by flows/reading.py (and in the summary), not per attempt.
+        log.info("cannot read %s", exc)
         return result
     except OSError as exc:
         outcome.status, outcome.error = "failed", f"{source_file}: cannot open ({exc.strerror})"
@@ -792,15 +703,11 @@ __all__ = [
     "FileOutcome",
     "KeptFile",
     "SheetOutcome",
-    "discover_inputs",
     "extract_file",
     "extract_inbox",
-    "inbox_file",
     "input_order",
-    "is_hidden",
     "merge_extracts",
     "merge_records",
     "normalise_header",
     "refused_inputs",
-    "source_name",
 ]

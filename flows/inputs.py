@@ -25,10 +25,10 @@ from flows.extract import (
     RecordType,
     _sha256,
     empty_records,
-    inbox_file,
     input_order,
     merge_records,
 )
+from flows.inbox import inbox_file
 from flows.load import StagedDatabase
 from flows.pause import pause_point
 from schemas import Config

@@ -7,9 +7,11 @@ import uuid
 from pathlib import Path
 from typing import NoReturn
 
+import polars as pl
 from prefect import flow, get_run_logger
 
 from flows.after_publish import AfterPublish
+from flows.extract import ExtractResult
 from flows.inputs import combine_inputs, input_entries, move_processed
 from flows.load import StagedDatabase, previous_assignments, remove_leftovers
 from flows.lock import RunLock
@@ -24,6 +26,7 @@ from flows.summary import RunSummary, record_run, record_stages, summarise
 from flows.tasks import (
     Run,
     RunCheckFailed,
+    RunHandouts,
     clean,
     cleaning_tables,
     dedupe,
@@ -107,23 +110,36 @@ def migrate(
         summary.report = str(handouts.report.path)
         summary.review["review_file"] = str(handouts.review_file) if handouts.review_file else None
         summary.cells_truncated = handouts.cells_truncated(run.folder)
-        # Published: from here a failing step is reported as one (exit 4), never as a failed run.
-        after = AfterPublish()
-        with after.step("latest report"):
-            handouts.report.write_latest(run.reports)
-        with after.step("snapshot pruning"):
-            snapshots.prune()
-        with after.step("cache pruning"):
-            prune_cache(cache_dir_for(run.db), read.cache_keys)
-        if move_processed_files:
-            with after.step("moving processed files"):
-                summary.files_moved, not_moved = move_processed(run.inbox, run.run_id, extracted, versions)
-                for why in not_moved:
-                    after.fail("moving processed files", why)
-        summary.after_publish_failures = after.failures
+        _after_publish(run, summary, handouts, snapshots, read, extracted, versions, move_processed_files)
     summary.stages = [t.__dict__ for t in clock.timings]
     get_run_logger().info("run %s published to %s", run.run_id, run.db)
     return summary
+
+
+def _after_publish(
+    run: Run,
+    summary: RunSummary,
+    handouts: RunHandouts,
+    snapshots: SnapshotStore,
+    read: InboxRead,
+    extracted: ExtractResult,
+    versions: pl.DataFrame,
+    move_processed_files: bool,
+) -> None:
+    """The published run's tidying up; a step that fails is reported as one (exit 4), never as a failed run."""
+    after = AfterPublish()
+    with after.step("latest report"):
+        handouts.report.write_latest(run.reports)
+    with after.step("snapshot pruning"):
+        snapshots.prune()
+    with after.step("cache pruning"):
+        prune_cache(cache_dir_for(run.db), read.cache_keys)
+    if move_processed_files:
+        with after.step("moving processed files"):
+            summary.files_moved, not_moved = move_processed(run.inbox, run.run_id, extracted, versions)
+            for why in not_moved:
+                after.fail("moving processed files", why)
+    summary.after_publish_failures = after.failures
 
 
 def _run(

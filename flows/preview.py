@@ -20,7 +20,8 @@ import yaml
 from cleaners.file_names import safe_file_name
 from cleaners.masking import mask_value
 from cleaners.records import clean_customers, clean_interactions, clean_orders
-from flows.extract import FileExtract, SheetOutcome, discover_inputs, extract_file
+from flows.extract import FileExtract, SheetOutcome, extract_file
+from flows.inbox import discover_inputs
 from flows.readers import raw_text
 from flows.review import is_review_file
 from flows.tasks import cleaning_tables

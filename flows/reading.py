@@ -32,11 +32,10 @@ from flows.extract import (
     FileExtract,
     FileOutcome,
     _sha256,
-    discover_inputs,
     extract_file,
     refused_inputs,
-    source_name,
 )
+from flows.inbox import discover_inputs, source_name
 from flows.pause import pause_point
 from flows.stages import advance
 from schemas import Config

@@ -41,8 +41,9 @@ from cleaners.match_review import (
     check_returned_rows,
     match_review_rows,
 )
-from flows.extract import _sha256, discover_inputs
+from flows.extract import _sha256
 from flows.handouts import _Sheet
+from flows.inbox import discover_inputs
 from flows.load import StagedDatabase, arrow_view
 from schemas import Config
 

@@ -4,7 +4,8 @@ import json
 import openpyxl
 
 from cleaners.mapping.headers import header_fingerprint
-from flows.extract import discover_inputs, extract_file, extract_inbox, map_raw_sheet
+from flows.extract import extract_file, extract_inbox, map_raw_sheet
+from flows.inbox import discover_inputs
 from flows.readers import read_csv
 from schemas import load_config
 from schemas.config import MappingOverride

@@ -9,7 +9,7 @@ import duckdb
 from typer.testing import CliRunner
 
 from flows.cli import EXIT_INPUT, app
-from flows.extract import inbox_file, source_name
+from flows.inbox import inbox_file, source_name
 from tests.flows.processes import run_args
 
 runner = CliRunner()
