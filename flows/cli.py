@@ -747,7 +747,7 @@ def export(
         if file.cells_truncated:
             err.print(
                 f"[yellow]{file.cells_truncated} cell(s) cut[/] to Excel's 32,767 characters in "
-                f"{escape(file.path.name)} (marked …\\[truncated N chars]; the database keeps the full values)",
+                f"{shown(file.path.name)} (marked …\\[truncated N chars]; the database keeps the full values)",
                 soft_wrap=True,
             )
 
