@@ -22,11 +22,16 @@ from cleaners.file_names import safe_file_name
 from cleaners.kpis import stratified_sample
 from cleaners.spreadsheet import truncate_cell, truncate_cells
 from cleaners.worklists import (
+    FLAGGED_CELLS_SCHEMA,
     FORMULA_PREFIXES,
+    NOTE_COLUMNS,
     STAGE_LABELS,
     WORKLIST_COLUMNS,
+    cells_per_owner,
+    cells_to_fix,
     filled_by,
     looks_like_formula,
+    problems,
     worklist_customers,
 )
 from flows.sheet_rows import DATE_FORMAT, Style, fits, insert_rows, rows_xml
@@ -232,39 +237,121 @@ def _customers(con: duckdb.DuckDBPyConnection, columns: Collection[str]) -> pl.D
     return frame
 
 
-def write_worklist(
-    path: Path, owner: str | None, rows: pl.DataFrame, run_id: str, labels: dict[str, str] | None = None
-) -> HandoutFile:
-    """One rep's worklist: missing cells yellow and editable, every other cell read-only context.
+# Each flagged cell of a loaded record, with the cell as typed: the record's raw JSON is keyed by the
+# file's headers, so the header mapped to the flagged field (column_mappings) finds it (a JSON
+# pointer: a header may hold `/` or `~`). Cells of one field from several columns (a name in
+# family and given columns) are shown together; no mapping left, the value the cleaner kept.
+_FLAGGED_CELLS = """
+WITH flagged AS (
+    SELECT row_number() OVER () AS k, s.run_id, s.source_file, s.source_sheet, s.customer_id, s.raw, s.record,
+           split_part(i, ':', 1) AS field, split_part(i, ':', 2) AS reason
+    FROM customer_sources s, unnest(s.issues) AS t(i)
+    WHERE len(s.issues) > 0 AND s.customer_id IS NOT NULL
+)
+SELECT any_value(f.customer_id) AS customer_id, any_value(f.field) AS field, any_value(f.reason) AS reason,
+       coalesce(
+           string_agg(json_extract_string(f.raw, '/' || replace(replace(m.header, '~', '~0'), '/', '~1')), ' '
+                      ORDER BY m."column"),
+           any_value(json_extract_string(f.record, '$.' || f.field))
+       ) AS original,
+       any_value(json_extract_string(f.record, '$.' || f.field)) AS flagged_value
+FROM flagged f
+LEFT JOIN column_mappings m
+  ON m.run_id = f.run_id AND m.source_file = f.source_file
+ AND coalesce(m.source_sheet, '') = coalesce(f.source_sheet, '') AND m.field = f.field
+GROUP BY f.k
+"""
 
-    `labels` names the missing fields in the rep's words (field -> 客户名称 …).
+
+def flagged_cells(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every cell a cleaner flagged in a loaded record (customer_sources.issues), with the cell as typed."""
+    frame = pl.from_arrow(con.sql(_FLAGGED_CELLS).arrow().read_all())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.select(pl.col(c).cast(t) for c, t in FLAGGED_CELLS_SCHEMA.items())
+
+
+@dataclass(frozen=True)
+class WorklistWords:
+    """What a worklist says in the rep's words: field labels (手机 …) and each problem (号码位数不对 …)."""
+
+    fields: Mapping[str, str]
+    reasons: Mapping[str, str]
+
+
+def worklist_words(contracts: Contracts) -> WorklistWords:
+    """Field labels from schemas/customer.yaml and messages.yaml, problems from messages.yaml (zh-CN)."""
+    labels = {f: d.label for f, d in contracts.config.canonical.record_types["customers"].items()}
+    texts = messages()
+    labels |= {f: t["zh-CN"] for f, t in texts["fields"].items() if f == "contact" or f not in labels}
+    return WorklistWords(labels, {r: t["zh-CN"] for r, t in texts["reasons"].items()})
+
+
+def pending_worklists(con: duckdb.DuckDBPyConnection, words: WorklistWords | None = None) -> pl.DataFrame:
+    """The worklists' rows: customers missing a required field or holding a flagged value to correct."""
+    words = words or WorklistWords({}, {})
+    customers = _customers(con, [c for c in WORKLIST_COLUMNS if c != "problems"])
+    to_fix = problems(cells_to_fix(flagged_cells(con), customers), words.fields, words.reasons)
+    return worklist_customers(customers, to_fix)
+
+
+def worklist_cells(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Per owner ('' for none): how many cells their worklist asks them to fill or correct."""
+    counted = cells_per_owner(pending_worklists(con))
+    return {owner or "": int(n) for owner, n in counted.iter_rows()}
+
+
+def write_worklist(
+    path: Path, owner: str | None, rows: pl.DataFrame, run_id: str, labels: Mapping[str, str] | None = None
+) -> HandoutFile:
+    """One rep's worklist: cells to fill or correct yellow and editable, every other cell read-only context.
+
+    `labels` names the missing fields in the rep's words (field -> 客户名称 …); `problems` says,
+    beside each flagged cell as it was typed, what is wrong with it.
     """
     fields = list(WORKLIST_COLUMNS)
     sheet = _Sheet(
         path,
         "补录清单",
-        f"补录清单 · {owner or UNASSIGNED} · 运行 {run_id} · 请只填写黄色单元格，填好后放回收件箱",
+        f"补录清单 · {owner or UNASSIGNED} · 运行 {run_id} · 请只填写或更正黄色单元格，填好后放回收件箱",
         [WORKLIST_COLUMNS[f] for f in fields],
     )
     dates = {fields.index("first_contact_date"): DATE_FORMAT}
     missing = pl.col("missing_fields")
+    if "fix_fields" not in rows.columns:
+        rows = rows.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("fix_fields"))
+    if "problems" not in rows.columns:
+        rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias("problems"))
     flags = [
-        missing.list.eval(pl.element().is_in(sorted(filled_by(c)))).list.any().alias(f"_fill_{c}")
+        (
+            missing.list.eval(pl.element().is_in(sorted(filled_by(c)))).list.any()
+            | pl.col("fix_fields").list.contains(c)
+        ).alias(f"_fill_{c}")
         for c in fields
+        if c not in NOTE_COLUMNS
     ]
     shown = rows.with_columns(*flags).with_columns(
-        missing.list.eval(pl.element().replace(labels or {})).list.join("、").alias("missing_fields")
+        missing.list.eval(pl.element().replace(dict(labels or {}))).list.join("、").alias("missing_fields")
     )
-    sheet.write_rows(shown, fields, {i: pl.col(f"_fill_{c}") for i, c in enumerate(fields)}, dates)
+    to_fill = {i: pl.col(f"_fill_{c}") for i, c in enumerate(fields) if c not in NOTE_COLUMNS}
+    sheet.write_rows(shown, fields, to_fill, dates)
     sheet.choices(fields.index("customer_type"), list(STAGE_LABELS.values()))
     return sheet.close(protect=True)
 
 
 def write_worklists(
-    con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, labels: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    run_id: str,
+    labels: Mapping[str, str] | None = None,
+    words: WorklistWords | None = None,
+    owners: Collection[str | None] | None = None,
 ) -> list[HandoutFile]:
-    """`<folder>/<owner>-<hash>.xlsx` for every owner with customers missing a required field."""
-    pending = worklist_customers(_customers(con, WORKLIST_COLUMNS))
+    """`<folder>/<owner>-<hash>.xlsx` for every owner (or only `owners`) with a cell to fill or correct."""
+    words = words or WorklistWords(labels or {}, {})
+    pending = pending_worklists(con, words)
+    if owners is not None:
+        chosen = pl.col("owner").is_in([o for o in owners if o is not None])
+        pending = pending.filter(chosen | pl.col("owner").is_null() if None in owners else chosen)
     written: dict[Path, str | None] = {}
     files = []
     for (owner,), rows in pending.group_by("owner", maintain_order=True):
@@ -272,7 +359,7 @@ def write_worklists(
         if path in written:  # two names with one SHA-256 prefix: refuse rather than overwrite a rep's list
             raise ValueError(f"owners {written[path]!r} and {owner!r} would share the worklist {path.name}")
         written[path] = owner
-        files.append(write_worklist(path, owner, rows, run_id, labels))
+        files.append(write_worklist(path, owner, rows, run_id, labels or words.fields))
     return files
 
 
@@ -310,10 +397,8 @@ def write_handouts(
     con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, contracts: Contracts
 ) -> list[HandoutFile]:
     """Write a run's per-owner worklists and its audit sample into its report folder."""
-    config = contracts.config
-    labels = {f: d.label for f, d in config.canonical.record_types["customers"].items()}
-    labels["contact"] = messages()["fields"]["contact"]["zh-CN"]
-    written = write_worklists(con, folder / "worklists", run_id, labels)
+    words = worklist_words(contracts)
+    written = write_worklists(con, folder / "worklists", run_id, words=words)
     written.append(
         write_audit_sample(con, folder / "audit-sample.xlsx", run_id, contracts.report.audit_sample.share)
     )

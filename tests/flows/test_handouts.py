@@ -18,14 +18,25 @@ from flows.migrate import migrate
 from tests.flows.conftest import write_ledger
 
 AS_OF = dt.date(2024, 6, 30)
-HEADER = ["客户名称", "联系人", "职位", "手机", "所属行业", "客户类型", "首次接触时间", "客户来源", "负责人"]
+HEADER = [
+    "客户名称",
+    "联系人",
+    "职位",
+    "手机",
+    "所属行业",
+    "客户类型",
+    "首次接触时间",
+    "客户来源",
+    "负责人",
+    "邮箱",
+]
 ROWS = [
     # complete
     [
         "上海甲精密机械有限公司",
         "张三",
         "经理",
-        "13800138000",
+        "13812345678",
         "制造业",
         "意向客户",
         dt.date(2024, 5, 1),
@@ -46,6 +57,19 @@ ROWS = [
     ],
     # no phone at all and no source: mobile and landline are both offered
     ["苏州丙贸易有限公司", "王五", "采购", None, "批发业", "成交客户", dt.date(2024, 4, 2), None, "李娜"],
+    # complete, but a mobile one digit short (nulled) and a typo in the e-mail domain (kept, flagged)
+    [
+        "南京丁电子有限公司",
+        "赵六",
+        "主管",
+        "1391234567",
+        "制造业",
+        "意向客户",
+        dt.date(2024, 5, 3),
+        "展会",
+        "李娜",
+        "zhaoliu@qq.con",
+    ],
 ]
 
 
@@ -150,11 +174,15 @@ def test_a_filled_worklist_updates_the_customer_with_the_worklist_as_lineage(fir
                 "SELECT source_file, source_spec FROM run_files WHERE run_id = ?", [second.run_id]
             ).fetchall()
         )
+        note_column = con.execute(
+            "SELECT method FROM column_mappings WHERE source_file = '补录_张伟.xlsx' AND header = '待更正内容'"
+        ).fetchall()
     assert code == "I" and industry is not None
     assert json.loads(sources)["industry"]["record"] == f"补录_张伟.xlsx#补录清单!{row}"
     assert "industry" not in missing
     assert lineage == [("worklist", "worklist", row, customer_id)]
     assert kinds["补录_张伟.xlsx"] == "worklist" and kinds["台账.xlsx"] == "excel_ledger"
+    assert note_column == [("ignored",)]  # the note beside cells to correct is no data
     # The returned row restates its customer: it is not counted as a merged duplicate.
     assert merged[second.run_id] == merged[summary.run_id]
     # The second run's report draws the trend over both runs.
@@ -191,3 +219,24 @@ def test_missing_fields_are_named_in_the_reps_words(first_run):
     )
     row = rows[_customer_id(root / "crm.duckdb", "苏州丙贸易有限公司")]
     assert ws.cell(row, header.index("待补录字段") + 1).value == "联系方式、客户来源"
+
+
+def test_invalid_values_are_listed_with_the_cell_as_typed_and_the_problem_in_the_reps_words(first_run):
+    summary, root = first_run
+    ws, header, rows = _sheet_rows(
+        root / "reports" / summary.run_id / "worklists" / worklist_file_name("李娜")
+    )
+    row = rows[_customer_id(root / "crm.duckdb", "南京丁电子有限公司")]
+    cells = {h: ws.cell(row, i + 1) for i, h in enumerate(header)}
+    # The short mobile was nulled, so a phone is also missing; the typo e-mail is kept and flagged.
+    assert cells["待补录字段"].value == "联系方式"
+    assert cells["待更正内容"].value == (
+        "手机「1391234567」：号码位数不对；邮箱「zhaoliu@qq.con」：邮箱域名疑似写错（如 qq.con 应为 qq.com）"
+    )
+    assert not re.search(r"[a-z]+_[a-z_]+", cells["待更正内容"].value)  # words, never a reason code
+    editable = {h for h, c in cells.items() if not c.protection.locked}
+    assert editable == {"手机", "联系电话", "邮箱"}
+    assert cells["邮箱"].value == "zhaoliu@qq.con" and cells["手机"].value is None
+    # 张伟's complete customer has nothing to fix and is not listed.
+    _, _, zhang = _sheet_rows(root / "reports" / summary.run_id / "worklists" / worklist_file_name("张伟"))
+    assert _customer_id(root / "crm.duckdb", "上海甲精密机械有限公司") not in zhang
