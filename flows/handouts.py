@@ -41,6 +41,8 @@ from schemas.contracts import Contracts
 log = logging.getLogger(__name__)
 
 UNASSIGNED = "未分配"
+# The worklists' folder inside a run's report folder.
+WORKLISTS = "worklists"
 # Rows built as one piece of XML at a time (bounds the memory they take).
 _ROWS_AT_ONCE = 20_000
 TO_FILL = "#FFF2CC"
@@ -398,7 +400,7 @@ def write_handouts(
 ) -> list[HandoutFile]:
     """Write a run's per-owner worklists and its audit sample into its report folder."""
     words = worklist_words(contracts)
-    written = write_worklists(con, folder / "worklists", run_id, words=words)
+    written = write_worklists(con, folder / WORKLISTS, run_id, words=words)
     written.append(
         write_audit_sample(con, folder / "audit-sample.xlsx", run_id, contracts.report.audit_sample.share)
     )

@@ -19,7 +19,7 @@ from cleaners.codes import CODE_REASONS
 from cleaners.mapping.drift import schema_drift
 from cleaners.masking import mask_text
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
-from flows.handouts import worklist_file_name
+from flows.handouts import WORKLISTS, worklist_cells, worklist_file_name, write_handouts
 from flows.load import headers_before
 from flows.texts import Language, Texts
 from schemas import Config, load_config
@@ -188,21 +188,27 @@ def report_data(
     owner_completeness = by_dimension("owner_completeness")
     owner_backfill = by_dimension("owner_needs_backfill")
     owner_overdue = by_dimension("owner_overdue")
+    latest_published = next((r["run_id"] for r in runs if r["status"] == "published"), None)
+    current = not failed_run and run["run_id"] == latest_published
+    # Cells to fill or correct come from the worklists' own rows (the current data: the latest run's).
+    cells = worklist_cells(con) if current else {}
     owners = []
     for owner in sorted(owner_customers, key=lambda o: (-owner_customers[o], o == "", o)):
         label = owner or t("unassigned")
-        backfill = int(owner_backfill.get(owner, 0))
         share = owner_completeness.get(owner, 0.0)
         name = worklist_file_name(owner or None)
+        # Linked only when the file is there beside the report: a link never points at nothing.
+        written = folder is not None and (folder / WORKLISTS / name).is_file()
         owners.append(
             {
                 "label": label,
                 "customers": int(owner_customers[owner]),
                 "completeness": _pct(share),
                 "completeness_class": {"ok": "", "warn": "warn", "bad": "bad"}[_level(share, target, alarm)],
-                "needs_backfill": backfill,
+                "needs_backfill": int(owner_backfill.get(owner, 0)),
+                "cells": cells.get(owner, 0) if current else None,
                 "overdue": int(owner_overdue.get(owner, 0)),
-                "worklist": Link(f"{link_base}worklists/{name}") if backfill else None,
+                "worklist": Link(f"{link_base}{WORKLISTS}/{name}") if written and cells.get(owner) else None,
                 "worklist_name": name,
             }
         )
@@ -244,7 +250,6 @@ def report_data(
         {"reason": reason, "label": t.section("reasons", reason), "n": int(n)}
         for reason, n in sorted(by_dimension("quarantined_by_reason").items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    latest_published = next((r["run_id"] for r in runs if r["status"] == "published"), None)
     is_latest = run["run_id"] == latest_published or failed_run
     downloads = []
     if not failed_run and is_latest:
@@ -387,7 +392,10 @@ def render_run_report(
     lang: Language = "zh-CN",
     latest: bool = True,
 ) -> RenderedReport:
-    """Write `reports/<run_id>/index.html` from an open connection (the published file, or a staged copy)."""
+    """Write `reports/<run_id>/index.html` from an open connection (the published file, or a staged copy).
+
+    Links go to the worklists already in `reports/<run_id>/worklists/`: write the handouts first.
+    """
     folder = reports / run_id
     data = report_data(con, config, settings, run_id, lang, folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -406,9 +414,17 @@ def write_report_from(
     config: Config,
     lang: Language = "zh-CN",
     latest: bool = False,
+    handouts: bool = False,
 ) -> Path:
-    """Render a run's report from an open connection (and its reports/latest/ copy when `latest`)."""
-    settings = load_contracts(config.directory).report
+    """Render a run's report from an open connection (and its reports/latest/ copy when `latest`).
+
+    `handouts`: first write the worklists and the audit sample beside it (cleaners of the current
+    data), so a report rebuilt into any folder links to files that are there.
+    """
+    contracts = load_contracts(config.directory)
+    settings = contracts.report
+    if handouts:
+        write_handouts(con, reports / run_id, run_id, contracts)
     rendered = render_run_report(con, reports, run_id, config, settings, lang, latest)
     rendered.write_latest(reports)
     return rendered.path
@@ -429,8 +445,21 @@ def write_report(
         chosen = run_id or runs[0]
         if chosen not in runs:
             raise LookupError(f"no run {chosen!r} in the database (latest: {runs[0]})")
+        published = [
+            r[0]
+            for r in con.execute(
+                "SELECT run_id FROM runs WHERE status = 'published' ORDER BY started_at DESC LIMIT 1"
+            ).fetchall()
+        ]
+        # The handouts are of the current data: rewritten beside the latest published run's report only.
         return write_report_from(
-            con, reports, chosen, config or load_config(), lang, latest=chosen == runs[0]
+            con,
+            reports,
+            chosen,
+            config or load_config(),
+            lang,
+            latest=chosen == runs[0],
+            handouts=chosen in published,
         )
 
 

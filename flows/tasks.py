@@ -425,7 +425,8 @@ def report(staged: StagedDatabase, run: Run) -> RunHandouts:
     con = staged.connection
     # Written before publishing: a report that cannot be written leaves the database as it was
     # (StagedDatabase names the file that failed).
-    rendered = render_run_report(con, run.reports, run.run_id, run.config, run.contracts.report, run.lang)
+    # The handouts first: the report links only to the worklists that are there.
     files = write_handouts(con, run.folder, run.run_id, run.contracts)
+    rendered = render_run_report(con, run.reports, run.run_id, run.config, run.contracts.report, run.lang)
     review_file = write_review_file(con, run.folder / REVIEW_FILE, run.run_id, run.config)
     return RunHandouts(rendered, files, review_file)

@@ -231,3 +231,69 @@ def test_report_of_a_run_date_in_the_past_keeps_its_as_of(sample_run):
     as_of = con.execute("SELECT as_of FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0]
     assert as_of == dt.date.fromisoformat(truth.AS_OF_DATE)
     assert f"数据截至 {as_of}" in _html(summary)
+
+
+def _owner_rows(page: Path) -> list[tuple[str, str, str | None]]:
+    """(owner, cells to fill or correct, worklist link) per row of the report's per-owner table."""
+    table = re.search(r'<table id="owners">.*?</table>', page.read_text(encoding="utf-8"), re.S).group(0)
+    rows = []
+    for tr in re.findall(r"<tr><td>.*?</tr>", table, re.S):
+        owner = html_lib.unescape(re.match(r"<tr><td>(.*?)</td>", tr).group(1))
+        cells = re.search(r"<td class=\"n\" data-cells>(.*?)</td>", tr).group(1)
+        link = re.search(r'<a href="([^"]+)"', tr)
+        rows.append((owner, cells, html_lib.unescape(link.group(1)) if link else None))
+    return rows
+
+
+def _worklist_cells(path: Path) -> int:
+    """Cells a worklist asks for, read from the file: each missing field, and each correction not among them."""
+    import openpyxl
+
+    from cleaners.worklists import FIELD_COLUMNS, WORKLIST_COLUMNS
+
+    ws = openpyxl.load_workbook(path).active
+    header = [c.value for c in ws[2]]
+    labels = {**{label: f for f, label in WORKLIST_COLUMNS.items()}, "联系方式": "contact"}
+    total = 0
+    for r in range(3, ws.max_row + 1):
+        missing = [
+            labels[m] for m in (ws.cell(r, header.index("待补录字段") + 1).value or "").split("、") if m
+        ]
+        note = ws.cell(r, header.index("待更正内容") + 1).value or ""
+        corrected = {labels[p.split("「")[0].split("：")[0]] for p in note.split("；") if p}
+        asked = {c for m in missing for c in FIELD_COLUMNS.get(m, (m,))}
+        total += len(missing) + len(corrected - asked)
+    return total
+
+
+def test_a_report_rebuilt_elsewhere_links_each_reps_worklist_with_the_cells_to_fix(sample_run, tmp_path):
+    summary, _, out = sample_run
+    reports = tmp_path / "elsewhere"
+    result = runner.invoke(app, ["report", "--db", str(out / "crm.duckdb"), "--reports", str(reports)])
+    assert result.exit_code == 0, result.output
+    for page in (reports / summary.run_id / "index.html", reports / "latest" / "index.html"):
+        rows = _owner_rows(page)
+        assert any(link for _, _, link in rows) and sum(int(c) for _, c, _ in rows) > 0
+        for owner, cells, link in rows:
+            assert (link is not None) == (int(cells) > 0), owner
+            if link:
+                worklist = (page.parent / link).resolve()
+                assert worklist.is_relative_to(reports.resolve()) and worklist.is_file(), link
+                assert _worklist_cells(worklist) == int(cells), owner
+    # The run's own report says the same of the worklists written with it.
+    assert _owner_rows(out / "reports" / summary.run_id / "index.html") == _owner_rows(
+        reports / summary.run_id / "index.html"
+    )
+
+
+def test_a_report_written_where_no_worklist_is_links_none(sample_run, tmp_path):
+    summary, con, _ = sample_run
+    from flows.report import render_report, report_data
+    from schemas.contracts import load_contracts
+
+    config = load_config()
+    data = report_data(con, config, load_contracts().report, summary.run_id, folder=tmp_path)
+    # No worklists in tmp_path: none linked, though reps do have cells to fix.
+    assert sum(o["cells"] for o in data["owners"]) > 0
+    assert all(o["worklist"] is None for o in data["owners"])
+    assert "/worklists/" not in render_report(data)
