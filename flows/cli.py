@@ -717,8 +717,20 @@ def export(
             help="Table or view to export; repeat for several (default: all).",
         ),
     ] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--owner",
+            metavar="NAME",
+            help="Only this rep's customers, contacts, interactions, orders and worklist; repeat for several.",
+        ),
+    ] = None,
 ) -> None:
     """Export every table and analyst view for BI tools, one file each: parquet, csv or xlsx.
+
+    With --owner, a rep's handout instead: their customers only (masked as schemas/report.yaml
+    owner_exports says). Every export writes a README.md of its files and an audit line into the
+    database's export_log table.
 
     CSV (UTF-8 with BOM) and XLSX are safe to open in a spreadsheet: values starting with = + - @ are text.
 
@@ -729,16 +741,18 @@ def export(
     """
     _errors_beside(db)
     from flows.export import ExportError, UnknownTableError, export_database
+    from flows.export_audit import AuditError
 
     if not db.is_file():
         err.print(f"[red]error[/]: {shown(db)} does not exist; run `crm-etl run` first")
         raise typer.Exit(EXIT_INPUT)
     try:
-        files = export_database(db, out_dir, fmt.value, table)
+        with _exit_codes():
+            files = export_database(db, out_dir, fmt.value, table, owner)
     except UnknownTableError as exc:
         err.print(f"[red]error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
-    except ExportError as exc:
+    except (ExportError, AuditError) as exc:
         err.print(f"[red]export failed[/]: {shown(exc)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     for file in files:

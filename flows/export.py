@@ -1,4 +1,8 @@
-"""Export the tables and views of a published DuckDB file as Parquet, CSV or XLSX files for BI tools."""
+"""Export the tables and views of a published DuckDB file as Parquet, CSV or XLSX files for BI tools.
+
+With owners, only their customers and what hangs off them (a rep's handout); every export leaves an
+audit line in the file (flows/export_audit.py) and a README of its files beside them.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+from duckdb.func import PythonUDFType
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -20,6 +26,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from cleaners.file_names import is_plain_file_name, safe_file_name
+from cleaners.masking import mask_text
 from cleaners.spreadsheet import (
     XLSX_MAX_CELL,
     looks_like_formula,
@@ -27,6 +34,9 @@ from cleaners.spreadsheet import (
     truncate_cell,
     truncate_cells,
 )
+from flows.export_audit import ExportAudit, record_export
+from flows.export_docs import README, TableDoc, readme_text, table_docs, write_parquet
+from flows.lock import RunLock
 
 FORMATS = ("parquet", "csv", "xlsx")
 # Excel's limits: rows per sheet (the header takes one); a cell's characters are XLSX_MAX_CELL.
@@ -41,7 +51,20 @@ class ExportError(RuntimeError):
 
 
 class UnknownTableError(ExportError):
-    """A table or view asked for is not in the file."""
+    """A table or view asked for is not in the file (or cannot be scoped to an owner)."""
+
+
+# What a rep's handout holds: their customers and the rows that hang off them, by customer_id.
+# Nothing else is scoped (customer_sources and quarantine carry raw cells of other reps' rows).
+OWNER_TABLES: dict[str, str] = {
+    "customers": "owner IN ({owners})",
+    "contacts": "customer_id IN (SELECT customer_id FROM customers WHERE owner IN ({owners}))",
+    "interactions": "customer_id IN (SELECT customer_id FROM customers WHERE owner IN ({owners}))",
+    "orders": "customer_id IN (SELECT customer_id FROM customers WHERE owner IN ({owners}))",
+}
+# The worklist (补录清单) in an owner export, always xlsx (flows/handouts.py).
+WORKLIST = "worklist"
+MASKABLE = ("VARCHAR", "VARCHAR[]")
 
 
 @dataclass(frozen=True)
@@ -76,13 +99,63 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _text_select(con: duckdb.DuckDBPyConnection, name: str, for_xlsx: bool) -> str:
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows an export takes (all, or those of some owners' customers) and which columns it masks."""
+
+    owners: tuple[str, ...] | None = None
+    masked_columns: tuple[str, ...] = ()
+
+    def where(self, name: str) -> str:
+        if self.owners is None:
+            return ""
+        return " WHERE " + OWNER_TABLES[name].format(owners=", ".join(map(_literal, self.owners)))
+
+    def masked(self, column: str, kind: str) -> str:
+        """A masked column's expression: the phones and e-mails in its text (or in each list item) masked."""
+        ident = _ident(column)
+        if kind == "VARCHAR":
+            return f"mask_personal({ident})"
+        return f"list_transform({ident}, lambda v: mask_personal(v))"
+
+    def column(self, column: str, kind: str) -> str:
+        """A column's SELECT expression: as stored, or masked when configured."""
+        ident = _ident(column)
+        return f"{self.masked(column, kind)} AS {ident}" if column in self.masked_columns else ident
+
+
+def _mask_values(values: pa.Array) -> pa.Array:
+    """mask_text over a column's distinct values (a DuckDB vectorised function)."""
+    series = pl.Series("v", values, dtype=pl.String)
+    distinct = series.drop_nulls().unique().to_list()
+    masked = series.replace_strict({v: mask_text(v) for v in distinct}, default=None, return_dtype=pl.String)
+    return masked.to_arrow()
+
+
+def _select(con: duckdb.DuckDBPyConnection, name: str, scope: Scope) -> str:
+    """SELECT of a table's rows in scope, every column as stored but the masked ones."""
+    kinds = {str(c): str(k) for c, k, *_ in con.execute(f"DESCRIBE {_ident(name)}").fetchall()}
+    columns = ", ".join(scope.column(c, k) for c, k in kinds.items())
+    return f"SELECT {columns} FROM {_ident(name)}{scope.where(name)}"
+
+
+def _text_select(
+    con: duckdb.DuckDBPyConnection, name: str, for_xlsx: bool, scope: Scope | None = None
+) -> str:
     """SELECT of a table with nested and JSON values as JSON text (and, for XLSX, UTC timestamps)."""
+    scope = scope or Scope()
     columns = []
     for column, kind, *_ in con.execute(f"DESCRIBE {_ident(name)}").fetchall():
         kind = str(kind)
         ident = _ident(column)
-        if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
+        if column in scope.masked_columns:
+            masked = scope.masked(column, kind)
+            columns.append(f"{masked if kind == 'VARCHAR' else f'to_json({masked})::VARCHAR'} AS {ident}")
+        elif kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
             columns.append(f"to_json({ident})::VARCHAR AS {ident}")
         elif kind == "JSON":
             columns.append(f"{ident}::VARCHAR AS {ident}")
@@ -90,7 +163,7 @@ def _text_select(con: duckdb.DuckDBPyConnection, name: str, for_xlsx: bool) -> s
             columns.append(f"timezone('UTC', {ident}) AS {ident}")
         else:
             columns.append(ident)
-    return f"SELECT {', '.join(columns)} FROM {_ident(name)}"
+    return f"SELECT {', '.join(columns)} FROM {_ident(name)}{scope.where(name)}"
 
 
 @contextlib.contextmanager
@@ -111,13 +184,14 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     return frame
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
-    frame = _frame(con, _text_select(con, name, for_xlsx=False))
+def _write_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path, scope: Scope) -> int:
+    frame = _frame(con, _text_select(con, name, for_xlsx=False, scope=scope))
     frame = frame.with_columns(
         neutralise_formulas(frame[c]) for c in frame.columns if frame.schema[c] == pl.String
     )
     # The byte-order mark makes Excel open the UTF-8 file with its Chinese text intact.
     frame.write_csv(path, include_bom=True)
+    return frame.height
 
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
@@ -135,9 +209,9 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
     return cell
 
 
-def _write_xlsx(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
-    """Write one sheet; returns how many cells were cut to Excel's limit (marked, never refused)."""
-    frame = _frame(con, _text_select(con, name, for_xlsx=True))
+def _write_xlsx(con: duckdb.DuckDBPyConnection, name: str, path: Path, scope: Scope) -> tuple[int, int]:
+    """Write one sheet; returns its rows and how many cells were cut to Excel's limit (marked, never refused)."""
+    frame = _frame(con, _text_select(con, name, for_xlsx=True, scope=scope))
     if frame.height > XLSX_MAX_ROWS:
         raise ExportError(
             f"{name}: {frame.height} rows do not fit in one Excel sheet; export it as parquet or csv"
@@ -159,46 +233,167 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
     for row in frame.iter_rows():
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     workbook.save(path)
-    return truncated
+    return frame.height, truncated
 
 
-def export_database(db: Path, out: Path, fmt: str, names: Sequence[str] | None = None) -> list[ExportedFile]:
-    """Write each table/view (default: all) of `db` into `out` as NAME.FORMAT; return the files.
+def _latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute(
+        "SELECT run_id FROM runs WHERE status = 'published' ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
+    return None if found is None else str(found[0])
+
+
+def _chosen(con: duckdb.DuckDBPyConnection, db: Path, names: Sequence[str] | None, scope: Scope) -> list[str]:
+    """The tables and views asked for (default: all, or an owner's tables), each checked against the file."""
+    available = exportable(con)
+    if scope.owners is None:
+        chosen = list(names) if names else available
+    else:
+        # A worklist goes back into the inbox: a masked cell would be read back as a value, so a
+        # masked handout leaves it out (and refuses it when asked).
+        default = [*OWNER_TABLES] if scope.masked_columns else [*OWNER_TABLES, WORKLIST]
+        chosen = list(names) if names else default
+        if scope.masked_columns and WORKLIST in chosen:
+            raise ExportError(
+                "a worklist is never masked (it is filled in and read back); "
+                "schemas/report.yaml owner_exports.masked_columns is set, so export it without masking"
+            )
+        unscoped = [n for n in chosen if n not in OWNER_TABLES and n != WORKLIST and n in available]
+        if unscoped:
+            raise UnknownTableError(
+                f"{', '.join(unscoped)} cannot be exported for one owner (an owner export holds: "
+                f"{', '.join([*OWNER_TABLES, WORKLIST])})"
+            )
+    unknown = [n for n in chosen if n not in available and not (scope.owners is not None and n == WORKLIST)]
+    if unknown:
+        raise UnknownTableError(
+            f"no table or view {', '.join(unknown)} in {db} (there are: {', '.join(available)})"
+        )
+    if scope.owners is not None:
+        known = {
+            r[0]
+            for r in con.execute("SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL").fetchall()
+        }
+        strangers = [o for o in scope.owners if o not in known]
+        if strangers:
+            raise UnknownOwnerError(f"no customer of owner {', '.join(strangers)} in {db}")
+    if scope.masked_columns:
+        kinds = {
+            (t, c): k
+            for t, c, k in con.execute(
+                "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = current_database()"
+            ).fetchall()
+        }
+        for column in scope.masked_columns:
+            types = {k for (t, c), k in kinds.items() if c == column and t in chosen}
+            if types - set(MASKABLE):
+                raise ExportError(
+                    f"schemas/report.yaml owner_exports.masked_columns: {column} is {', '.join(sorted(types))}, "
+                    "not text: only text columns can be masked"
+                )
+    return chosen
+
+
+class UnknownOwnerError(UnknownTableError):
+    """An owner asked for has no customer in the file."""
+
+
+def export_database(
+    db: Path,
+    out: Path,
+    fmt: str,
+    names: Sequence[str] | None = None,
+    owners: Sequence[str] | None = None,
+    masked_columns: Sequence[str] | None = None,
+) -> list[ExportedFile]:
+    """Write each table/view (default: all) of `db` into `out` as NAME.FORMAT, a README.md beside them; return the files.
+
+    `owners`: only their customers, contacts, interactions, orders and worklist, with
+    `masked_columns` (default: schemas/report.yaml owner_exports) masked. The export holds the
+    database's RunLock (a run cannot replace the file under it) and appends its audit line to
+    `export_log`, the only moment the file is open for writing.
 
     An XLSX cell over Excel's 32,767 characters is cut with a `…[truncated N chars]` marker and
     counted; the database keeps the full value.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    from schemas.contracts import load_contracts
+
+    contracts = load_contracts() if owners else None
+    if owners and masked_columns is None and contracts is not None:
+        masked_columns = contracts.report.owner_exports.masked_columns
+    scope = Scope(
+        tuple(dict.fromkeys(owners)) if owners else None, tuple(masked_columns or ()) if owners else ()
+    )
+    with RunLock(db, f"crm-etl export to {out}"):
+        written, rows, run_id = _export(db, out, fmt, names, scope, contracts)
+        record_export(db, ExportAudit(scope.owners, fmt, out, rows, scope.masked_columns, run_id))
+    return written
+
+
+def _export(
+    db: Path, out: Path, fmt: str, names: Sequence[str] | None, scope: Scope, contracts: Any
+) -> tuple[list[ExportedFile], dict[str, int], str | None]:
     written: list[ExportedFile] = []
+    rows: dict[str, int] = {}
+    readme: list[tuple[str, int, TableDoc | None]] = []
     with duckdb.connect(str(db), read_only=True) as con:
         con.execute("SET TimeZone = 'UTC'")
-        available = exportable(con)
-        chosen = list(names) if names else available
-        unknown = [n for n in chosen if n not in available]
-        if unknown:
-            raise UnknownTableError(
-                f"no table or view {', '.join(unknown)} in {db} (there are: {', '.join(available)})"
+        chosen = _chosen(con, db, names, scope)
+        if scope.masked_columns:
+            con.create_function(
+                "mask_personal", _mask_values, ["VARCHAR"], "VARCHAR", type=PythonUDFType.ARROW
             )
+        docs = table_docs(con, [n for n in chosen if n != WORKLIST])
+        run_id = _latest_run(con)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ExportError(f"cannot create {out}: {exc.strerror or exc}") from exc
         for name in chosen:
+            if name == WORKLIST:
+                files = _write_owner_worklists(con, out, run_id, scope, contracts)
+                rows[name] = sum(f.rows for f in files)
+                written += [ExportedFile(f.path, f.cells_truncated) for f in files]
+                readme += [(f.path.name, f.rows, None) for f in files]
+                continue
             target = out / export_file_name(name, fmt)
             truncated = 0
             try:
                 with _atomic(target) as partial:
                     if fmt == "parquet":
-                        con.execute(
-                            f"COPY (SELECT * FROM {_ident(name)}) TO '{str(partial).replace(chr(39), chr(39) * 2)}' "
-                            "(FORMAT parquet, COMPRESSION zstd)"
-                        )
+                        count = write_parquet(con, _select(con, name, scope), partial, docs[name])
                     elif fmt == "csv":
-                        _write_csv(con, name, partial)
+                        count = _write_csv(con, name, partial, scope)
                     else:
-                        truncated = _write_xlsx(con, name, partial)
+                        count, truncated = _write_xlsx(con, name, partial, scope)
             except OSError as exc:
                 raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            rows[name] = count
             written.append(ExportedFile(target, truncated))
-    return written
+            readme.append((target.name, count, docs[name]))
+        notes = []
+        if scope.owners is not None:
+            notes.append(f"Customers of {', '.join(scope.owners)} only (负责人), and what hangs off them.")
+            if scope.masked_columns:
+                notes.append(
+                    f"Masked: {', '.join(scope.masked_columns)} (schemas/report.yaml owner_exports)."
+                )
+        if run_id:
+            notes.append(f"Data of run `{run_id}`.")
+        try:
+            (out / README).write_text(readme_text(readme, "crm-etl export", notes), encoding="utf-8")
+        except OSError as exc:
+            raise ExportError(f"cannot write {out / README}: {exc.strerror or exc}") from exc
+    return written, rows, run_id
+
+
+def _write_owner_worklists(
+    con: duckdb.DuckDBPyConnection, out: Path, run_id: str | None, scope: Scope, contracts: Any
+) -> list[Any]:
+    """The owners' worklists (补录清单), as a run writes them, into the export folder."""
+    from flows.handouts import worklist_words, write_worklists
+
+    words = worklist_words(contracts)
+    return write_worklists(con, out, run_id or "", words=words, owners=scope.owners)

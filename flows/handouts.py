@@ -78,6 +78,7 @@ class HandoutFile:
 
     path: Path
     cells_truncated: int = 0
+    rows: int = 0
 
 
 class _Sheet:
@@ -228,7 +229,7 @@ class _Sheet:
                 self.path.name,
                 self.truncated,
             )
-        return HandoutFile(self.path, self.truncated)
+        return HandoutFile(self.path, self.truncated, self.row - 2)
 
 
 def _customers(con: duckdb.DuckDBPyConnection, columns: Collection[str]) -> pl.DataFrame:

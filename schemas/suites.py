@@ -156,12 +156,20 @@ class AuditSettings(BaseModel):
     share: float = Field(gt=0, le=1)
 
 
+class OwnerExportSettings(BaseModel):
+    """What `crm-etl export --owner` (and a run's per-owner handouts) show of a rep's own customers."""
+
+    model_config = ConfigDict(extra="forbid")
+    masked_columns: list[str] = Field(default_factory=list)
+
+
 class ReportSettings(BaseModel):
     """Report, worklist and audit-sample settings (schemas/report.yaml)."""
 
     model_config = ConfigDict(extra="forbid")
     follow_up: FollowUpSettings
     audit_sample: AuditSettings
+    owner_exports: OwnerExportSettings = Field(default_factory=OwnerExportSettings)
     sample_rows: int = Field(default=10, ge=0, le=100)
     default_language: Literal["zh-CN", "en"] = "zh-CN"
 

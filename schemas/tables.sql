@@ -568,3 +568,28 @@ COMMENT ON COLUMN match_decisions.reviewer_row IS 'The spreadsheet row of the an
 COMMENT ON COLUMN match_decisions.reviewer_sha256 IS 'SHA-256 of the returned file';
 COMMENT ON COLUMN match_decisions.decided_at IS 'When the steward saved the file (its modification time): the latest decision of a pair wins';
 COMMENT ON COLUMN match_decisions.run_id IS 'The run that read the file';
+
+-- One line per `crm-etl export` (flows/export_audit.py): who took which data out of the file.
+CREATE TABLE IF NOT EXISTS export_log (
+    exported_at    TIMESTAMPTZ,
+    exported_by    VARCHAR,
+    host           VARCHAR,
+    owners         VARCHAR[],
+    format         VARCHAR,
+    out_dir        VARCHAR,
+    tables         VARCHAR[],
+    table_rows     JSON,
+    masked_columns VARCHAR[],
+    run_id         VARCHAR
+);
+COMMENT ON TABLE export_log IS 'Audit of every crm-etl export: who, when, which owner or all, format, tables and rows per table';
+COMMENT ON COLUMN export_log.exported_at IS 'When the export finished (UTC)';
+COMMENT ON COLUMN export_log.exported_by IS 'Operating-system user who ran crm-etl export';
+COMMENT ON COLUMN export_log.host IS 'Machine the export ran on';
+COMMENT ON COLUMN export_log.owners IS 'The owners (负责人) whose customers were exported, NULL for all customers';
+COMMENT ON COLUMN export_log.format IS 'File format: parquet, csv or xlsx (a worklist is always xlsx)';
+COMMENT ON COLUMN export_log.out_dir IS 'Absolute path of the folder the files were written into';
+COMMENT ON COLUMN export_log.tables IS 'Tables and views exported, in order (worklist: the owner worklist)';
+COMMENT ON COLUMN export_log.table_rows IS 'JSON object: table or view -> rows written';
+COMMENT ON COLUMN export_log.masked_columns IS 'Columns whose phones and e-mails were masked (schemas/report.yaml owner_exports)';
+COMMENT ON COLUMN export_log.run_id IS 'The latest published run in the file when it was exported';

@@ -69,12 +69,19 @@ def test_exportable_lists_tables_then_views(db):
 
 
 def test_parquet_round_trip_keeps_every_value_and_type(db, tmp_path):
+    with duckdb.connect(str(db), read_only=True) as con:
+        audited = con.execute("SELECT * FROM export_log ORDER BY ALL").fetchall()
     files = [f.path for f in export_database(db, tmp_path, "parquet")]
     with duckdb.connect(str(db), read_only=True) as con:
         assert len(files) == len(exportable(con))
         for path in files:
             name = path.stem
-            original = con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
+            # The export's own audit line is written after its files.
+            original = (
+                audited
+                if name == "export_log"
+                else con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
+            )
             again = con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").fetchall()
             assert again == original, name
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{tmp_path / 'customers.parquet'}')")
@@ -152,7 +159,7 @@ def test_cli_export_writes_one_file_per_table(db, tmp_path, fmt):
     assert result.exit_code == EXIT_OK, result.output
     with duckdb.connect(str(db), read_only=True) as con:
         expected = {f"{name}.{fmt}" for name in exportable(con)}
-    assert {p.name for p in out.iterdir()} == expected
+    assert {p.name for p in out.iterdir()} == expected | {"README.md"}
     assert f"customers.{fmt}" in result.output
 
 
@@ -174,7 +181,7 @@ def test_cli_export_selected_tables(db, tmp_path):
         ],
     )
     assert result.exit_code == EXIT_OK, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "v_客户分层.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "orders.csv", "v_客户分层.csv"]
 
 
 @pytest.mark.parametrize(
@@ -214,3 +221,120 @@ def test_cli_export_help():
     assert result.exit_code == EXIT_OK
     for option in ("--out", "--format", "--db", "--table"):
         assert option in result.output
+
+
+@pytest.fixture
+def sample_copy(sample_db, tmp_path):
+    """The sample run's file, copied: exports append their audit lines to it."""
+    import shutil
+
+    _, source = sample_db
+    path = tmp_path / "crm.duckdb"
+    shutil.copy2(source, path)
+    return path
+
+
+def _owners(db) -> dict[str, set[str]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT owner, customer_id FROM customers WHERE owner IS NOT NULL").fetchall()
+    owners: dict[str, set[str]] = {}
+    for owner, cid in rows:
+        owners.setdefault(owner, set()).add(cid)
+    return owners
+
+
+def test_an_owner_export_holds_none_of_another_reps_customers(sample_copy, tmp_path):
+    import getpass
+
+    owners = _owners(sample_copy)
+    assert len(owners) >= 3
+    rep = max(owners, key=lambda o: len(owners[o]))
+    others = set().union(*(ids for o, ids in owners.items() if o != rep))
+    out = tmp_path / "handout"
+    result = runner.invoke(app, ["export", "--db", str(sample_copy), "--out", str(out), "--owner", rep])
+    assert result.exit_code == EXIT_OK, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "customers.parquet",
+        "contacts.parquet",
+        "interactions.parquet",
+        "orders.parquet",
+        "README.md",
+    } <= names
+    (worklist,) = [n for n in names if n.endswith(".xlsx")]
+    exported: dict[str, int] = {}
+    with duckdb.connect(str(sample_copy), read_only=True) as con:
+        for table in ("customers", "contacts", "interactions", "orders"):
+            ids = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT customer_id FROM read_parquet('{out / table}.parquet')"
+                ).fetchall()
+            }
+            assert ids <= owners[rep] and not ids & others, table
+            expected = con.execute(
+                f"SELECT count(*) FROM {table} WHERE customer_id IN (SELECT customer_id FROM customers WHERE owner = ?)",
+                [rep],
+            ).fetchone()[0]
+            exported[table] = con.execute(
+                f"SELECT count(*) FROM read_parquet('{out / table}.parquet')"
+            ).fetchone()[0]
+            assert exported[table] == expected, table
+        assert exported["customers"] == len(owners[rep]) and exported["interactions"] > 0
+        ws = openpyxl.load_workbook(out / worklist).active
+        listed = {ws.cell(r, 1).value for r in range(3, ws.max_row + 1)}
+        assert listed and listed <= owners[rep]
+        (audit,) = con.execute(
+            "SELECT exported_by, owners, format, tables, table_rows, run_id FROM export_log"
+        ).fetchall()
+    by, scoped, fmt, tables, table_rows, run_id = audit
+    assert by == getpass.getuser() and scoped == [rep] and fmt == "parquet"
+    assert tables == ["customers", "contacts", "interactions", "orders", "worklist"]
+    assert json.loads(table_rows) == {**exported, "worklist": len(listed)}
+    assert run_id is not None
+
+
+def test_an_owner_export_masks_the_configured_columns_and_leaves_the_worklist_out(sample_copy, tmp_path):
+    owners = _owners(sample_copy)
+    rep = max(owners, key=lambda o: len(owners[o]))
+    export_database(
+        sample_copy, tmp_path, "csv", owners=[rep], masked_columns=["mobile", "email", "other_phones"]
+    )
+    rows = _csv_rows(tmp_path / "customers.csv")
+    mobiles = [r["mobile"] for r in rows if r["mobile"]]
+    assert mobiles and all("****" in m for m in mobiles)
+    assert all("***@" in r["email"] for r in rows if r["email"])
+    assert rows[0]["customer_name"]  # other columns as stored
+    assert not list(tmp_path.glob("*.xlsx"))
+    assert "Masked: mobile, email, other_phones" in (tmp_path / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(ExportError, match="never masked"):
+        export_database(sample_copy, tmp_path, "csv", ["worklist"], owners=[rep], masked_columns=["mobile"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--owner", "没有这个人"], "no customer of owner 没有这个人"),
+        (["--owner", "张伟", "-t", "customer_sources"], "cannot be exported for one owner"),
+    ],
+    ids=["unknown-owner", "unscoped-table"],
+)
+def test_cli_owner_export_usage_errors(sample_copy, tmp_path, args, message):
+    result = runner.invoke(app, ["export", "--db", str(sample_copy), "--out", str(tmp_path / "x"), *args])
+    assert result.exit_code == EXIT_INPUT
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_export_waits_for_no_run_it_is_refused_while_one_holds_the_database(db, tmp_path):
+    from flows.cli import EXIT_LOCKED
+    from tests.flows.test_lock import _holder
+
+    holder = _holder(db, "crm-etl run")
+    try:
+        result = runner.invoke(app, ["export", "--db", str(db), "--out", str(tmp_path / "x")])
+    finally:
+        holder.communicate("")
+    assert result.exit_code == EXIT_LOCKED
+    assert "crm-etl run" in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()
