@@ -741,7 +741,7 @@ def export(
     """
     _errors_beside(db)
     from flows.export import ExportError, UnknownTableError, export_database
-    from flows.export_audit import AuditError
+    from flows.export_audit import AuditError, pending_path
 
     if not db.is_file():
         err.print(f"[red]error[/]: {shown(db)} does not exist; run `crm-etl run` first")
@@ -757,6 +757,12 @@ def export(
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     for file in files:
         out.print(escape(str(file.path)), soft_wrap=True)
+    if pending_path(db).exists():
+        err.print(
+            f"[yellow]audit line not yet in {shown(db.name)}[/]: another program holds it open; "
+            f"it waits in {shown(pending_path(db).name)} for the next export",
+            soft_wrap=True,
+        )
     for file in files:
         if file.cells_truncated:
             err.print(

@@ -571,6 +571,7 @@ COMMENT ON COLUMN match_decisions.run_id IS 'The run that read the file';
 
 -- One line per `crm-etl export` (flows/export_audit.py): who took which data out of the file.
 CREATE TABLE IF NOT EXISTS export_log (
+    export_id      VARCHAR,
     exported_at    TIMESTAMPTZ,
     exported_by    VARCHAR,
     host           VARCHAR,
@@ -583,6 +584,7 @@ CREATE TABLE IF NOT EXISTS export_log (
     run_id         VARCHAR
 );
 COMMENT ON TABLE export_log IS 'Audit of every crm-etl export: who, when, which owner or all, format, tables and rows per table';
+COMMENT ON COLUMN export_log.export_id IS 'Random id of the export (a line kept beside the file while it was open elsewhere is stored once)';
 COMMENT ON COLUMN export_log.exported_at IS 'When the export finished (UTC)';
 COMMENT ON COLUMN export_log.exported_by IS 'Operating-system user who ran crm-etl export';
 COMMENT ON COLUMN export_log.host IS 'Machine the export ran on';

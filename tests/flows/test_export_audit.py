@@ -38,3 +38,23 @@ def test_a_file_published_before_the_audit_table_gets_it_with_every_column_comme
     assert out == str((tmp_path / "all").resolve()) and tables == ["customers", "orders"]
     assert json.loads(rows) == {"customers": 2, "orders": 0} and masked == []
     assert second[2] == ["张伟"] and json.loads(second[6])["customers"] == 2
+
+
+def test_a_line_that_cannot_be_stored_now_waits_beside_the_file_and_is_stored_once_later(tmp_path):
+    from flows.export_audit import pending_path
+
+    db = tmp_path / "crm.duckdb"
+    con = new_database(db)
+    load_crafted(con, {"C1": {}})
+    con.close()
+    reader = duckdb.connect(str(db), read_only=True)  # a BI tool holding the file open
+    try:
+        export_database(db, tmp_path / "a", "csv", ["customers"])
+        assert pending_path(db).is_file()
+    finally:
+        reader.close()
+    export_database(db, tmp_path / "b", "csv", ["orders"])
+    assert not pending_path(db).exists()
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("SELECT tables FROM export_log ORDER BY exported_at").fetchall()
+    assert stored == [(["customers"],), (["orders"],)]
