@@ -25,7 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from cleaners.file_names import is_plain_file_name, safe_file_name
+from cleaners.file_names import is_plain_file_name, name_hash, safe_file_name, slug
 from cleaners.masking import mask_text
 from cleaners.spreadsheet import (
     XLSX_MAX_CELL,
@@ -397,3 +397,30 @@ def _write_owner_worklists(
 
     words = worklist_words(contracts)
     return write_worklists(con, out, run_id or "", words=words, owners=scope.owners)
+
+
+# The per-owner folders a run writes into its report folder.
+OWNERS = "owners"
+
+
+def owner_folder_name(owner: str) -> str:
+    """`张伟-1a2b3c4d`: the owner's slug and the hash of the full name (cleaners/file_names.py)."""
+    return f"{slug(owner, 100)}-{name_hash(owner)}"
+
+
+def write_owner_folders(db: Path, folder: Path) -> dict[str, list[ExportedFile]]:
+    """`<folder>/<owner>/`: each owner's handout as xlsx (`export_database` with that owner), per owner.
+
+    Customers with no owner have no rep to send them to and get no folder.
+    """
+    with duckdb.connect(str(db), read_only=True) as con:
+        owners = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL ORDER BY owner"
+            ).fetchall()
+        ]
+    return {
+        owner: export_database(db, folder / owner_folder_name(owner), "xlsx", owners=[owner])
+        for owner in owners
+    }

@@ -130,6 +130,12 @@ def _after_publish(
     after = AfterPublish()
     with after.step("latest report"):
         handouts.report.write_latest(run.reports)
+    if run.contracts.report.owner_exports.per_owner_folders:
+        with after.step("per-owner handouts"):
+            from flows.export import OWNERS, write_owner_folders
+
+            written = write_owner_folders(run.db, run.folder / OWNERS)
+            get_run_logger().info("per-owner handouts for %d owners in %s", len(written), run.folder / OWNERS)
     with after.step("snapshot pruning"):
         snapshots.prune()
     with after.step("cache pruning"):

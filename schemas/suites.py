@@ -161,6 +161,8 @@ class OwnerExportSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     masked_columns: list[str] = Field(default_factory=list)
+    # After publishing, a run writes reports/<run_id>/owners/<owner>/ with each rep's handout (xlsx).
+    per_owner_folders: bool = False
 
 
 class ReportSettings(BaseModel):

@@ -338,3 +338,20 @@ def test_an_export_waits_for_no_run_it_is_refused_while_one_holds_the_database(d
     assert result.exit_code == EXIT_LOCKED
     assert "crm-etl run" in " ".join(result.output.split())
     assert not (tmp_path / "x").exists()
+
+
+def test_owner_folders_hold_each_reps_handout_and_nobody_elses_customers(sample_copy, tmp_path):
+    from flows.export import owner_folder_name, write_owner_folders
+
+    owners = _owners(sample_copy)
+    folder = tmp_path / "owners"
+    written = write_owner_folders(sample_copy, folder)
+    assert set(written) == set(owners)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(map(owner_folder_name, owners))
+    for owner, ids in owners.items():
+        sheet = openpyxl.load_workbook(folder / owner_folder_name(owner) / "customers.xlsx").active
+        exported = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert exported == ids, owner
+    with duckdb.connect(str(sample_copy), read_only=True) as con:
+        audited = con.execute("SELECT owners[1] FROM export_log").fetchall()
+    assert sorted(o for (o,) in audited) == sorted(owners)

@@ -240,3 +240,37 @@ def test_invalid_values_are_listed_with_the_cell_as_typed_and_the_problem_in_the
     # 张伟's complete customer has nothing to fix and is not listed.
     _, _, zhang = _sheet_rows(root / "reports" / summary.run_id / "worklists" / worklist_file_name("张伟"))
     assert _customer_id(root / "crm.duckdb", "上海甲精密机械有限公司") not in zhang
+
+
+@pytest.mark.slow
+def test_a_run_configured_for_per_owner_folders_writes_one_per_owner(prefect_harness, tmp_path):
+    from flows.export import OWNERS, owner_folder_name
+    from schemas import SCHEMAS_DIR
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    settings = schemas / "report.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("per_owner_folders: false", "per_owner_folders: true"), encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_ledger(inbox / "台账.xlsx", ROWS, header=HEADER)
+    summary = migrate(
+        inbox=inbox,
+        db=tmp_path / "crm.duckdb",
+        reports=tmp_path / "reports",
+        as_of=AS_OF,
+        schemas_dir=schemas,
+    )
+    folder = tmp_path / "reports" / summary.run_id / OWNERS
+    assert sorted(p.name for p in folder.iterdir()) == sorted(map(owner_folder_name, ["张伟", "李娜"]))
+    li_na = folder / owner_folder_name("李娜")
+    assert (li_na / worklist_file_name("李娜")).is_file() and (li_na / "README.md").is_file()
+    names = {
+        row[1]
+        for row in openpyxl.load_workbook(li_na / "customers.xlsx").active.iter_rows(
+            min_row=2, values_only=True
+        )
+    }
+    assert names == {"苏州丙贸易有限公司", "南京丁电子有限公司"}
+    assert not summary.after_publish_failures
