@@ -145,7 +145,8 @@ def _print_summary(summary: object) -> None:
     for column in ("file", "sheet", "kind", "rows", "status"):
         files.add_column(column, justify="right" if column == "rows" else "left")
     for s in summary.sheets:
-        files.add_row(shown(s["file"]), shown(s["sheet"]), s["kind"] or "", _rows_cell(s), shown(s["status"]))
+        status = s["status"] + (f": {s['note']}" if s.get("note") else "")
+        files.add_row(shown(s["file"]), shown(s["sheet"]), s["kind"] or "", _rows_cell(s), shown(status))
     out.print(files)
     totals = Table(title="Result")
     totals.add_column("measure")
