@@ -592,7 +592,8 @@ def restore(
     from flows.snapshots import SnapshotStore, restore_snapshot
     from schemas import load_config
 
-    keep = load_config().runs.snapshots_keep if keep_snapshots is None else keep_snapshots
+    runs = load_config().runs
+    keep = runs.snapshots_keep if keep_snapshots is None else keep_snapshots
     store = SnapshotStore(db, keep)
     if list_snapshots or run_id is None:
         listing = Table(title=f"Snapshots of {db} ({store.directory})")
@@ -608,7 +609,7 @@ def restore(
             raise typer.Exit(EXIT_INPUT)
         return
     with _exit_codes(), RunLock(db, f"crm-etl restore {run_id}"):
-        restored = restore_snapshot(db, run_id, store)
+        restored = restore_snapshot(db, run_id, store, runs.duckdb_storage_version)
         store.prune()
     if not restored.changed:
         out.print(f"{shown(db)} already holds run {shown(run_id)}; nothing to do")

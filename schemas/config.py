@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -121,6 +122,18 @@ class RunSettings(BaseModel):
     duckdb_memory_limit: str = Field(default="2GB", pattern=_SIZE)
     # The most a workbook may unpack to (the sizes its zip directory declares), read before any sheet.
     max_workbook_unpacked: str = Field(default="2GB", pattern=_SIZE)
+    # The DuckDB release whose storage format the published file is written in (flows/storage_version.py).
+    duckdb_storage_version: str = Field(default="v1.4.0", pattern=r"^v\d+\.\d+\.\d+$")
+
+    @field_validator("duckdb_storage_version")
+    @classmethod
+    def _known_storage_version(cls, version: str) -> str:
+        # The installed DuckDB knows which releases it can write for; a typo fails here, not mid-run.
+        try:
+            duckdb.connect(config={"storage_compatibility_version": version}).close()
+        except duckdb.Error as exc:
+            raise ValueError(str(exc).splitlines()[0].split(", valid options")[0]) from exc
+        return version
 
     @property
     def max_workbook_unpacked_bytes(self) -> int:

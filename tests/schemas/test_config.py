@@ -97,6 +97,12 @@ def _edit(path, old, new):
             r"garbage_rows\.yaml: totals\.unit: Extra inputs",
         ),
         ("garbage_rows.yaml", "markers: [测试,", "markers: ['', 测试,", r"test_records\.markers: .*empty"),
+        (
+            "runs.yaml",
+            "duckdb_storage_version: v1.4.0",
+            "duckdb_storage_version: v1.9.0",
+            r"runs\.yaml: duckdb_storage_version: .*'v1\.9\.0' is not a known DuckDB version",
+        ),
     ],
     ids=[
         "unknown-field",
@@ -111,6 +117,7 @@ def _edit(path, old, new):
         "garbage-unknown-column",
         "garbage-unknown-key",
         "garbage-empty-marker",
+        "unknown-storage-version",
     ],
 )
 def test_config_errors_name_the_file_and_key(schemas, file, old, new, message):
