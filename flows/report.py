@@ -16,6 +16,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from cleaners.codes import CODE_REASONS
+from cleaners.lead_sources import LEAD_SOURCE_REASONS
 from cleaners.mapping.drift import schema_drift
 from cleaners.masking import mask_text
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
@@ -31,8 +32,8 @@ from schemas.suites import ReportSettings
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 TREND_RUNS = 12
 DATA_DOCS = "gx-data-docs"
-# The issue reasons of values no code table knows, as a SQL list.
-UNMAPPED = "(" + ", ".join(f"'{reason}'" for reason in sorted(CODE_REASONS)) + ")"
+# The issue reasons of values no code table or lead-source vocabulary knows, as a SQL list.
+UNMAPPED = "(" + ", ".join(f"'{reason}'" for reason in sorted(CODE_REASONS | LEAD_SOURCE_REASONS)) + ")"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:

@@ -319,6 +319,7 @@ RECORD_FIELDS = [
     "customer_stage",
     "first_contact_date",
     "source_channel",
+    "source_channel_text",
     "owner",
     "city",
     "employees",
