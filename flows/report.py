@@ -25,8 +25,6 @@ from flows.load import headers_before
 from flows.texts import Language, Texts
 from schemas import Config, load_config
 from schemas.contracts import load_contracts
-from schemas.kpis import load_kpis
-from schemas.segments import load_segments
 from schemas.suites import ReportSettings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
@@ -91,9 +89,10 @@ def report_data(
     pipeline = config.pipeline
     target, alarm = pipeline.completeness_target, pipeline.completeness_alarm
     overdue_alarm = settings.follow_up.alarm_above
-    follow_up = load_segments(config.directory / "segments.yaml").follow_up
+    contracts = load_contracts(config.directory)
+    follow_up = contracts.segments.follow_up
     # Each card's label is the one its figure names in schemas/kpis.yaml.
-    card_label = {k.name: t(k.label) for k in load_kpis(config.directory / "kpis.yaml").kpis if k.label}
+    card_label = {k.name: t(k.label) for k in contracts.kpis.kpis if k.label}
     kpi_rows = _rows(con, "SELECT kpi, dimension, value FROM run_kpis WHERE run_id = ?", [run["run_id"]])
     headline = {r["kpi"]: r["value"] for r in kpi_rows if r["dimension"] == ""}
 
