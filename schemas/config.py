@@ -460,6 +460,7 @@ class LeadSourcesFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     lead_sources: dict[str, LeadSourceChannel] = Field(min_length=1)
+    unknown: str | None = None
 
 
 def _regex_problem(pattern: str) -> str | None:
@@ -503,8 +504,14 @@ def load_lead_sources(path: Path | None = None) -> LeadSourceVocabulary:
             problem = _regex_problem(pattern)
             if problem is not None:
                 raise ConfigError(f"{path}: lead_sources.{name}.patterns.{index}: {pattern!r} {problem}")
+    if data.unknown is not None and data.unknown not in data.lead_sources:
+        raise ConfigError(
+            f"{path}: unknown: {data.unknown!r} is not a channel of lead_sources "
+            f"(known: {', '.join(data.lead_sources)})"
+        )
     return LeadSourceVocabulary(
         channels=tuple(data.lead_sources),
         spellings=spellings,
         patterns={name: tuple(channel.patterns) for name, channel in data.lead_sources.items()},
+        unknown=data.unknown,
     )

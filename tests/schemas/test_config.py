@@ -205,6 +205,7 @@ def test_tag_rule_errors_name_the_file_and_line(schemas, old, new, message):
             r": lead_sources\.其他\.spelings: Extra inputs are not permitted",
         ),
         ("lead_sources:\n", "lead_source:\n", r": lead_sources: Field required"),
+        ("unknown: 其他\n", "unknown: 其它渠道\n", r": unknown: '其它渠道' is not a channel of lead_sources"),
         ("  其他:\n    spellings: [", "  其他:\n    spellings: [[", r": not valid YAML"),
     ],
     ids=[
@@ -217,6 +218,7 @@ def test_tag_rule_errors_name_the_file_and_line(schemas, old, new, message):
         "regex-matching-everything",
         "unknown-key",
         "missing-top-key",
+        "unknown-channel-not-a-channel",
         "bad-yaml",
     ],
 )
