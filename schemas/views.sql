@@ -98,7 +98,7 @@ COMMENT ON VIEW v_客户需求与标签 IS '客户需求与标签: core need, pu
 COMMENT ON VIEW v_客户分层 IS '客户分层: RFM tier (A 高价值 / B 潜力 / C 基础), R/F/M, churn risk, lifecycle, follow-up';
 -- A comment on every column of every view (tests/flows/test_analyst_file.py fails a view column
 -- without one): what it means, where it comes from and its unit, as SQL clients show them.
-COMMENT ON COLUMN v_客户基本信息.客户编号 IS 'Customer ID: C + yyyymmdd + sequence, stable across runs (customers.customer_id)';
+COMMENT ON COLUMN v_客户基本信息.客户编号 IS 'Identifier of the customer: C + yyyymmdd + sequence, stable across runs (customers.customer_id)';
 COMMENT ON COLUMN v_客户基本信息.客户名称 IS 'Company display name, full-width and traditional forms normalised (customers.customer_name)';
 COMMENT ON COLUMN v_客户基本信息.联系人 IS 'Primary contact person (customers.contact_name)';
 COMMENT ON COLUMN v_客户基本信息.职位 IS 'Primary contact''s job title (customers.contact_title)';
@@ -115,7 +115,7 @@ COMMENT ON COLUMN v_客户基本信息.城市 IS 'City as recorded (customers.ci
 COMMENT ON COLUMN v_客户基本信息.员工人数 IS 'Number of employees as written: 80, 200-500, 1000+ (customers.employees)';
 COMMENT ON COLUMN v_客户基本信息.信息完整度 IS 'Share of required fields present (0-1)';
 
-COMMENT ON COLUMN v_客户互动跟进记录.客户编号 IS 'Customer ID the follow-up was linked to (interactions.customer_id)';
+COMMENT ON COLUMN v_客户互动跟进记录.客户编号 IS 'Identifier of the customer the follow-up was linked to (interactions.customer_id)';
 COMMENT ON COLUMN v_客户互动跟进记录.客户名称 IS 'Display name of that customer (customers.customer_name)';
 COMMENT ON COLUMN v_客户互动跟进记录.日期 IS 'Date of the follow-up (DATE)';
 COMMENT ON COLUMN v_客户互动跟进记录.方式 IS 'Channel of the follow-up: 电话 / 邮件 / 拜访 / 会议 / 微信 … (schemas/channels.yaml)';
@@ -126,7 +126,7 @@ COMMENT ON COLUMN v_客户互动跟进记录.待办事项 IS 'Agreed next steps,
 COMMENT ON COLUMN v_客户互动跟进记录.负责人 IS 'Sales rep who recorded the follow-up (interactions.owner)';
 COMMENT ON COLUMN v_客户互动跟进记录.记录来源 IS 'file#sheet!row of the interaction record';
 
-COMMENT ON COLUMN v_客户需求与标签.客户编号 IS 'Customer ID (customers.customer_id)';
+COMMENT ON COLUMN v_客户需求与标签.客户编号 IS 'Identifier of the customer (customers.customer_id)';
 COMMENT ON COLUMN v_客户需求与标签.客户名称 IS 'Company display name (customers.customer_name)';
 COMMENT ON COLUMN v_客户需求与标签.核心需求 IS 'Stated need or interest, as recorded (customers.core_need)';
 COMMENT ON COLUMN v_客户需求与标签.历史购买记录 IS 'Per product: orders, revenue (CNY), last order date';
@@ -135,7 +135,7 @@ COMMENT ON COLUMN v_客户需求与标签.全部标签 IS 'Every tag whose rule 
 COMMENT ON COLUMN v_客户需求与标签.偏好产品 IS 'Most ordered product, else the most mentioned one';
 COMMENT ON COLUMN v_客户需求与标签.生命周期阶段 IS 'Lifecycle stage: 潜在 / 意向 / 成交 / 老客户 / 流失 (schemas/segments.yaml lifecycle)';
 
-COMMENT ON COLUMN v_客户分层.客户编号 IS 'Customer ID (customers.customer_id)';
+COMMENT ON COLUMN v_客户分层.客户编号 IS 'Identifier of the customer (customers.customer_id)';
 COMMENT ON COLUMN v_客户分层.客户名称 IS 'Company display name (customers.customer_name)';
 COMMENT ON COLUMN v_客户分层.所属行业 IS 'Industry: GB/T 4754 section name, or the text as written when unmapped';
 COMMENT ON COLUMN v_客户分层.负责人 IS 'Sales rep who owns the customer (customers.owner)';
