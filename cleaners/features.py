@@ -161,7 +161,11 @@ def features(settings: Segments) -> list[Feature]:
             f"首次联系逾期 (no contact {f.first_contact_due_days} days after first contact) / 已成交 / 已流失",
         ),
         Feature("follow_up_due", "Date the next follow-up is due (潜在/意向 customers only)"),
-        Feature("follow_up_overdue", "跟进逾期: follow-up of a 潜在/意向 customer is overdue"),
+        Feature(
+            "follow_up_overdue",
+            "跟进逾期 or 首次联系逾期: a 潜在/意向 customer's follow-up is overdue; "
+            "the report's 跟进超时 counts these (schemas/kpis.yaml overdue_followups)",
+        ),
         Feature("days_overdue", "Days past follow_up_due when overdue"),
     ]
 

@@ -181,6 +181,7 @@ def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
             "customer_stage": ctype["customer_stage"],
             "first_contact_date": dates["date"],
             "source_channel": lead_source["source_channel"],
+            "source_channel_text": lead_source["source_channel_text"],
             "owner": text["owner"],
             "city": text["city"],
             "address": text["address"],

@@ -42,13 +42,50 @@ DEFAULT_REPORTS = Path("reports")
 
 app = typer.Typer(
     name="crm-etl",
-    help="Migrate scattered customer exports into one clean, deduplicated DuckDB customer table.",
+    help="Migrate scattered customer exports into one clean, deduplicated DuckDB customer table.\n\n"
+    "The folders --db, --inbox, --reports and --schemas default to the variables CRM_ETL_DB,"
+    " CRM_ETL_INBOX, CRM_ETL_REPORTS and CRM_ETL_SCHEMAS, else to the same keys in ./crm-etl.toml"
+    " (or \\[tool.crm-etl] in ./pyproject.toml), else to the built-in defaults; a flag wins over all.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 out = Console()
 err = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"crm-etl {version('crm-etl')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            out.print("crm-etl (not installed: no version)")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _settings(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the installed version and exit."
+        ),
+    ] = False,
+) -> None:
+    """--version, and the folders' defaults from the environment and the settings file (flows/settings.py)."""
+    from flows.settings import SettingsError, default_map, folder_defaults
+
+    try:
+        defaults = folder_defaults(Path.cwd())
+    except SettingsError as exc:
+        err.print(f"[red]configuration error[/]: {shown(exc)}")
+        raise typer.Exit(EXIT_INPUT) from None
+    commands = getattr(ctx.command, "commands", {})
+    params = {name: [p.name for p in command.params if p.name] for name, command in commands.items()}
+    ctx.default_map = {**default_map(params, defaults), **(ctx.default_map or {})}
 
 
 def _set_verbosity(verbose: bool, level: int | None = None) -> None:
@@ -72,6 +109,28 @@ def _language(lang: str | None) -> Literal["zh-CN", "en"] | None:
         return "en"
     err.print(f"[red]error[/]: --lang '{shown(lang)}': the report speaks zh-CN or en")
     raise typer.Exit(EXIT_INPUT)
+
+
+def _schemas_folder(schemas: Path | None) -> Path | None:
+    """The folder `--schemas DIR` means: the bundled schemas/ with DIR's files over them (exit 2 if DIR is not a folder)."""
+    if schemas is None:
+        return None
+    from schemas import ConfigError
+    from schemas.overlay import overlay_schemas
+
+    try:
+        return overlay_schemas(schemas)
+    except ConfigError as exc:
+        _configuration_error(exc, None)
+
+
+def _configuration_error(exc: Exception, folder: Path | None) -> NoReturn:
+    """Exit 2 naming the file at fault as the person wrote it (theirs or the bundled one), not the overlay's link."""
+    from schemas.overlay import original_paths
+
+    message = original_paths(str(exc), folder) if folder else str(exc)
+    err.print(f"[red]configuration error[/]: {shown(message)}")
+    raise typer.Exit(EXIT_INPUT) from None
 
 
 @contextmanager
@@ -145,7 +204,8 @@ def _print_summary(summary: object) -> None:
     for column in ("file", "sheet", "kind", "rows", "status"):
         files.add_column(column, justify="right" if column == "rows" else "left")
     for s in summary.sheets:
-        files.add_row(shown(s["file"]), shown(s["sheet"]), s["kind"] or "", _rows_cell(s), shown(s["status"]))
+        status = s["status"] + (f": {s['note']}" if s.get("note") else "")
+        files.add_row(shown(s["file"]), shown(s["sheet"]), s["kind"] or "", _rows_cell(s), shown(status))
     out.print(files)
     totals = Table(title="Result")
     totals.add_column("measure")
@@ -226,7 +286,10 @@ def run(
         typer.Option("--as-of", help="Treat this date (YYYY-MM-DD) as today, for reproducible runs."),
     ] = None,
     schemas: Annotated[
-        Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
+        Path | None,
+        typer.Option(
+            help="Folder of configuration files that replace the bundled schemas/ files of the same name."
+        ),
     ] = None,
     lang: Annotated[
         str | None, typer.Option("--lang", help="Report language: zh-CN (default) or en.")
@@ -283,15 +346,16 @@ def run(
         except ValueError:
             err.print(f"[red]error[/]: --as-of '{shown(as_of)}' is not a date like 2024-06-30")
             raise typer.Exit(EXIT_INPUT) from None
+    _refuse_an_empty_inbox(inbox, db)
     from schemas import ConfigError
     from schemas.contracts import load_contracts
 
     # Every contract is checked before the lock, Prefect or Great Expectations (the flow reuses them).
+    schemas = _schemas_folder(schemas)
     try:
         load_contracts(schemas)
     except ConfigError as exc:
-        err.print(f"[red]configuration error[/]: {shown(exc)}")
-        raise typer.Exit(EXIT_INPUT) from None
+        _configuration_error(exc, schemas)
     from flows.lock import RunLock
     from flows.prefect_api import LocalPrefectApi
 
@@ -338,13 +402,37 @@ def run(
         raise typer.Exit(EXIT_PUBLISHED_WITH_ERRORS)
 
 
+def _refuse_an_empty_inbox(inbox: Path, db: Path) -> None:
+    """Exit 2 before anything is written when the inbox holds no file to read.
+
+    On a new database a run would write an empty database and a report of nothing; on an existing
+    one it would publish a copy of the last run under a new id, with a report that repeats the last
+    one (`crm-etl report` rebuilds that without a run). Either way the person most likely pointed
+    at the wrong folder, so nothing is written and the message says where we looked.
+    """
+    from flows.inbox import walk_inbox
+
+    files, refused = walk_inbox(inbox)
+    if files or any(r.status == "failed" for r in refused):
+        return
+    if db.exists():
+        state = f"{shown(db)} is unchanged (to rebuild its report: crm-etl report --db {shown(db)})"
+    else:
+        state = f"no database was created at {shown(db)}"
+    err.print(f"[red]error[/]: no files to read in inbox {shown(inbox)}; nothing was written: {state}")
+    raise typer.Exit(EXIT_INPUT)
+
+
 @app.command("map")
 def map_inbox(
     inbox: Annotated[
         Path, typer.Option(help="Folder of exports to preview (xlsx, csv, jsonl), recursively.")
     ] = (DEFAULT_INBOX),
     schemas: Annotated[
-        Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
+        Path | None,
+        typer.Option(
+            help="Folder of configuration files that replace the bundled schemas/ files of the same name."
+        ),
     ] = None,
     write: Annotated[
         bool,
@@ -368,11 +456,11 @@ def map_inbox(
     if not inbox.is_dir():
         err.print(f"[red]error[/]: inbox {shown(inbox)} is not a directory")
         raise typer.Exit(EXIT_INPUT)
+    folder = _schemas_folder(schemas)
     try:
-        config = load_config(schemas)
+        config = load_config(folder)
     except ConfigError as exc:
-        err.print(f"[red]configuration error[/]: {shown(exc)}")
-        raise typer.Exit(EXIT_INPUT) from None
+        _configuration_error(exc, folder)
     # Each failing sheet is printed in the preview itself; the extract logger would say it twice.
     logging.getLogger("flows.extract").setLevel(logging.CRITICAL)
     previews = preview_inbox(inbox, config)
@@ -591,7 +679,8 @@ def restore(
     from flows.snapshots import SnapshotStore, restore_snapshot
     from schemas import load_config
 
-    keep = load_config().runs.snapshots_keep if keep_snapshots is None else keep_snapshots
+    runs = load_config().runs
+    keep = runs.snapshots_keep if keep_snapshots is None else keep_snapshots
     store = SnapshotStore(db, keep)
     if list_snapshots or run_id is None:
         listing = Table(title=f"Snapshots of {db} ({store.directory})")
@@ -607,7 +696,7 @@ def restore(
             raise typer.Exit(EXIT_INPUT)
         return
     with _exit_codes(), RunLock(db, f"crm-etl restore {run_id}"):
-        restored = restore_snapshot(db, run_id, store)
+        restored = restore_snapshot(db, run_id, store, runs.duckdb_storage_version)
         store.prune()
     if not restored.changed:
         out.print(f"{shown(db)} already holds run {shown(run_id)}; nothing to do")
@@ -630,7 +719,10 @@ def serve(
     db: Annotated[Path, typer.Option(help="DuckDB file to publish into.")] = DEFAULT_DB,
     reports: Annotated[Path, typer.Option(help="Folder for the data-quality report.")] = DEFAULT_REPORTS,
     schemas: Annotated[
-        Path | None, typer.Option(help="Configuration folder to use instead of the bundled schemas/.")
+        Path | None,
+        typer.Option(
+            help="Folder of configuration files that replace the bundled schemas/ files of the same name."
+        ),
     ] = None,
     move_processed: Annotated[
         bool,
@@ -676,7 +768,7 @@ def serve(
         "inbox": str(inbox.resolve()),
         "db": str(db.resolve()),
         "reports": str(reports.resolve()),
-        "schemas_dir": str(schemas.resolve()) if schemas else None,
+        "schemas_dir": str(_schemas_folder(schemas)) if schemas else None,
         "move_processed_files": move_processed,
         "keep_snapshots": keep_snapshots,
     }

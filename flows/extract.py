@@ -450,6 +450,8 @@ def _sheet_records(
                 "as text (the line still splits into the header's fields)"
             )
             log.warning("%s: %s", _where(sheet), outcome.note)
+    if not data_rows and outcome.note is None:
+        outcome.note = "a header and no data rows: nothing to load"
     names = _column_names(header)
     field_by_column = mapping.field_by_column
     in_use = set(field_by_column) | {i for parts in mapping.composites.values() for i, _ in parts}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +16,13 @@ import polars as pl
 
 from flows.pause import pause_point
 from flows.stages import RunCheckFailed
-from schemas import SCHEMAS_DIR
+from flows.storage_version import copy_database, create_database, storage_version_of
+from schemas import SCHEMAS_DIR, RunSettings
 
 log = logging.getLogger(__name__)
+
+# The storage version of a working copy made without a configuration (schemas/runs.yaml gives the reason).
+DEFAULT_STORAGE_VERSION: str = RunSettings.model_fields["duckdb_storage_version"].default
 
 # Rebuilt by every run (the current state); the other tables keep history.
 CURRENT_STATE_TABLES = [
@@ -70,16 +73,30 @@ class StagedDatabase:
     killed at any point leaves it byte for byte as it was.
     """
 
-    def __init__(self, target: Path, memory_limit: str | None = None) -> None:
+    def __init__(
+        self, target: Path, memory_limit: str | None = None, storage_version: str = DEFAULT_STORAGE_VERSION
+    ) -> None:
         self.target = target
         self.memory_limit = memory_limit
+        self.storage_version = storage_version
         self.path = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
         self.con: duckdb.DuckDBPyConnection | None = None
         self.existed = target.exists()
         # The run whose result the published file holds (None: no file yet, or no run in it).
         self.published_run_id: str | None = None
+        # The storage version the published file was in when the working copy had to convert it.
+        self.converted_from: str | None = None
 
     def __enter__(self) -> StagedDatabase:
+        # DuckDB's allocator (jemalloc) keeps what a big insert freed unless told to give it back:
+        # background threads return it to the system within a second or two.
+        settings: dict[str, str | bool | int | float | list[str]] = {
+            "allocator_background_threads": True,
+            "allocator_flush_threshold": "64MB",
+        }
+        if self.memory_limit:
+            settings["memory_limit"] = self.memory_limit
+        published_version: str | None = None
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             if self.existed:
@@ -87,7 +104,7 @@ class StagedDatabase:
                 if wal.exists():
                     # A writer died before checkpointing: let DuckDB fold its log in first.
                     duckdb.connect(str(self.target)).close()
-                shutil.copy2(self.target, self.path)
+                published_version = storage_version_of(self.target)
         except OSError as exc:
             self._cleanup()
             raise PublishError(
@@ -97,14 +114,22 @@ class StagedDatabase:
             self._cleanup()
             raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc
         try:
-            # DuckDB's allocator (jemalloc) keeps what a big insert freed unless told to give it back:
-            # background threads return it to the system within a second or two.
-            settings: dict[str, str | bool | int | float | list[str]] = {
-                "allocator_background_threads": True,
-                "allocator_flush_threshold": "64MB",
-            }
-            if self.memory_limit:
-                settings["memory_limit"] = self.memory_limit
+            # A file published in another storage version (an older release's default) is converted.
+            if published_version is not None:
+                self.converted_from = copy_database(
+                    self.target, self.path, self.storage_version, settings, published_version
+                )
+            else:
+                create_database(self.path, self.storage_version)
+        except OSError as exc:
+            self._cleanup()
+            raise PublishError(
+                f"cannot prepare {self.target}: {exc.strerror or exc}; nothing was published and it is unchanged"
+            ) from exc
+        except duckdb.Error as exc:
+            self._cleanup()
+            raise PublishError(_write_failure(self.target, self.path, exc)) from exc
+        try:
             self.con = duckdb.connect(str(self.path), config=settings)
             self.con.execute((SCHEMAS_DIR / "tables.sql").read_text(encoding="utf-8"))
             latest = self.con.execute(

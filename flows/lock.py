@@ -1,10 +1,10 @@
 """One writer per database file: a lock file next to it that names the holder.
 
-`crm.duckdb.lock` holds the holder's PID, host, start time and purpose as JSON and
-is locked with `flock`, so the kernel releases it the moment the holder dies, even
-by SIGKILL. A lock file that is present but not locked was left by a process that
-is gone: it is stale, and the next run clears it and says so. Re-entrant within a
-process (the CLI takes the lock before starting Prefect so a second run is refused
+`crm.duckdb.lock` holds the holder's PID, host, start time and purpose as JSON and is
+locked with `flock` through the `filelock` library, so the kernel releases it the moment
+the holder dies, even by SIGKILL. A lock file that is present but not locked was left by a
+process that is gone: it is stale, and the next run clears it and says so. Re-entrant
+within a process (the CLI takes the lock before starting Prefect so a second run is refused
 at once; the flow then takes it again).
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
-import fcntl
 import json
 import logging
 import os
@@ -21,6 +19,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+import filelock
 
 from flows.load import PublishError
 
@@ -81,8 +81,8 @@ def _read_holder(fd: int) -> LockHolder | None:
     )
 
 
-# Locks this process holds: path -> [fd, depth].
-_HELD: dict[Path, list[int]] = {}
+# Locks this process holds: path -> the filelock object (its own counter makes it re-entrant).
+_HELD: dict[Path, filelock.FileLock] = {}
 
 
 class RunLock:
@@ -97,7 +97,7 @@ class RunLock:
     def acquire(self) -> None:
         held = _HELD.get(self.path)
         if held is not None:
-            held[1] += 1
+            held.acquire()
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,37 +105,32 @@ class RunLock:
             raise LockFileError(
                 f"cannot create the folder of {self.db}: {exc.strerror or exc}; the published database is unchanged"
             ) from exc
-        while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise LockFileError(
-                    f"cannot create the lock file {self.path}: {exc.strerror or exc} "
-                    "(the database's folder must be writable); the published database is unchanged"
-                ) from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                holder = _read_holder(fd) or LockHolder(None, None, None, None)
-                os.close(fd)
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise DatabaseLocked(self.db, holder) from None
-                raise LockFileError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
-            # The holder before us may have removed the file between our open and our flock.
-            try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        self.stale = _read_holder(fd)
+        # timeout=0: a second run is refused at once, never queued. on_acquired reads the record a
+        # dead holder left in the file and writes ours while the flock is held (filelock leaves the
+        # contents of an existing lock file alone); no soft-lock fallback, the holder must be the kernel's.
+        lock = filelock.FileLock(self.path, timeout=0, on_acquired=self._claim, fallback_to_soft=False)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise DatabaseLocked(
+                self.db, _holder_of(self.path) or LockHolder(None, None, None, None)
+            ) from None
+        except OSError as exc:
+            raise LockFileError(
+                f"cannot create the lock file {self.path}: {exc.strerror or exc} "
+                "(the database's folder must be writable); the published database is unchanged"
+            ) from exc
+        _HELD[self.path] = lock
         if self.stale is not None:
             log.warning(
                 "cleared a stale lock on %s left by %s, which is no longer running",
                 self.db,
                 self.stale.describe(),
             )
+
+    def _claim(self, fd: int) -> None:
+        """Called by filelock with the locked descriptor: note a stale holder, write ours."""
+        self.stale = _read_holder(fd)
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -147,22 +142,21 @@ class RunLock:
             os.pwrite(fd, json.dumps(record).encode("utf-8"), 0)
             os.fsync(fd)
         except OSError as exc:
-            os.close(fd)
             raise LockFileError(f"cannot write the lock file {self.path}: {exc.strerror or exc}") from exc
-        _HELD[self.path] = [fd, 1]
 
     def release(self) -> None:
-        held = _HELD.get(self.path)
-        if held is None:
+        lock = _HELD.get(self.path)
+        if lock is None:
             return
-        held[1] -= 1
-        if held[1] > 0:
+        if lock.lock_counter > 1:
+            lock.release()
             return
         del _HELD[self.path]
-        # Unlink while still holding the lock: whoever opened the old file sees it is gone and retries.
+        # Unlink while still holding the lock: no lock file is left beside the database, and a waiter
+        # that opened the old file sees it is gone (filelock checks the link count) and retries.
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-        os.close(held[0])
+        lock.release()
 
     def __enter__(self) -> RunLock:
         self.acquire()
@@ -174,20 +168,29 @@ class RunLock:
         self.release()
 
 
-def current_holder(db: Path) -> LockHolder | None:
-    """The live process holding the database's lock, or None (no lock, a stale one, or this process)."""
-    path = lock_path(db).absolute()
-    if path in _HELD:
-        return None
+def _holder_of(path: Path) -> LockHolder | None:
+    """The record in a lock file, read without locking it."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return _read_holder(fd) or LockHolder(None, None, None, None)
-        return None
+        return _read_holder(fd)
     finally:
         os.close(fd)
+
+
+def current_holder(db: Path) -> LockHolder | None:
+    """The live process holding the database's lock, or None (no lock, a stale one, or this process)."""
+    path = lock_path(db).absolute()
+    if path in _HELD or not path.exists():
+        return None
+    probe = filelock.FileLock(path, timeout=0, fallback_to_soft=False, preserve_lock_file=True)
+    try:
+        probe.acquire()
+    except filelock.Timeout:
+        return _holder_of(path) or LockHolder(None, None, None, None)
+    except OSError:
+        return None
+    probe.release()
+    return None

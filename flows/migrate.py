@@ -72,7 +72,15 @@ def migrate(
         remove_leftovers(run.db)
         snapshots.remove_leftovers()
         reviews, read = _extract(run)
-        with StagedDatabase(run.db, run.config.runs.duckdb_memory_limit) as staged:
+        settings = run.config.runs
+        with StagedDatabase(run.db, settings.duckdb_memory_limit, settings.duckdb_storage_version) as staged:
+            if staged.converted_from:
+                get_run_logger().info(
+                    "%s was written in DuckDB storage %s; this run publishes it in %s (schemas/runs.yaml)",
+                    run.db,
+                    staged.converted_from,
+                    settings.duckdb_storage_version,
+                )
             extracted, versions = combine_inputs(staged, read.take_extracts(), run.config, run.run_id)
             extracted.cached = read.cached
             cleaned = clean(extracted, cleaning_tables(run.config, run.as_of))

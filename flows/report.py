@@ -16,6 +16,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from cleaners.codes import CODE_REASONS
+from cleaners.lead_sources import LEAD_SOURCE_REASONS
 from cleaners.mapping.drift import schema_drift
 from cleaners.masking import mask_text
 from flows.charts import BAD, WARN, Guide, completeness_bars, line_chart
@@ -29,8 +30,8 @@ from schemas.suites import ReportSettings
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 TREND_RUNS = 12
 DATA_DOCS = "gx-data-docs"
-# The issue reasons of values no code table knows, as a SQL list.
-UNMAPPED = "(" + ", ".join(f"'{reason}'" for reason in sorted(CODE_REASONS)) + ")"
+# The issue reasons of values no code table or lead-source vocabulary knows, as a SQL list.
+UNMAPPED = "(" + ", ".join(f"'{reason}'" for reason in sorted(CODE_REASONS | LEAD_SOURCE_REASONS)) + ")"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -88,6 +89,10 @@ def report_data(
     pipeline = config.pipeline
     target, alarm = pipeline.completeness_target, pipeline.completeness_alarm
     overdue_alarm = settings.follow_up.alarm_above
+    contracts = load_contracts(config.directory)
+    follow_up = contracts.segments.follow_up
+    # Each card's label is the one its figure names in schemas/kpis.yaml.
+    card_label = {k.name: t(k.label) for k in contracts.kpis.kpis if k.label}
     kpi_rows = _rows(con, "SELECT kpi, dimension, value FROM run_kpis WHERE run_id = ?", [run["run_id"]])
     headline = {r["kpi"]: r["value"] for r in kpi_rows if r["dimension"] == ""}
 
@@ -114,7 +119,7 @@ def report_data(
     kpis = [
         {
             "key": "completeness",
-            "label": t("kpi_completeness"),
+            "label": card_label["completeness"],
             "value": _pct(completeness),
             "note": t("kpi_completeness_note", target=_pct(target), alarm=_pct(alarm)),
             "status": _level(completeness, target, alarm),
@@ -122,7 +127,7 @@ def report_data(
         },
         {
             "key": "customers",
-            "label": t("kpi_customers"),
+            "label": card_label["customers"],
             "value": _count(headline.get("customers")),
             "note": t("kpi_customers_note", before=_count(run["customers_before"])),
             "status": "info",
@@ -130,17 +135,17 @@ def report_data(
         },
         {
             "key": "duplicates_merged",
-            "label": t("kpi_duplicates"),
+            "label": card_label["duplicates_merged"],
             "value": _count(headline.get("duplicates_merged")),
             "note": t("kpi_duplicates_note", records=_count(headline.get("records_loaded"))),
             "status": "info",
             "alarm": False,
         },
-        _invalid_or_missing_kpi("phones", t("kpi_phones"), headline, t),
-        _invalid_or_missing_kpi("dates", t("kpi_dates"), headline, t),
+        _invalid_or_missing_kpi("phones", card_label["phones_invalid"], headline, t),
+        _invalid_or_missing_kpi("dates", card_label["dates_invalid"], headline, t),
         {
             "key": "quarantined",
-            "label": t("kpi_quarantined"),
+            "label": card_label["quarantined"],
             "value": _count(headline.get("quarantined")),
             "note": t("kpi_quarantined_note", rows=_count(run["rows_read"])),
             "status": "warn" if headline.get("quarantined") else "ok",
@@ -148,15 +153,20 @@ def report_data(
         },
         {
             "key": "overdue_followups",
-            "label": t("kpi_overdue"),
+            "label": card_label["overdue_followups"],
             "value": _count(overdue),
-            "note": t("kpi_overdue_note", days=settings.follow_up.overdue_days, alarm=overdue_alarm),
+            "note": t(
+                "kpi_overdue_note",
+                days=follow_up.overdue_after_days,
+                first=follow_up.first_contact_due_days,
+                alarm=overdue_alarm,
+            ),
             "status": "bad" if overdue > overdue_alarm else ("warn" if overdue else "ok"),
             "alarm": overdue > overdue_alarm,
         },
         {
             "key": "needs_backfill",
-            "label": t("kpi_backfill"),
+            "label": card_label["needs_backfill"],
             "value": _count(headline.get("needs_backfill")),
             "note": t("kpi_backfill_note"),
             "status": "warn" if headline.get("needs_backfill") else "ok",

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows.load import PublishError, fsync_dir
+from flows.load import DEFAULT_STORAGE_VERSION, PublishError, fsync_dir
+from flows.storage_version import copy_database
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,17 @@ def snapshot_dir(db: Path) -> Path:
     return db.with_name(db.name + ".snapshots")
 
 
-def _durable_copy(source: Path, target: Path) -> None:
-    """Copy `source` to `target` so that `target` is either absent or complete, even after a crash."""
+def _durable_copy(source: Path, target: Path, storage_version: str | None = None) -> None:
+    """Copy `source` to `target` so that `target` is either absent or complete, even after a crash.
+
+    With `storage_version`, a database written in another storage version is converted to it.
+    """
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        shutil.copyfile(source, partial)
+        if storage_version is None:
+            shutil.copyfile(source, partial)
+        else:
+            copy_database(source, partial, storage_version)
         with partial.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(partial, target)
@@ -143,11 +150,14 @@ class Restored:
     kept: Path | None  # the snapshot taken of the file that was replaced
 
 
-def restore_snapshot(db: Path, run_id: str, store: SnapshotStore) -> Restored:
-    """Make the snapshot of `run_id` the published file.
+def restore_snapshot(
+    db: Path, run_id: str, store: SnapshotStore, storage_version: str = DEFAULT_STORAGE_VERSION
+) -> Restored:
+    """Make the snapshot of `run_id` the published file, written in `storage_version`.
 
     The caller holds the database's lock. The file being replaced is kept as a
     snapshot first (under its own latest run), so a restore can itself be undone.
+    A snapshot taken before the published file changed storage version is converted.
     """
     source = store.path_for(run_id)
     if not source.is_file():
@@ -166,7 +176,8 @@ def restore_snapshot(db: Path, run_id: str, store: SnapshotStore) -> Restored:
             return Restored(False, None)
         kept = store.take(db, current or f"replaced-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
     try:
-        _durable_copy(source, db)
-    except OSError as exc:
-        raise PublishError(f"cannot restore {db} from {source}: {exc.strerror or exc}") from exc
+        _durable_copy(source, db, storage_version)
+    except (OSError, duckdb.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise PublishError(f"cannot restore {db} from {source}: {reason}") from exc
     return Restored(True, kept)

@@ -24,13 +24,13 @@ from cleaners.customers import (
     quarantine_rows,
 )
 from cleaners.file_yield import failing_files
-from cleaners.kpis import follow_up_status, kpi_customer_columns, run_kpis
 from cleaners.linking import link_to_customers
 from cleaners.mapping.drift import schema_drift
 from cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from flows.extract import ExtractResult
 from flows.handouts import HandoutFile, write_handouts
 from flows.inputs import store_inputs
+from flows.kpis import KpiError, measure_kpis
 from flows.load import CURRENT_STATE_TABLES, StagedDatabase, arrow_view, create_row_placements, headers_before
 from flows.match_pairs import write_match_pairs
 from flows.profile import RuleError, apply_tag_rules, build_customer_features, create_views
@@ -319,6 +319,7 @@ RECORD_FIELDS = [
     "customer_stage",
     "first_contact_date",
     "source_channel",
+    "source_channel_text",
     "owner",
     "city",
     "employees",
@@ -375,26 +376,13 @@ def validate(
 
 
 def measure(staged: StagedDatabase, run: Run) -> pl.DataFrame:
-    """Compute the report's figures of this run (completeness, merges, bad phones, overdue follow-ups …)."""
-    settings = run.contracts.report
-    columns = ", ".join(f'"{c}"' for c in kpi_customer_columns(run.config.pipeline.completeness_fields))
-    customers = staged.query(f"SELECT {columns} FROM customers")
-    follow_ups = follow_up_status(
-        customers,
-        staged.query("SELECT customer_id, date FROM interactions"),
-        run.as_of,
-        settings.follow_up.overdue_days,
-        settings.follow_up.active_customer_types,
-    )
-    kpis = run_kpis(
-        customers,
-        staged.query(
-            "SELECT source_system, issues, customer_id, record->>'record_role' AS record_role FROM customer_sources"
-        ),
-        staged.query("SELECT reason FROM quarantine"),
-        follow_ups,
-        run.config.pipeline.completeness_fields,
-    ).with_columns(pl.lit(run.run_id).alias("run_id"))
+    """Compute the report's figures of this run (schemas/kpis.yaml: the SQL an analyst runs) into run_kpis."""
+    try:
+        kpis = measure_kpis(
+            staged.connection, run.contracts.kpis, run.config.pipeline.completeness_fields
+        ).with_columns(pl.lit(run.run_id).alias("run_id"))
+    except KpiError as exc:
+        raise RunCheckFailed(str(exc)) from exc
     staged.insert("run_kpis", kpis)
     return kpis
 

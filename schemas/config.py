@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -121,6 +122,18 @@ class RunSettings(BaseModel):
     duckdb_memory_limit: str = Field(default="2GB", pattern=_SIZE)
     # The most a workbook may unpack to (the sizes its zip directory declares), read before any sheet.
     max_workbook_unpacked: str = Field(default="2GB", pattern=_SIZE)
+    # The DuckDB release whose storage format the published file is written in (flows/storage_version.py).
+    duckdb_storage_version: str = Field(default="v1.4.0", pattern=r"^v\d+\.\d+\.\d+$")
+
+    @field_validator("duckdb_storage_version")
+    @classmethod
+    def _known_storage_version(cls, version: str) -> str:
+        # The installed DuckDB knows which releases it can write for; a typo fails here, not mid-run.
+        try:
+            duckdb.connect(config={"storage_compatibility_version": version}).close()
+        except duckdb.Error as exc:
+            raise ValueError(str(exc).splitlines()[0].split(", valid options")[0]) from exc
+        return version
 
     @property
     def max_workbook_unpacked_bytes(self) -> int:
@@ -447,6 +460,7 @@ class LeadSourcesFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     lead_sources: dict[str, LeadSourceChannel] = Field(min_length=1)
+    unknown: str | None = None
 
 
 def _regex_problem(pattern: str) -> str | None:
@@ -490,8 +504,14 @@ def load_lead_sources(path: Path | None = None) -> LeadSourceVocabulary:
             problem = _regex_problem(pattern)
             if problem is not None:
                 raise ConfigError(f"{path}: lead_sources.{name}.patterns.{index}: {pattern!r} {problem}")
+    if data.unknown is not None and data.unknown not in data.lead_sources:
+        raise ConfigError(
+            f"{path}: unknown: {data.unknown!r} is not a channel of lead_sources "
+            f"(known: {', '.join(data.lead_sources)})"
+        )
     return LeadSourceVocabulary(
         channels=tuple(data.lead_sources),
         spellings=spellings,
         patterns={name: tuple(channel.patterns) for name, channel in data.lead_sources.items()},
+        unknown=data.unknown,
     )

@@ -1,7 +1,7 @@
 """Every contract of `schemas/`, loaded and checked once, before a run touches any data.
 
 `load_contracts` reads the whole folder (fields, sources, pipeline, dedupe, mappings, code
-tables, tag rules, segments, report settings, expectation suites) into one `Contracts` value
+tables, tag rules, segments, report settings and figures, expectation suites) into one `Contracts` value
 that the run hands down to its stages. It is remembered per folder and file state, so the CLI's
 check before the lock and the flow's own load (a deployment passes only the folder) read each
 file once per process; a file edited in between is read again.
@@ -24,6 +24,7 @@ from schemas.config import (
     load_config,
     load_tag_rules,
 )
+from schemas.kpis import KpiDefinitions, load_kpis
 from schemas.segments import Segments, load_segments
 from schemas.suites import ReportSettings, SuiteSpec, load_report_settings, load_suites
 
@@ -39,6 +40,7 @@ class Contracts:
     tag_rules: TagRules
     segments: Segments
     report: ReportSettings
+    kpis: KpiDefinitions
     suites: list[SuiteSpec]
 
     @property
@@ -73,6 +75,7 @@ def _load(root: Path, state: tuple[tuple[str, int, int], ...]) -> Contracts:
         tag_rules=load_tag_rules(root / "tag_rules.yaml"),
         segments=load_segments(root / "segments.yaml"),
         report=load_report_settings(root),
+        kpis=load_kpis(root / "kpis.yaml"),
         suites=suites,
     )
 

@@ -141,12 +141,14 @@ def batch_table(suite: SuiteSpec, config: Config) -> str:
 
 
 class FollowUpSettings(BaseModel):
-    """When a customer counts as overdue for a follow-up (跟进超时)."""
+    """When the report raises the alarm on overdue follow-ups (跟进超时).
+
+    Which customer is overdue is customer_features.follow_up_overdue (segments.yaml follow_up),
+    counted by schemas/kpis.yaml: one definition for the report and the analysts.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    overdue_days: int = Field(ge=1)
     alarm_above: int = Field(ge=0)
-    active_customer_types: list[str] = Field(min_length=1)
 
 
 class AuditSettings(BaseModel):

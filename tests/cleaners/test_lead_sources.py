@@ -16,6 +16,7 @@ from cleaners.lead_sources import (
     lead_source_keys,
     normalise_lead_source,
 )
+from cleaners.text import clean_text
 from schemas import SCHEMAS_DIR, load_config
 from schemas.config import load_lead_sources
 from tests.conftest import SAMPLES
@@ -105,7 +106,7 @@ UNKNOWN_CASES = [
 def _mapped() -> dict[str | None, tuple[str | None, str | None]]:
     cells = [c[0] for c in LISTED + HELD_OUT + UNKNOWN_CASES]
     out = normalise_lead_source(pl.Series(cells, dtype=pl.String), VOCABULARY)
-    return dict(zip(cells, out.rows(), strict=True))
+    return dict(zip(cells, out.select("source_channel", "source_channel_reason").rows(), strict=True))
 
 
 @pytest.mark.parametrize(("cell", "channel"), [c[:2] for c in LISTED], ids=[c[2] for c in LISTED])
@@ -121,14 +122,17 @@ def test_held_out_spellings_map_by_pattern(cell: str, channel: str) -> None:
 
 
 @pytest.mark.parametrize(("cell", "kept"), [c[:2] for c in UNKNOWN_CASES], ids=[c[2] for c in UNKNOWN_CASES])
-def test_unknown_values_keep_their_cleaned_text(cell: str, kept: str) -> None:
-    assert _mapped()[cell] == (kept, UNKNOWN)
+def test_unknown_values_are_other_and_keep_their_cleaned_text(cell: str, kept: str) -> None:
+    assert VOCABULARY.unknown == "其他"
+    assert _mapped()[cell] == ("其他", UNKNOWN)
+    out = normalise_lead_source(pl.Series([cell]), VOCABULARY)
+    assert out["source_channel_text"].to_list() == [kept]
 
 
 def test_nulls_and_blanks_stay_null_without_a_reason() -> None:
     out = normalise_lead_source(pl.Series("source_channel", [None, "", "   ", "\u3000"]), VOCABULARY)
     assert out.schema == OUTPUT_SCHEMA
-    assert out.rows() == [(None, None)] * 4
+    assert out.rows() == [(None, None, None)] * 4
 
 
 def test_every_canonical_name_is_its_own_spelling() -> None:
@@ -165,7 +169,7 @@ MECHANISM = [
     ("AB", "甲", None, "patterns-see-lower-case"),
     ("box", "甲", None, "later-pattern-of-an-earlier-channel-wins"),
     ("ｂ", "乙", None, "patterns-see-full-width-folded"),
-    ("zzz", "zzz", UNKNOWN, "unknown"),
+    ("zzz", "zzz", UNKNOWN, "unknown-without-an-unknown-channel"),
 ]
 
 
@@ -173,13 +177,27 @@ MECHANISM = [
     ("cell", "channel", "reason"), [c[:3] for c in MECHANISM], ids=[c[3] for c in MECHANISM]
 )
 def test_mechanism(cell: str, channel: str, reason: str | None) -> None:
-    assert normalise_lead_source(pl.Series([cell]), TOY).row(0) == (channel, reason)
+    out = normalise_lead_source(pl.Series([cell]), TOY)
+    assert out.select("source_channel", "source_channel_reason").row(0) == (channel, reason)
+    assert out["source_channel_text"].to_list() == clean_text(pl.Series([cell])).to_list()
+
+
+@pytest.mark.parametrize(
+    ("cell", "channel", "reason"),
+    [("zzz", "丙", UNKNOWN), ("Ｑｕｉｘ  7", "丙", UNKNOWN), ("Alpha", "甲", None), ("丙", "丙", None)],
+    ids=["unknown", "unknown-full-width", "known", "the-unknown-channel-by-name"],
+)
+def test_unknown_channel_takes_what_no_spelling_or_pattern_knows(cell, channel, reason) -> None:
+    toy = LeadSourceVocabulary(TOY.channels, TOY.spellings, TOY.patterns, unknown="丙")
+    out = normalise_lead_source(pl.Series([cell, None]), toy)
+    assert out.select("source_channel", "source_channel_reason").rows() == [(channel, reason), (None, None)]
+    assert out["source_channel_text"].to_list() == clean_text(pl.Series([cell, None])).to_list()
 
 
 def test_empty_vocabulary_keeps_every_value() -> None:
     empty = LeadSourceVocabulary(channels=(), spellings={})
     out = normalise_lead_source(pl.Series(["展会", None]), empty)
-    assert out.rows() == [("展会", UNKNOWN), (None, None)]
+    assert out.rows() == [("展会", "展会", UNKNOWN), (None, None, None)]
 
 
 @settings(max_examples=100, deadline=None)
@@ -194,10 +212,13 @@ def test_properties(values: list[str | None]) -> None:
     assert out.height == s.len() and out.schema == OUTPUT_SCHEMA
     assert set(out["source_channel_reason"].drop_nulls()) <= LEAD_SOURCE_REASONS
     channels = set(VOCABULARY.channels)
-    for channel, reason in out.rows():
-        # Never loses a value: a known channel, or the value itself flagged.
-        assert (channel in channels) == (reason is None) or channel is None
-    # Idempotent: a canonical channel maps to itself, an unknown value stays unknown.
+    for channel, text, reason in out.rows():
+        # Only channels of the vocabulary; an unknown value is 其他, flagged, its text kept.
+        assert channel is None or channel in channels
+        assert (channel is None) == (text is None)
+        assert reason is None or channel == VOCABULARY.unknown
+    assert out["source_channel_text"].to_list() == clean_text(s).to_list()
+    # Idempotent: a channel maps to itself.
     again = normalise_lead_source(out["source_channel"], VOCABULARY)
     assert again["source_channel"].to_list() == out["source_channel"].to_list()
-    assert again["source_channel_reason"].to_list() == out["source_channel_reason"].to_list()
+    assert again["source_channel_reason"].drop_nulls().is_empty()

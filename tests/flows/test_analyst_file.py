@@ -146,6 +146,19 @@ def test_every_table_and_column_has_a_comment(con):
     assert bare == []
 
 
+def test_every_column_of_every_view_has_a_comment(con):
+    # The views are what analysts browse in a SQL client: each column says what it means and its unit.
+    views = con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall()
+    assert set(VIEWS) <= {v for v, _ in views}
+    assert [v for v, comment in views if not comment] == []
+    bare = con.execute(
+        """SELECT c.table_name || '.' || c.column_name FROM duckdb_columns() c
+           JOIN duckdb_views() v ON v.view_oid = c.table_oid
+           WHERE NOT v.internal AND coalesce(trim(c.comment), '') = ''"""
+    ).fetchall()
+    assert bare == []
+
+
 def test_readme_has_the_analyst_questions():
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text.split("### Questions analysts ask", 1)[1]

@@ -249,3 +249,37 @@ def test_run_help_lists_every_exit_code():
     assert (EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS) == (3, 4)
     assert "3 another run is using the database file" in text
     assert "4 published, but a step after publishing failed" in text
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"crm-etl {version('crm-etl')}"
+
+
+def test_an_empty_inbox_on_a_new_database_writes_nothing(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "processed").mkdir(parents=True)
+    (inbox / "processed" / "old.csv").write_text("company\nx\n", encoding="utf-8")  # dealt with already
+    (inbox / ".DS_Store").write_bytes(b"\0")
+    result = runner.invoke(app, run_args(inbox, tmp_path))
+    assert result.exit_code == EXIT_INPUT
+    message = " ".join(result.output.split())
+    assert f"no files to read in inbox {inbox}" in message and "no database was created" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
+
+
+def test_an_empty_inbox_on_an_existing_database_leaves_it_as_it_was(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE runs AS SELECT 'R1' AS run_id")
+    before = db.read_bytes()
+    result = runner.invoke(app, run_args(inbox, tmp_path))
+    assert result.exit_code == EXIT_INPUT
+    assert "is unchanged (to rebuild its report: crm-etl report" in " ".join(result.output.split())
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.duckdb", "inbox"]

@@ -493,6 +493,19 @@ def test_broken_intent_predicate_names_the_setting(tmp_path):
         build_customer_features(con, not_boolean, BROAD_GROUPS, AS_OF)
 
 
+def test_every_column_of_every_view_has_a_comment(crafted):
+    views = [
+        v for (v,) in crafted.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    ]
+    assert len(views) >= 4
+    bare = crafted.execute(
+        """SELECT c.table_name || '.' || c.column_name FROM duckdb_columns() c
+           JOIN duckdb_views() v ON v.view_oid = c.table_oid
+           WHERE NOT v.internal AND coalesce(trim(c.comment), '') = ''"""
+    ).fetchall()
+    assert bare == []
+
+
 def test_empty_database_profiles_without_error(tmp_path):
     con = new_database(tmp_path / "empty.duckdb")
     profile_and_tag(con)

@@ -25,6 +25,7 @@ def test_a_header_only_csv_and_an_empty_first_sheet_load_as_zero_rows(
     result = runner.invoke(app, run_args(ledger_inbox, tmp_path))
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and "SchemaError" not in result.output
+    assert "aheaderandnodatarows" in "".join(result.output.split())  # said, not only counted as 0
     with duckdb.connect(str(tmp_path / "crm.duckdb"), read_only=True) as con:
         files = dict(
             con.execute(

@@ -97,6 +97,12 @@ def _edit(path, old, new):
             r"garbage_rows\.yaml: totals\.unit: Extra inputs",
         ),
         ("garbage_rows.yaml", "markers: [测试,", "markers: ['', 测试,", r"test_records\.markers: .*empty"),
+        (
+            "runs.yaml",
+            "duckdb_storage_version: v1.4.0",
+            "duckdb_storage_version: v1.9.0",
+            r"runs\.yaml: duckdb_storage_version: .*'v1\.9\.0' is not a known DuckDB version",
+        ),
     ],
     ids=[
         "unknown-field",
@@ -111,6 +117,7 @@ def _edit(path, old, new):
         "garbage-unknown-column",
         "garbage-unknown-key",
         "garbage-empty-marker",
+        "unknown-storage-version",
     ],
 )
 def test_config_errors_name_the_file_and_key(schemas, file, old, new, message):
@@ -198,6 +205,7 @@ def test_tag_rule_errors_name_the_file_and_line(schemas, old, new, message):
             r": lead_sources\.其他\.spelings: Extra inputs are not permitted",
         ),
         ("lead_sources:\n", "lead_source:\n", r": lead_sources: Field required"),
+        ("unknown: 其他\n", "unknown: 其它渠道\n", r": unknown: '其它渠道' is not a channel of lead_sources"),
         ("  其他:\n    spellings: [", "  其他:\n    spellings: [[", r": not valid YAML"),
     ],
     ids=[
@@ -210,6 +218,7 @@ def test_tag_rule_errors_name_the_file_and_line(schemas, old, new, message):
         "regex-matching-everything",
         "unknown-key",
         "missing-top-key",
+        "unknown-channel-not-a-channel",
         "bad-yaml",
     ],
 )

@@ -28,7 +28,7 @@ def test_bundled_contracts_load_with_every_part():
     contracts = load_contracts()
     assert contracts.config.directory == SCHEMAS_DIR
     assert contracts.suites and contracts.tag_rules.rules and contracts.channels
-    assert contracts.industries.names and contracts.report.follow_up.overdue_days > 0
+    assert contracts.industries.names and contracts.kpis["overdue_followups"].sql
 
 
 def test_loaded_once_per_file_state(schemas: Path):

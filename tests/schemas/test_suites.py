@@ -154,9 +154,16 @@ def test_a_folder_without_suites_is_an_error(schemas):
 
 def test_report_settings_load_and_reject_bad_keys(schemas):
     settings = load_report_settings()
-    assert settings.follow_up.overdue_days == 30
     assert settings.follow_up.alarm_above == 10
     assert settings.audit_sample.share == 0.10
     _edit(schemas / "report.yaml", "  share: 0.10", "  share: 1.5")
     with pytest.raises(ConfigError, match=r"report\.yaml: audit_sample\.share"):
+        load_report_settings(schemas)
+
+
+def test_report_settings_refuse_a_second_overdue_rule(schemas):
+    # Who is overdue is customer_features.follow_up_overdue (segments.yaml), counted by kpis.yaml:
+    # report.yaml's former rule would be a second definition of 跟进超时.
+    _edit(schemas / "report.yaml", "  alarm_above: 10", "  alarm_above: 10\n  overdue_days: 30")
+    with pytest.raises(ConfigError, match=r"report\.yaml: follow_up\.overdue_days"):
         load_report_settings(schemas)
