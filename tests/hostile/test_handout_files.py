@@ -187,8 +187,9 @@ def test_a_view_named_with_separators_exports_under_a_safe_name(long_value_db, t
         app, ["export", "--db", str(long_value_db), "--out", str(tmp_path), "-f", "xlsx", "-t", view]
     )
     assert result.exit_code == EXIT_OK, result.output
-    (written,) = tmp_path.iterdir()
+    (written,) = [p for p in tmp_path.iterdir() if p.name != "README.md"]
     assert written.name.startswith("客户_华东_汇总-") and written.suffix == ".xlsx"
+    assert f"[{written.name}]({written.name})" in (tmp_path / "README.md").read_text(encoding="utf-8")
     book = openpyxl.load_workbook(written)
     assert book.sheetnames == ["客户_华东__汇总___"]
     assert book.active.max_row == 3
