@@ -251,8 +251,13 @@ def test_an_owner_export_holds_none_of_another_reps_customers(sample_copy, tmp_p
     rep = max(owners, key=lambda o: len(owners[o]))
     others = set().union(*(ids for o, ids in owners.items() if o != rep))
     out = tmp_path / "handout"
+    from flows.storage_version import storage_version_of
+
+    version = storage_version_of(sample_copy)
     result = runner.invoke(app, ["export", "--db", str(sample_copy), "--out", str(out), "--owner", rep])
     assert result.exit_code == EXIT_OK, result.output
+    # The audit line is written in the storage version the file was published in (DuckDB 1.x clients read it).
+    assert storage_version_of(sample_copy) == version
     names = {p.name for p in out.iterdir()}
     assert {
         "customers.parquet",
