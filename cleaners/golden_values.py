@@ -14,6 +14,10 @@ The generic survivorship engine (`cleaners/dedupe/survivorship.py`) ranks record
                          other brackets that cleaning converted)
     industry_specificity 2 an industry of the code table, 1 other text, 0 a generic word (其他, 未知);
                          `industry_specificity_label` says so
+    <field>_unflagged    1 when the record's value of a field in UNFLAGGED_FIELDS carries no cleaning
+                         doubt (`issues`), 0 when it does: a value kept but flagged (qq.con, the
+                         placeholder 13800138000, an unknown lead source) loses to a clean one, so a
+                         rep's correction sent back in a worklist wins; `<field>_unflagged_label` says so
 """
 
 from __future__ import annotations
@@ -75,6 +79,33 @@ def _industry_specificity() -> pl.Expr:
     )
 
 
+# Fields whose flagged value may be kept (not nulled) by its cleaner, so it must lose to a clean one.
+UNFLAGGED_FIELDS: tuple[str, ...] = ("mobile", "phone", "email", "source_channel")
+UNFLAGGED_LABELS: tuple[str, ...] = ("value with a cleaning doubt", "value without a cleaning doubt")
+
+
+def _unflagged(records: pl.DataFrame) -> list[pl.Expr]:
+    """Per field of UNFLAGGED_FIELDS: 1 when no `field:` issue is on the record, else 0 (and its label).
+
+    Records without `issues` (built by hand, or from an older run) count as clean.
+    """
+    columns = []
+    for field in UNFLAGGED_FIELDS:
+        flagged = (
+            pl.col("issues").list.eval(pl.element().str.starts_with(f"{field}:")).list.any()
+            if "issues" in records.columns
+            else pl.lit(value=False)
+        )
+        clean = (~flagged.fill_null(value=False)).cast(pl.Int8)
+        columns += [
+            clean.alias(f"{field}_unflagged"),
+            clean.replace_strict(dict(enumerate(UNFLAGGED_LABELS)), return_dtype=pl.String).alias(
+                f"{field}_unflagged_label"
+            ),
+        ]
+    return columns
+
+
 def golden_value_columns(records: pl.DataFrame) -> pl.DataFrame:
     """Customer records with the columns the survivorship rules of `schemas/pipeline.yaml` read."""
     names = _name_columns(records)
@@ -93,4 +124,5 @@ def golden_value_columns(records: pl.DataFrame) -> pl.DataFrame:
         specificity.replace_strict(
             dict(enumerate(INDUSTRY_SPECIFICITY)), default=None, return_dtype=pl.String
         ).alias("industry_specificity_label"),
+        *_unflagged(records),
     )

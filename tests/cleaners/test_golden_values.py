@@ -317,3 +317,25 @@ def test_rule_lists_still_configure_a_field() -> None:
     assert survivorship.for_field("owner").rules == ["recency", "trust"]
     assert survivorship.for_field("first_contact_date").rules == ["earliest"]
     assert survivorship.for_field("phone").rules == ["trust", "recency", "frequency"]
+
+
+@pytest.mark.parametrize(
+    ("field", "flagged", "clean", "issue"),
+    [
+        ("email", "li@qq.con", "li@qq.com", "email:email_domain_typo"),
+        ("mobile", "+8613800138000", "+8613912345678", "mobile:phone_placeholder_number"),
+        ("source_channel", "其他", "展会", "source_channel:source_channel_unknown"),
+    ],
+    ids=["typo-email", "placeholder-mobile", "unknown-source"],
+)
+def test_a_flagged_value_loses_to_a_clean_one_even_from_a_less_trusted_source(field, flagged, clean, issue):
+    # Two trusted ledger records keep the flagged value; a worklist sent back (trusted least) corrects it.
+    rows = [{"name": "上海甲机械有限公司", field: flagged}] * 2 + [
+        {"name": "上海甲机械有限公司", field: clean, "system": "worklist"}
+    ]
+    records = _records(rows).with_columns(pl.Series("issues", [[issue], [issue], []]))
+    golden = golden_records(golden_value_columns(records), CONFIG.dedupe.survivorship, TRUST).row(
+        0, named=True
+    )
+    assert golden[field] == clean
+    assert json.loads(golden["field_sources"])[field]["why"] == "value without a cleaning doubt"

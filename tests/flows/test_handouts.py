@@ -278,3 +278,27 @@ def test_a_run_configured_for_per_owner_folders_writes_one_per_owner(prefect_har
     }
     assert names == {"苏州丙贸易有限公司", "南京丁电子有限公司"}
     assert not summary.after_publish_failures
+
+
+def test_corrected_values_sent_back_leave_the_next_worklist(first_run, tmp_path):
+    summary, root = first_run
+    db = tmp_path / "crm.duckdb"
+    shutil.copy2(root / "crm.duckdb", db)
+    inbox = tmp_path / "inbox"
+    shutil.copytree(root / "inbox", inbox)
+    source = root / "reports" / summary.run_id / "worklists" / worklist_file_name("李娜")
+    workbook = openpyxl.load_workbook(source)
+    ws = workbook.active
+    header = [c.value for c in ws[2]]
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 2).value == "南京丁电子有限公司")
+    ws.cell(row, header.index("手机") + 1).value = "13912345678"
+    ws.cell(row, header.index("邮箱") + 1).value = "zhaoliu@qq.com"
+    workbook.save(inbox / "补录_李娜.xlsx")
+    second = migrate(inbox=inbox, db=db, reports=tmp_path / "reports", as_of=AS_OF)
+    with duckdb.connect(str(db), read_only=True) as con:
+        mobile, email = con.execute(
+            "SELECT mobile, email FROM customers WHERE customer_name = '南京丁电子有限公司'"
+        ).fetchone()
+    assert (mobile, email) == ("+8613912345678", "zhaoliu@qq.com")
+    _, _, rows = _sheet_rows(tmp_path / "reports" / second.run_id / "worklists" / worklist_file_name("李娜"))
+    assert _customer_id(db, "南京丁电子有限公司") not in rows
