@@ -219,7 +219,7 @@ def test_cli_export_reports_a_file_it_cannot_write(db, tmp_path):
 def test_cli_export_help():
     result = runner.invoke(app, ["export", "--help"])
     assert result.exit_code == EXIT_OK
-    for option in ("--out", "--format", "--db", "--table"):
+    for option in ("--out", "--format", "--db", "--table", "--owner"):
         assert option in result.output
 
 
