@@ -146,14 +146,14 @@ def _time_cleaner(clean: Callable[[pl.Series], pl.DataFrame], cells: pl.Series) 
 
 def bench_phones(n: int, distinct: float, seed: int) -> Result:
     """normalise_phones over n mixed phone cells."""
-    from cleaners.phones import normalise_phones
+    from crm_etl.cleaners.phones import normalise_phones
 
     return _time_cleaner(normalise_phones, pl.Series("phone", make_phone_cells(n, distinct, seed), pl.String))
 
 
 def bench_dates(n: int, distinct: float, seed: int) -> Result:
     """parse_dates over n mixed date cells."""
-    from cleaners.dates import parse_dates
+    from crm_etl.cleaners.dates import parse_dates
 
     return _time_cleaner(parse_dates, pl.Series("date", make_date_cells(n, distinct, seed), pl.String))
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import polars as pl
 from opencc import OpenCC
 
-from cleaners.company import PLACES, company_display_name, company_key_reasons, company_match_key
+from crm_etl.cleaners.company import PLACES, company_display_name, company_key_reasons, company_match_key
 
 _TRADE_CHARS = (
     "华为腾讯阿里巴京东美的格力海尔联想小米比亚迪宁德中兴大疆顺丰万科碧桂园恒力荣盛三一徐工潍柴中联"

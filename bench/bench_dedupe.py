@@ -68,10 +68,10 @@ def chinese(records: int, seed: int = 7) -> pl.DataFrame:
 
 
 def run_ours(path: str, kind: str) -> Outcome:
-    from cleaners.customer_matching import cluster_customers
-    from cleaners.dedupe.engine import link
-    from schemas import load_config
-    from schemas.config import load_linkage_settings
+    from crm_etl.cleaners.customer_matching import cluster_customers
+    from crm_etl.cleaners.dedupe.engine import link
+    from crm_etl.schemas import load_config
+    from crm_etl.schemas.config import load_linkage_settings
 
     frame = pl.read_parquet(path)
     start = time.perf_counter()
@@ -144,7 +144,7 @@ def run_splink(path: str, kind: str) -> Outcome:
     logging.getLogger("splink").setLevel(logging.ERROR)
     frame = pl.read_parquet(path)
     if kind == "chinese":
-        from cleaners.customer_matching import customer_features
+        from crm_etl.cleaners.customer_matching import customer_features
 
         frame = customer_features(frame).drop("company_variants")
     start = time.perf_counter()

@@ -62,8 +62,8 @@ def write_orders(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def run_headers(queue: multiprocessing.Queue) -> None:
-    from cleaners.mapping import decide_column, name_candidates, parse_header
-    from schemas import load_config
+    from crm_etl.cleaners.mapping import decide_column, name_candidates, parse_header
+    from crm_etl.schemas import load_config
 
     vocabularies = load_config().vocabularies()
     rows = []
@@ -80,8 +80,8 @@ def run_headers(queue: multiprocessing.Queue) -> None:
 
 
 def run_extract(path: str, queue: multiprocessing.Queue) -> None:
-    from flows.extract import extract_file
-    from schemas import load_config
+    from crm_etl.flows.extract import extract_file
+    from crm_etl.schemas import load_config
 
     config = load_config()
     start = time.perf_counter()
@@ -114,7 +114,7 @@ def run_floor(path: str, queue: multiprocessing.Queue) -> None:
 def run_detect(path: str, queue: multiprocessing.Queue) -> None:
     import charset_normalizer
 
-    from flows.readers import decode_text
+    from crm_etl.flows.readers import decode_text
 
     data = Path(path).read_bytes()
     start = time.perf_counter()

@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     db = work / "crm.duckdb"
     storage = prefect_storage()
     storage_before = tree_bytes(storage)
-    command = [sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox), "--db", str(db),
+    command = [sys.executable, "-m", "crm_etl.flows.cli", "run", "--inbox", str(inbox), "--db", str(db),
                "--reports", str(work / "reports"), "--as-of", AS_OF]  # fmt: skip
     print(f"ours: {' '.join(command[1:])}", flush=True)
     ours = run_measured(command, work / "cli.stdout", work / "cli.stderr", env)

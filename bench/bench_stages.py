@@ -29,15 +29,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.handouts import write_handouts
-from flows.inputs import combine_inputs
-from flows.load import StagedDatabase, create_row_placements
-from flows.profile import apply_tag_rules, build_customer_features, create_views
-from flows.report import render_run_report
-from flows.review import REVIEW_FILE, write_review_file
-from flows.tasks import Run, measure
-from flows.validation import build_suites, run_suites, suite_parameters
-from schemas.contracts import load_contracts
+from crm_etl.flows.handouts import write_handouts
+from crm_etl.flows.inputs import combine_inputs
+from crm_etl.flows.load import StagedDatabase, create_row_placements
+from crm_etl.flows.profile import apply_tag_rules, build_customer_features, create_views
+from crm_etl.flows.report import render_run_report
+from crm_etl.flows.review import REVIEW_FILE, write_review_file
+from crm_etl.flows.tasks import Run, measure
+from crm_etl.flows.validation import build_suites, run_suites, suite_parameters
+from crm_etl.schemas.contracts import load_contracts
 
 AS_OF = dt.date(2024, 6, 30)
 PAGE = 4096

@@ -35,13 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl
 
-from cleaners.dedupe.survivorship import completeness
-from cleaners.quality import field_completeness
-from flows.extract import empty_records, extract_inbox
-from flows.load import StagedDatabase, create_row_placements
-from flows.report import write_report_from
-from schemas import load_config
-from schemas.suites import load_report_settings, load_suites
+from crm_etl.cleaners.dedupe.survivorship import completeness
+from crm_etl.cleaners.quality import field_completeness
+from crm_etl.flows.extract import empty_records, extract_inbox
+from crm_etl.flows.load import StagedDatabase, create_row_placements
+from crm_etl.flows.report import write_report_from
+from crm_etl.schemas import load_config
+from crm_etl.schemas.suites import load_report_settings, load_suites
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2024, 6, 30)
@@ -256,9 +256,9 @@ def _peer(staged: StagedDatabase, fields: list[str]) -> None:
 
 def bench(label: str, db: Path, stage: Callable[[StagedDatabase], str], out: Path) -> dict[str, float]:
     """Time every phase of validation + report on one staged database."""
-    from flows.handouts import write_audit_sample, write_worklists
-    from flows.tasks import measure
-    from flows.validation import build_suites, run_suites, suite_parameters
+    from crm_etl.flows.handouts import write_audit_sample, write_worklists
+    from crm_etl.flows.tasks import measure
+    from crm_etl.flows.validation import build_suites, run_suites, suite_parameters
 
     config = load_config()
     settings = load_report_settings()

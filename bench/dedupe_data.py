@@ -24,10 +24,10 @@ import opencc
 import polars as pl
 from pypinyin import lazy_pinyin
 
-from cleaners.company import company_display_name, company_match_key
-from cleaners.emails import normalise_emails
-from cleaners.persons import clean_person_names
-from cleaners.phones import normalise_phones
+from crm_etl.cleaners.company import company_display_name, company_match_key
+from crm_etl.cleaners.emails import normalise_emails
+from crm_etl.cleaners.persons import clean_person_names
+from crm_etl.cleaners.phones import normalise_phones
 
 PLACES = ["上海", "北京", "深圳", "广州", "杭州", "苏州", "宁波", "南京", "成都", "武汉", "天津", "厦门"]
 # Trade-name characters: real names draw on thousands; a few hundred keep a million companies
@@ -308,9 +308,9 @@ def case_report(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
 def golden_names(truth: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
     """Per cluster, the golden company name the project's survivorship rules choose (cleaners/dedupe
     survivorship with the columns of cleaners/golden_values.py, settings of schemas/pipeline.yaml)."""
-    from cleaners.dedupe.survivorship import GOLDEN_FIELDS, golden_records
-    from cleaners.golden_values import golden_value_columns
-    from schemas import load_config
+    from crm_etl.cleaners.dedupe.survivorship import GOLDEN_FIELDS, golden_records
+    from crm_etl.cleaners.golden_values import golden_value_columns
+    from crm_etl.schemas import load_config
 
     settings = load_config().dedupe
     records = truth.join(clusters.select("record_idx", "cluster"), on="record_idx").with_columns(

@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.stages import peak_rss_mb
+from crm_etl.flows.stages import peak_rss_mb
 
 __all__ = ["peak_rss_mb"]

@@ -25,7 +25,7 @@ from tests.heldout_inbox import (
 from tests.samples_truth import DATA_ROW_COUNTS
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMAS = REPO / "schemas"
+SCHEMAS = REPO / "crm_etl" / "schemas"
 Inbox = tuple[Path, dict[str, dict[str, str]]]
 ORIGINS = {
     "ledger",

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import REPO, SAMPLES
 
-PACKAGES = ("flows", "cleaners", "schemas")
+PACKAGES = ("crm_etl",)
 UV = Path(sys.executable).parent / "uv"
 # Python versions pyproject's requires-python promises; each one this machine has is tested.
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -105,7 +105,7 @@ def wheel(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in (*PACKAGES, "reports/templates"):
+    for folder in PACKAGES:
         shutil.copytree(REPO / folder, source / folder, ignore=ignore)
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([str(UV), "build", "--wheel", "--quiet", "--out-dir", str(out), str(source)], check=True)
@@ -118,11 +118,11 @@ def test_the_wheel_carries_every_file_the_program_reads(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     needed = {
         path.relative_to(REPO).as_posix()
-        for folder in (*PACKAGES, "reports/templates")
+        for folder in PACKAGES
         for path in (REPO / folder).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    assert {"reports/templates/report.html.j2", "reports/templates/messages.yaml"} <= needed
+    assert {"crm_etl/reports/templates/report.html.j2", "crm_etl/reports/templates/messages.yaml"} <= needed
     assert sorted(needed - names) == []
 
 
@@ -148,7 +148,11 @@ def test_installed_from_the_lock_and_the_wheel_the_demo_runs(wheel, tmp_path, ve
     shown = subprocess.run([cli, "--version"], cwd=work, env=env, capture_output=True, text=True, check=False)
     assert shown.returncode == 0 and shown.stdout.strip() == "crm-etl 0.1.0", shown.stderr
     where = subprocess.run(
-        [python, "-c", "import flows, schemas; print(flows.__file__); print(schemas.__file__)"],
+        [
+            python,
+            "-c",
+            "import crm_etl.flows, crm_etl.schemas; print(crm_etl.flows.__file__); print(crm_etl.schemas.__file__)",
+        ],
         cwd=work,
         env=env,
         capture_output=True,

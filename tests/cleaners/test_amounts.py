@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.amounts import AMOUNT_REASONS, parse_amounts, parse_counts
+from crm_etl.cleaners.amounts import AMOUNT_REASONS, parse_amounts, parse_counts
 
 INVALID = "amount_invalid"
 

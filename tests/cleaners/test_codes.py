@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.codes import (
+from crm_etl.cleaners.codes import (
     code_lookup_keys,
     map_customer_type,
     map_industry,
     matched_synonyms,
     unmapped_counts,
 )
-from schemas.codes import load_customer_types, load_industry_table
+from crm_etl.schemas.codes import load_customer_types, load_industry_table
 
 INDUSTRIES = load_industry_table()
 CUSTOMER_TYPES = load_customer_types()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.company import (
+from crm_etl.cleaners.company import (
     PLACES,
     PREFECTURES,
     company_display_name,

@@ -9,12 +9,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleaners import contact_records as attach
-from cleaners.customers import ResolvedCustomers, resolve_customers
-from cleaners.records import clean_customers
-from flows.extract import empty_records
-from flows.tasks import cleaning_tables
-from schemas import load_config
+from crm_etl.cleaners import contact_records as attach
+from crm_etl.cleaners.customers import ResolvedCustomers, resolve_customers
+from crm_etl.cleaners.records import clean_customers
+from crm_etl.flows.extract import empty_records
+from crm_etl.flows.tasks import cleaning_tables
+from crm_etl.schemas import load_config
 
 CONFIG = load_config()
 AS_OF = dt.date(2024, 6, 30)

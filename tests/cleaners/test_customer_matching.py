@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cleaners.company import company_legal_name, company_trade_name
+from crm_etl.cleaners.company import company_legal_name, company_trade_name
 
 
 def _person(name: str, mobile: str) -> dict:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaners.dates import DATE_REASONS, parse_dates
+from crm_etl.cleaners.dates import DATE_REASONS, parse_dates
 
 MAY_1 = dt.date(2024, 5, 1)
 

@@ -5,12 +5,12 @@ import math
 import polars as pl
 import pytest
 
-from cleaners.company import company_match_key
-from cleaners.customer_matching import cluster_customers, customer_features
-from cleaners.dedupe.clustering import connected_components, key_edges, split_chained_clusters
-from cleaners.dedupe.engine import link
-from cleaners.dedupe.settings import Comparison
-from schemas import load_config
+from crm_etl.cleaners.company import company_match_key
+from crm_etl.cleaners.customer_matching import cluster_customers, customer_features
+from crm_etl.cleaners.dedupe.clustering import connected_components, key_edges, split_chained_clusters
+from crm_etl.cleaners.dedupe.engine import link
+from crm_etl.cleaners.dedupe.settings import Comparison
+from crm_etl.schemas import load_config
 from tests.cleaners.test_customer_matching import NAME_MUST_MERGE, NAME_MUST_NOT_MERGE
 
 SETTINGS = load_config().dedupe

@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cleaners.customer_matching import customer_features
-from cleaners.dedupe.blocking import candidate_pairs
-from cleaners.dedupe.clustering import connected_components, pair_edges
-from cleaners.dedupe.engine import link
-from cleaners.dedupe.settings import BlockingRule
+from crm_etl.cleaners.customer_matching import customer_features
+from crm_etl.cleaners.dedupe.blocking import candidate_pairs
+from crm_etl.cleaners.dedupe.clustering import connected_components, pair_edges
+from crm_etl.cleaners.dedupe.engine import link
+from crm_etl.cleaners.dedupe.settings import BlockingRule
 from tests.cleaners.test_dedupe import HONGDA, SETTINGS, _records
 
 

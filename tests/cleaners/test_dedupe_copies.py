@@ -2,9 +2,9 @@
 
 import polars as pl
 
-from cleaners.customer_matching import cluster_customers
-from cleaners.dedupe.copies import fold_copies
-from cleaners.dedupe.settings import BlockingRule
+from crm_etl.cleaners.customer_matching import cluster_customers
+from crm_etl.cleaners.dedupe.copies import fold_copies
+from crm_etl.cleaners.dedupe.settings import BlockingRule
 from tests.cleaners.test_dedupe import HONGDA, SETTINGS, _records
 
 RULES = [

@@ -6,9 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cleaners.customer_matching import customer_features
-from cleaners.dedupe.engine import LinkageResult, link
-from cleaners.dedupe.explain import evidence_columns, pair_evidence, waterfall
+from crm_etl.cleaners.customer_matching import customer_features
+from crm_etl.cleaners.dedupe.engine import LinkageResult, link
+from crm_etl.cleaners.dedupe.explain import evidence_columns, pair_evidence, waterfall
 from tests.cleaners.test_dedupe import HONGDA, SETTINGS, _records
 
 NAMES = [c.name for c in SETTINGS.model_comparisons]

@@ -6,11 +6,11 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
-from cleaners.customer_matching import cluster_customers, customer_features
-from cleaners.customers import record_identity
-from cleaners.dedupe.engine import link
-from cleaners.dedupe.review import decision_pairs, latest_decisions, pair_id, review_queue
-from cleaners.dedupe.settings import DedupeSettings, ReviewSettings
+from crm_etl.cleaners.customer_matching import cluster_customers, customer_features
+from crm_etl.cleaners.customers import record_identity
+from crm_etl.cleaners.dedupe.engine import link
+from crm_etl.cleaners.dedupe.review import decision_pairs, latest_decisions, pair_id, review_queue
+from crm_etl.cleaners.dedupe.settings import DedupeSettings, ReviewSettings
 from tests.cleaners.test_dedupe import HONGDA, SETTINGS, _records
 
 # Similar names with nothing else shared: an `insufficient` rule keeps them apart.

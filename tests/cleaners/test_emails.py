@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.emails import (
+from crm_etl.cleaners.emails import (
     EMAIL_REASONS,
     OUTPUT_SCHEMA,
     PLACEHOLDER_DOMAINS,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.file_names import MAX_NAME_BYTES, is_plain_file_name, name_hash, safe_file_name, slug
+from crm_etl.cleaners.file_names import MAX_NAME_BYTES, is_plain_file_name, name_hash, safe_file_name, slug
 
 WINDOWS_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 

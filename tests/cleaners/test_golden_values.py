@@ -9,11 +9,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleaners.company import company_display_name, company_match_key
-from cleaners.dedupe.settings import FieldSurvivorship, Survivorship
-from cleaners.dedupe.survivorship import GOLDEN_FIELDS, golden_records, one_edit_typos
-from cleaners.golden_values import golden_value_columns
-from schemas.config import load_config
+from crm_etl.cleaners.company import company_display_name, company_match_key
+from crm_etl.cleaners.dedupe.settings import FieldSurvivorship, Survivorship
+from crm_etl.cleaners.dedupe.survivorship import GOLDEN_FIELDS, golden_records, one_edit_typos
+from crm_etl.cleaners.golden_values import golden_value_columns
+from crm_etl.schemas.config import load_config
 
 CONFIG = load_config()
 TRUST = CONFIG.dedupe.source_trust

@@ -2,7 +2,7 @@ import datetime as dt
 
 import polars as pl
 
-from cleaners.identity import assign_customer_ids
+from crm_etl.cleaners.identity import assign_customer_ids
 
 PATTERN = r"^C\d{8}\d{3,}$"
 SCHEMA = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cleaners.input_versions import READ_SCHEMA, STORED_SCHEMA, choose_input_versions
+from crm_etl.cleaners.input_versions import READ_SCHEMA, STORED_SCHEMA, choose_input_versions
 
 RUN = "R2"
 

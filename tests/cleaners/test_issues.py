@@ -1,7 +1,7 @@
 import pytest
 
-from cleaners.issues import ISSUE_REASONS
-from flows.texts import LANGUAGES, messages
+from crm_etl.cleaners.issues import ISSUE_REASONS
+from crm_etl.flows.texts import LANGUAGES, messages
 
 
 @pytest.mark.parametrize("reason", sorted(ISSUE_REASONS))

@@ -4,7 +4,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.kpis import stratified_sample
+from crm_etl.cleaners.kpis import stratified_sample
 
 owners = st.lists(st.sampled_from(["张伟", "李娜", "王芳", None]), min_size=1, max_size=120)
 

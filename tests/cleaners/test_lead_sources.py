@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.lead_sources import (
+from crm_etl.cleaners.lead_sources import (
     LEAD_SOURCE_REASONS,
     OUTPUT_SCHEMA,
     LeadSourceVocabulary,
     lead_source_keys,
     normalise_lead_source,
 )
-from cleaners.text import clean_text
-from schemas import SCHEMAS_DIR, load_config
-from schemas.config import load_lead_sources
+from crm_etl.cleaners.text import clean_text
+from crm_etl.schemas import SCHEMAS_DIR, load_config
+from crm_etl.schemas.config import load_lead_sources
 from tests.conftest import SAMPLES
 
 VOCABULARY = load_lead_sources()
@@ -141,7 +141,7 @@ def test_every_canonical_name_is_its_own_spelling() -> None:
 
 
 def test_every_channel_value_in_the_bundled_samples_is_known() -> None:
-    from flows.extract import extract_inbox
+    from crm_etl.flows.extract import extract_inbox
 
     customers = extract_inbox(SAMPLES, load_config()).records["customers"]
     values = customers["source_channel"].drop_nulls().unique().sort()

@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from cleaners.linking import BY_CUSTOMER_ID, BY_FOREIGN_REF, BY_NAME, BY_REF, link_to_customers
+from crm_etl.cleaners.linking import BY_CUSTOMER_ID, BY_FOREIGN_REF, BY_NAME, BY_REF, link_to_customers
 
 LOADED = pl.DataFrame(
     {

@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.lossy_numbers import ID_REASONS, clean_source_ids, is_lossy_number, lossy_cells, lossy_numbers
+from crm_etl.cleaners.lossy_numbers import (
+    ID_REASONS,
+    clean_source_ids,
+    is_lossy_number,
+    lossy_cells,
+    lossy_numbers,
+)
 
 CASES = [
     # Excel's General format: 6 digits kept, the rest gone

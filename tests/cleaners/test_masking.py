@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaners.masking import (
+from crm_etl.cleaners.masking import (
     mask_digit_runs,
     mask_email,
     mask_email_expr,

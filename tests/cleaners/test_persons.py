@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.persons import OUTPUT_SCHEMA, PERSON_REASONS, clean_person_names
+from crm_etl.cleaners.persons import OUTPUT_SCHEMA, PERSON_REASONS, clean_person_names
 
 FRAGMENTS = [
     "张", "王", "李", "欧阳", "伟", "先生", "女士", "总", "工", "经理", "Mr.", "Ms ", "zhang", "WEI",
@@ -154,6 +154,6 @@ _NAME_CHARS = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑�
 def test_han_pinyin_reads_as_pypinyin_does(name: str):
     from pypinyin import Style, lazy_pinyin
 
-    from cleaners.persons import han_pinyin
+    from crm_etl.cleaners.persons import han_pinyin
 
     assert han_pinyin(name) == lazy_pinyin(name, style=Style.NORMAL)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaners import phones
-from cleaners.phones import OUTPUT_SCHEMA, PHONE_REASONS, normalise_phones
+from crm_etl.cleaners import phones
+from crm_etl.cleaners.phones import OUTPUT_SCHEMA, PHONE_REASONS, normalise_phones
 
 MOBILE = "+8613800138000"
 MOBILE_2 = "+8613900139000"

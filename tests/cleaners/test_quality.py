@@ -4,7 +4,13 @@ import json
 import polars as pl
 import pytest
 
-from cleaners.quality import CheckResult, field_completeness, observed_text, sample_json, threshold_text
+from crm_etl.cleaners.quality import (
+    CheckResult,
+    field_completeness,
+    observed_text,
+    sample_json,
+    threshold_text,
+)
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from typing import Any
 
 import polars as pl
 
-from cleaners.customers import resolve_customers
-from cleaners.records import clean_customers, clean_orders
-from flows.extract import empty_records
-from flows.tasks import cleaning_tables
-from schemas import load_config
+from crm_etl.cleaners.customers import resolve_customers
+from crm_etl.cleaners.records import clean_customers, clean_orders
+from crm_etl.flows.extract import empty_records
+from crm_etl.flows.tasks import cleaning_tables
+from crm_etl.schemas import load_config
 
 CONFIG = load_config()
 AS_OF = dt.date(2024, 6, 30)

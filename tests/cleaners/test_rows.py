@@ -14,14 +14,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.garbage_vocabulary import GarbageVocabulary
-from cleaners.mapping.headers import normalise_header
-from cleaners.records import clean_customers
-from cleaners.rows import garbage_reason, placeholder_phone_issues, repeated_header
-from flows.extract import extract_file
-from flows.tasks import cleaning_tables
-from schemas import SCHEMAS_DIR, load_config
-from schemas.config import load_garbage_rows
+from crm_etl.cleaners.garbage_vocabulary import GarbageVocabulary
+from crm_etl.cleaners.mapping.headers import normalise_header
+from crm_etl.cleaners.records import clean_customers
+from crm_etl.cleaners.rows import garbage_reason, placeholder_phone_issues, repeated_header
+from crm_etl.flows.extract import extract_file
+from crm_etl.flows.tasks import cleaning_tables
+from crm_etl.schemas import SCHEMAS_DIR, load_config
+from crm_etl.schemas.config import load_garbage_rows
 
 COLUMNS = ["customer_name", "contact_name", "mobile", "email", "remark"]
 VOCABULARY = load_garbage_rows()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.spreadsheet import (
+from crm_etl.cleaners.spreadsheet import (
     XLSX_MAX_CELL,
     truncate_cell,
     truncate_cells,

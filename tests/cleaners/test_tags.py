@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from cleaners.tags import (
+from crm_etl.cleaners.tags import (
     TAG_INPUT,
     ordered_rules,
     predicate_check_sql,

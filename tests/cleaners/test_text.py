@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from opencc import OpenCC
 
-from cleaners.text import clean_text, normalise_text, to_simplified
+from crm_etl.cleaners.text import clean_text, normalise_text, to_simplified
 
 CELLS = st.lists(st.none() | st.text(max_size=30), max_size=12)
 CHINESE = st.lists(

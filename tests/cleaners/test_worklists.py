@@ -3,14 +3,14 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from cleaners.worklists import (
+from crm_etl.cleaners.worklists import (
     WORKLIST_COLUMNS,
     columns_to_fill,
     filled_by,
     looks_like_formula,
     worklist_customers,
 )
-from schemas import load_config
+from crm_etl.schemas import load_config
 
 
 @pytest.mark.parametrize(
@@ -63,8 +63,8 @@ def test_worklist_customers_are_those_missing_a_field_with_types_in_reps_words()
 
 
 def test_worklist_headers_are_the_worklist_source_aliases():
-    from cleaners.mapping.headers import normalise_header
-    from cleaners.worklists import WORKLIST_COLUMNS
+    from crm_etl.cleaners.mapping.headers import normalise_header
+    from crm_etl.cleaners.worklists import WORKLIST_COLUMNS
 
     spec = next(s for s in load_config().sources if s.name == "worklist")
     lookup = spec.header_lookup()
@@ -82,7 +82,7 @@ def test_filled_by_inverts_columns_to_fill(field):
 
 
 def _flagged(*rows):
-    from cleaners.worklists import FLAGGED_CELLS_SCHEMA
+    from crm_etl.cleaners.worklists import FLAGGED_CELLS_SCHEMA
 
     return pl.DataFrame(list(rows), schema=FLAGGED_CELLS_SCHEMA, orient="row")
 
@@ -103,7 +103,7 @@ CUSTOMERS = pl.DataFrame(
 
 
 def test_cells_to_fix_are_flagged_values_the_customer_still_holds():
-    from cleaners.worklists import cells_to_fix
+    from crm_etl.cleaners.worklists import cells_to_fix
 
     flagged = _flagged(
         ("C1", "mobile", "phone_invalid_length", "1391234567", None),  # nulled, still empty
@@ -123,7 +123,7 @@ def test_cells_to_fix_are_flagged_values_the_customer_still_holds():
 
 
 def test_problems_are_in_the_reps_words_beside_the_cell_as_typed():
-    from cleaners.worklists import UNKNOWN_PROBLEM, problems
+    from crm_etl.cleaners.worklists import UNKNOWN_PROBLEM, problems
 
     cells = _flagged(
         ("C1", "mobile", "phone_invalid_length", "1391234567", None),
@@ -146,7 +146,7 @@ def test_problems_are_in_the_reps_words_beside_the_cell_as_typed():
 
 
 def test_worklist_customers_include_those_with_only_a_value_to_correct_and_cells_are_counted_per_owner():
-    from cleaners.worklists import cells_per_owner
+    from crm_etl.cleaners.worklists import cells_per_owner
 
     to_fix = pl.DataFrame(
         {"customer_id": ["C1", "C3"], "fix_fields": [["mobile", "email"], ["mobile"]], "problems": ["…", "…"]}

@@ -51,7 +51,7 @@ def inbox(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def sample_run(prefect_harness, tmp_path_factory):
     """One real run of the flow over data/samples/, shared by every test that only reads its output."""
-    from flows.migrate import migrate
+    from crm_etl.flows.migrate import migrate
 
     out = tmp_path_factory.mktemp("sample_run")
     summary = migrate(

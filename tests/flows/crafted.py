@@ -9,11 +9,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from flows.profile import apply_tag_rules, build_customer_features, create_views
-from schemas import SCHEMAS_DIR
-from schemas.codes import load_industry_table
-from schemas.config import TagRules, load_tag_rules
-from schemas.segments import Segments, load_segments
+from crm_etl.flows.profile import apply_tag_rules, build_customer_features, create_views
+from crm_etl.schemas import SCHEMAS_DIR
+from crm_etl.schemas.codes import load_industry_table
+from crm_etl.schemas.config import TagRules, load_tag_rules
+from crm_etl.schemas.segments import Segments, load_segments
 
 AS_OF = dt.date(2024, 6, 30)
 BROAD_GROUPS = load_industry_table(SCHEMAS_DIR / "industries.yaml").broad_groups

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from flows.pause import PAUSE_AT_ENV, PAUSE_DIR_ENV
+from crm_etl.flows.pause import PAUSE_AT_ENV, PAUSE_DIR_ENV
 
 CLI = Path(sys.executable).parent / "crm-etl"
 # Generous upper bounds so a stuck subprocess fails the test instead of hanging it; never asserted on.

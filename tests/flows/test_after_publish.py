@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.after_publish import AfterPublish, reason
+from crm_etl.flows.after_publish import AfterPublish, reason
 
 
 def test_each_failing_step_is_recorded_in_order_and_the_next_one_still_runs(tmp_path):

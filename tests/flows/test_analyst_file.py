@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_OK, app
+from crm_etl.flows.cli import EXIT_OK, app
 from tests import samples_truth as truth
 from tests.conftest import REPO
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.cells import cell_columns, column_cells, json_arrays, json_objects
-from flows.readers import json_cell, raw_text
+from crm_etl.flows.cells import cell_columns, column_cells, json_arrays, json_objects
+from crm_etl.flows.readers import json_cell, raw_text
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
 _CELLS = st.one_of(

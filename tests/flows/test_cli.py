@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_CHECK_FAILED, EXIT_INPUT, app
+from crm_etl.flows.cli import EXIT_CHECK_FAILED, EXIT_INPUT, app
 from tests.flows.conftest import write_ledger
 from tests.flows.processes import run_args, start_cli
 
@@ -111,7 +111,7 @@ def test_run_with_an_unreadable_file_exits_2_but_publishes(prefect_harness, tmp_
 def test_run_with_a_broken_tag_rule_exits_1(prefect_harness, tmp_path, ledger_inbox):
     import shutil
 
-    from schemas import SCHEMAS_DIR
+    from crm_etl.schemas import SCHEMAS_DIR
 
     schemas = tmp_path / "schemas"
     shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
@@ -215,7 +215,7 @@ def test_without_a_prefect_server_a_temporary_one_records_the_run_and_goes(tmp_p
 def test_a_configuration_error_is_reported_before_anything_starts(tmp_path, ledger_inbox):
     import shutil
 
-    from schemas import SCHEMAS_DIR
+    from crm_etl.schemas import SCHEMAS_DIR
 
     schemas = tmp_path / "schemas"
     shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
@@ -242,7 +242,7 @@ def test_a_report_folder_that_cannot_be_written_fails_the_run_unpublished(
 
 
 def test_run_help_lists_every_exit_code():
-    from flows.cli import EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS
+    from crm_etl.flows.cli import EXIT_LOCKED, EXIT_PUBLISHED_WITH_ERRORS
 
     result = runner.invoke(app, ["run", "--help"])
     text = " ".join(result.output.split())

@@ -7,8 +7,8 @@ import json
 
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.snapshots import snapshot_dir
+from crm_etl.flows.cli import app
+from crm_etl.flows.snapshots import snapshot_dir
 from tests.flows.conftest import write_ledger
 from tests.flows.processes import sha256
 

@@ -11,8 +11,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from cleaners import contact_records as attach
-from flows.migrate import migrate
+from crm_etl.cleaners import contact_records as attach
+from crm_etl.flows.migrate import migrate
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2024, 6, 30)

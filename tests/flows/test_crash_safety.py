@@ -20,9 +20,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_LOCKED, app
-from flows.lock import lock_path
-from flows.migrate import migrate
+from crm_etl.flows.cli import EXIT_LOCKED, app
+from crm_etl.flows.lock import lock_path
+from crm_etl.flows.migrate import migrate
 from tests.flows.conftest import write_ledger
 from tests.flows.processes import (
     HISTORY_TABLES,

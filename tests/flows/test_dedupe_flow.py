@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from flows.migrate import migrate
-from schemas.config import SCHEMAS_DIR
+from crm_etl.flows.migrate import migrate
+from crm_etl.schemas.config import SCHEMAS_DIR
 from tests.flows.conftest import write_ledger
 
 AS_OF = dt.date(2024, 6, 30)

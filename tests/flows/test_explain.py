@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from cleaners.masking import mask_phone
-from flows.cli import EXIT_INPUT, app
+from crm_etl.cleaners.masking import mask_phone
+from crm_etl.flows.cli import EXIT_INPUT, app
 
 runner = CliRunner()
 

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cleaners.spreadsheet import restore_formulas
-from flows.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, app
-from flows.export import ExportError, export_database, exportable
+from crm_etl.cleaners.spreadsheet import restore_formulas
+from crm_etl.flows.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, app
+from crm_etl.flows.export import ExportError, export_database, exportable
 from tests.flows.crafted import load_crafted, new_database, profile_and_tag
 
 runner = CliRunner()
@@ -251,7 +251,7 @@ def test_an_owner_export_holds_none_of_another_reps_customers(sample_copy, tmp_p
     rep = max(owners, key=lambda o: len(owners[o]))
     others = set().union(*(ids for o, ids in owners.items() if o != rep))
     out = tmp_path / "handout"
-    from flows.storage_version import storage_version_of
+    from crm_etl.flows.storage_version import storage_version_of
 
     version = storage_version_of(sample_copy)
     result = runner.invoke(app, ["export", "--db", str(sample_copy), "--out", str(out), "--owner", rep])
@@ -332,7 +332,7 @@ def test_cli_owner_export_usage_errors(sample_copy, tmp_path, args, message):
 
 
 def test_an_export_waits_for_no_run_it_is_refused_while_one_holds_the_database(db, tmp_path):
-    from flows.cli import EXIT_LOCKED
+    from crm_etl.flows.cli import EXIT_LOCKED
     from tests.flows.test_lock import _holder
 
     holder = _holder(db, "crm-etl run")
@@ -346,7 +346,7 @@ def test_an_export_waits_for_no_run_it_is_refused_while_one_holds_the_database(d
 
 
 def test_owner_folders_hold_each_reps_handout_and_nobody_elses_customers(sample_copy, tmp_path):
-    from flows.export import owner_folder_name, write_owner_folders
+    from crm_etl.flows.export import owner_folder_name, write_owner_folders
 
     owners = _owners(sample_copy)
     folder = tmp_path / "owners"

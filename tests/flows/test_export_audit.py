@@ -7,8 +7,8 @@ import json
 
 import duckdb
 
-from flows.export import export_database
-from flows.export_audit import os_user
+from crm_etl.flows.export import export_database
+from crm_etl.flows.export_audit import os_user
 from tests.flows.crafted import load_crafted, new_database
 
 
@@ -41,7 +41,7 @@ def test_a_file_published_before_the_audit_table_gets_it_with_every_column_comme
 
 
 def test_a_line_that_cannot_be_stored_now_waits_beside_the_file_and_is_stored_once_later(tmp_path):
-    from flows.export_audit import pending_path
+    from crm_etl.flows.export_audit import pending_path
 
     db = tmp_path / "crm.duckdb"
     con = new_database(db)

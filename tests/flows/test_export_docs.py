@@ -9,7 +9,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from flows.export import export_database
+from crm_etl.flows.export import export_database
 from tests.flows.crafted import load_crafted, new_database, profile_and_tag
 
 

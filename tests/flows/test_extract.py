@@ -3,12 +3,12 @@ import json
 
 import openpyxl
 
-from cleaners.mapping.headers import header_fingerprint
-from flows.extract import extract_file, extract_inbox, map_raw_sheet
-from flows.inbox import discover_inputs
-from flows.readers import read_csv
-from schemas import load_config
-from schemas.config import MappingOverride
+from crm_etl.cleaners.mapping.headers import header_fingerprint
+from crm_etl.flows.extract import extract_file, extract_inbox, map_raw_sheet
+from crm_etl.flows.inbox import discover_inputs
+from crm_etl.flows.readers import read_csv
+from crm_etl.schemas import load_config
+from crm_etl.schemas.config import MappingOverride
 from tests.flows.conftest import write_ledger
 
 CONFIG = load_config()

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_CHECK_FAILED, EXIT_OK, app
-from schemas import SCHEMAS_DIR
+from crm_etl.flows.cli import EXIT_CHECK_FAILED, EXIT_OK, app
+from crm_etl.schemas import SCHEMAS_DIR
 from tests.flows.conftest import write_ledger
 
 runner = CliRunner()

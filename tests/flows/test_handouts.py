@@ -13,8 +13,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from flows.handouts import audit_seed, worklist_file_name, write_audit_sample
-from flows.migrate import migrate
+from crm_etl.flows.handouts import audit_seed, worklist_file_name, write_audit_sample
+from crm_etl.flows.migrate import migrate
 from tests.flows.conftest import write_ledger
 
 AS_OF = dt.date(2024, 6, 30)
@@ -248,8 +248,8 @@ def test_invalid_values_are_listed_with_the_cell_as_typed_and_the_problem_in_the
 
 @pytest.mark.slow
 def test_a_run_configured_for_per_owner_folders_writes_one_per_owner(prefect_harness, tmp_path):
-    from flows.export import OWNERS, owner_folder_name
-    from schemas import SCHEMAS_DIR
+    from crm_etl.flows.export import OWNERS, owner_folder_name
+    from crm_etl.schemas import SCHEMAS_DIR
 
     schemas = tmp_path / "schemas"
     shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("__pycache__", "*.py"))

@@ -10,7 +10,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from flows.migrate import migrate
+from crm_etl.flows.migrate import migrate
 from tests import samples_truth as truth
 from tests.conftest import SAMPLES
 from tests.flows.conftest import write_ledger

@@ -6,8 +6,8 @@ import hashlib
 
 import polars as pl
 
-from flows.extract import ExtractResult, FileOutcome
-from flows.inputs import move_processed
+from crm_etl.flows.extract import ExtractResult, FileOutcome
+from crm_etl.flows.inputs import move_processed
 
 
 def test_a_file_that_cannot_be_moved_is_reported_and_stays_in_the_inbox(tmp_path):

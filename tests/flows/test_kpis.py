@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.kpis import KpiError, measure_kpis
-from schemas.kpis import KpiDefinitions, load_kpis
+from crm_etl.flows.kpis import KpiError, measure_kpis
+from crm_etl.schemas.kpis import KpiDefinitions, load_kpis
 
 FIELDS = ["customer_name", "contact", "owner"]
 

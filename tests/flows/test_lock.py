@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.lock import DatabaseLocked, LockFileError, RunLock, current_holder, lock_path
+from crm_etl.flows.lock import DatabaseLocked, LockFileError, RunLock, current_holder, lock_path
 
 HOLD = """
 import os, sys
 from pathlib import Path
-from flows.lock import RunLock
+from crm_etl.flows.lock import RunLock
 RunLock(Path(sys.argv[1]), sys.argv[2]).acquire()
 print("held", flush=True)
 if sys.argv[2] == "crashed run":
@@ -56,7 +56,7 @@ def test_a_stale_lock_from_a_dead_process_is_detected_and_cleared(tmp_path, capl
     assert current_holder(db) is None
 
     lock = RunLock(db, "next run")
-    with caplog.at_level("WARNING", logger="flows.lock"), lock:
+    with caplog.at_level("WARNING", logger="crm_etl.flows.lock"), lock:
         assert lock.stale is not None and lock.stale.pid == dead.pid
         assert json.loads(lock_path(db).read_text())["purpose"] == "next run"
     assert f"cleared a stale lock on {db} left by PID {dead.pid}" in caplog.text

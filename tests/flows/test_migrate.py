@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.migrate import migrate
-from flows.tasks import RunCheckFailed
-from schemas import SCHEMAS_DIR
+from crm_etl.flows.migrate import migrate
+from crm_etl.flows.tasks import RunCheckFailed
+from crm_etl.schemas import SCHEMAS_DIR
 from tests import samples_truth as truth
 from tests.flows.conftest import write_ledger
 

@@ -1,6 +1,6 @@
 import pytest
 
-from flows.mojibake import find_mojibake
+from crm_etl.flows.mojibake import find_mojibake
 
 
 def marks(text: str) -> str | None:

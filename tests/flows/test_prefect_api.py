@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from flows.prefect_api import LocalPrefectApi
+from crm_etl.flows.prefect_api import LocalPrefectApi
 
 
 def test_a_configured_server_is_used_as_it_is(prefect_harness):

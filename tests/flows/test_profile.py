@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from flows.profile import RuleError, apply_tag_rules, build_customer_features
-from schemas import SCHEMAS_DIR
-from schemas.config import load_tag_rules
-from schemas.segments import Lifecycle, load_segments
+from crm_etl.flows.profile import RuleError, apply_tag_rules, build_customer_features
+from crm_etl.schemas import SCHEMAS_DIR
+from crm_etl.schemas.config import load_tag_rules
+from crm_etl.schemas.segments import Lifecycle, load_segments
 from tests.flows.crafted import AS_OF, BROAD_GROUPS, ago, load_crafted, new_database, profile_and_tag
 
 TWELVE_MONTHS_AGO = dt.date(2023, 6, 30)

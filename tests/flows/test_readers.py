@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from flows.readers import InputFileError, decode_text, raw_text, read_csv, read_jsonl, read_workbook
+from crm_etl.flows.readers import InputFileError, decode_text, raw_text, read_csv, read_jsonl, read_workbook
 from tests.flows.conftest import write_ledger
 
 
@@ -120,8 +120,8 @@ def test_raw_text(cell, text):
     ids=["15-digits", "16-digits", "id-card", "mobile"],
 )
 def test_a_number_cell_past_15_digits_stays_a_float_the_lossy_check_sees(cell, text, lossy):
-    from cleaners.lossy_numbers import is_lossy_number
-    from flows.cells import cell_columns
+    from crm_etl.cleaners.lossy_numbers import is_lossy_number
+    from crm_etl.flows.cells import cell_columns
 
     assert raw_text(cell) == text
     assert cell_columns([[cell]], 1)[0].text.to_list() == [text]  # the vectorised reading agrees

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.charts import Guide, completeness_bars, line_chart
-from flows.cli import EXIT_INPUT, app
-from flows.report import report_data
-from flows.texts import messages
-from schemas import load_config
-from schemas.contracts import load_contracts
-from schemas.kpis import load_kpis
+from crm_etl.flows.charts import Guide, completeness_bars, line_chart
+from crm_etl.flows.cli import EXIT_INPUT, app
+from crm_etl.flows.report import report_data
+from crm_etl.flows.texts import messages
+from crm_etl.schemas import load_config
+from crm_etl.schemas.contracts import load_contracts
+from crm_etl.schemas.kpis import load_kpis
 from tests import samples_truth as truth
 from tests.conftest import REPO
 
@@ -325,7 +325,7 @@ def _worklist_cells(path: Path) -> int:
     """Cells a worklist asks for, read from the file: each missing field, and each correction not among them."""
     import openpyxl
 
-    from cleaners.worklists import FIELD_COLUMNS, WORKLIST_COLUMNS
+    from crm_etl.cleaners.worklists import FIELD_COLUMNS, WORKLIST_COLUMNS
 
     ws = openpyxl.load_workbook(path).active
     header = [c.value for c in ws[2]]
@@ -364,8 +364,8 @@ def test_a_report_rebuilt_elsewhere_links_each_reps_worklist_with_the_cells_to_f
 
 def test_a_report_written_where_no_worklist_is_links_none(sample_run, tmp_path):
     summary, con, _ = sample_run
-    from flows.report import render_report, report_data
-    from schemas.contracts import load_contracts
+    from crm_etl.flows.report import render_report, report_data
+    from crm_etl.schemas.contracts import load_contracts
 
     config = load_config()
     data = report_data(con, config, load_contracts().report, summary.run_id, folder=tmp_path)
@@ -379,8 +379,8 @@ def test_a_report_written_where_no_worklist_is_links_none(sample_run, tmp_path):
 def test_unknown_lead_sources_are_other_and_listed_with_their_text(prefect_harness, tmp_path, inbox):
     import duckdb
 
-    from flows.migrate import migrate
-    from schemas.config import load_lead_sources
+    from crm_etl.flows.migrate import migrate
+    from crm_etl.schemas.config import load_lead_sources
     from tests.flows.conftest import write_ledger
 
     header = ["客户名称", "联系人", "手机", "首次接触时间", "客户来源", "负责人"]

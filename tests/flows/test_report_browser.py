@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.report import write_report
-from schemas import load_config
+from crm_etl.flows.report import write_report
+from crm_etl.schemas import load_config
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"

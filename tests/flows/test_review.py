@@ -11,9 +11,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from cleaners.match_review import ANSWER, PAIR_ID, REVIEW_SHEET
-from flows.migrate import migrate
-from flows.review import is_review_file
+from crm_etl.cleaners.match_review import ANSWER, PAIR_ID, REVIEW_SHEET
+from crm_etl.flows.migrate import migrate
+from crm_etl.flows.review import is_review_file
 from tests.flows.conftest import write_ledger
 
 AS_OF = dt.date(2024, 6, 30)

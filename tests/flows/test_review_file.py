@@ -9,9 +9,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from cleaners.match_review import ANSWER, PAIR_ID, REVIEW_SHEET, parse_answer
-from flows.review import is_review_file, read_review_file, write_review_file
-from schemas import SCHEMAS_DIR, load_config
+from crm_etl.cleaners.match_review import ANSWER, PAIR_ID, REVIEW_SHEET, parse_answer
+from crm_etl.flows.review import is_review_file, read_review_file, write_review_file
+from crm_etl.schemas import SCHEMAS_DIR, load_config
 from tests.flows.conftest import write_ledger
 
 CONFIG = load_config()

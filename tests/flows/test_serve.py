@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_INPUT, app
-from flows.serve import schedule_for, serve_migration
+from crm_etl.flows.cli import EXIT_INPUT, app
+from crm_etl.flows.serve import schedule_for, serve_migration
 from tests.flows.conftest import write_ledger
 
 runner = CliRunner()

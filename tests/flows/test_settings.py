@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_INPUT, app
-from flows.settings import FOLDER_SETTINGS, SettingsError, file_settings, folder_defaults
+from crm_etl.flows.cli import EXIT_INPUT, app
+from crm_etl.flows.settings import FOLDER_SETTINGS, SettingsError, file_settings, folder_defaults
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from flows.handouts import _Sheet
-from flows.sheet_rows import fits
+from crm_etl.flows.handouts import _Sheet
+from crm_etl.flows.sheet_rows import fits
 
 FRAME = pl.DataFrame(
     {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_INPUT, app
-from flows.migrate import migrate
-from flows.snapshots import snapshot_dir
+from crm_etl.flows.cli import EXIT_INPUT, app
+from crm_etl.flows.migrate import migrate
+from crm_etl.flows.snapshots import snapshot_dir
 from tests.flows.conftest import write_ledger
 from tests.flows.processes import contents, run_ids, sha256
 

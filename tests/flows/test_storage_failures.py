@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_CHECK_FAILED, app
-from flows.migrate import migrate
-from flows.snapshots import snapshot_dir
+from crm_etl.flows.cli import EXIT_CHECK_FAILED, app
+from crm_etl.flows.migrate import migrate
+from crm_etl.flows.snapshots import snapshot_dir
 from tests.flows.conftest import write_ledger
 from tests.flows.processes import CLI, sha256
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.load import StagedDatabase
-from flows.migrate import migrate
-from flows.snapshots import SnapshotStore, restore_snapshot
-from flows.storage_version import copy_database, storage_version_of
-from schemas import SCHEMAS_DIR, load_config
+from crm_etl.flows.load import StagedDatabase
+from crm_etl.flows.migrate import migrate
+from crm_etl.flows.snapshots import SnapshotStore, restore_snapshot
+from crm_etl.flows.storage_version import copy_database, storage_version_of
+from crm_etl.schemas import SCHEMAS_DIR, load_config
 from tests.flows.conftest import write_ledger
 from tests.flows.processes import contents, sha256
 

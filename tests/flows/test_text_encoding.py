@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.readers import InputFileError, RawSheet, decode_text, read_csv, read_jsonl
+from crm_etl.flows.readers import InputFileError, RawSheet, decode_text, read_csv, read_jsonl
 
 ORDERS = 2000
 HEADER = ["order_id", "customer", "amount"]

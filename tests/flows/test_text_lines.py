@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from flows.text_lines import (
+from crm_etl.flows.text_lines import (
     first_damaged,
     fits_header,
     last_filled_line,

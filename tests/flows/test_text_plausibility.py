@@ -1,6 +1,6 @@
 import pytest
 
-from flows.text_plausibility import cjk_plausibility, cjk_run_plausibility, run_word_plausibility
+from crm_etl.flows.text_plausibility import cjk_plausibility, cjk_run_plausibility, run_word_plausibility
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner, Result
 
-from flows.cli import EXIT_INPUT, EXIT_OK, app
-from schemas.config import SCHEMAS_DIR
+from crm_etl.flows.cli import EXIT_INPUT, EXIT_OK, app
+from crm_etl.schemas.config import SCHEMAS_DIR
 from tests import samples_truth as truth
 from tests.conftest import SAMPLES
 from tests.heldout_inbox import write_heldout_inbox
@@ -40,7 +40,7 @@ def _table(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]
 def test_an_inbox_of_heldout_headers_loads_the_same_customers(
     prefect_harness, sample_run, tmp_path: Path
 ) -> None:
-    from flows.migrate import migrate
+    from crm_etl.flows.migrate import migrate
 
     _, sample_con, _ = sample_run
     inbox = tmp_path / "inbox"

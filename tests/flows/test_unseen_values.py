@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cleaners.records import clean_customers, clean_orders
-from flows.extract import extract_file
-from flows.tasks import cleaning_tables
-from schemas import load_config
+from crm_etl.cleaners.records import clean_customers, clean_orders
+from crm_etl.flows.extract import extract_file
+from crm_etl.flows.tasks import cleaning_tables
+from crm_etl.schemas import load_config
 
 CONFIG = load_config()
 TABLES = cleaning_tables(CONFIG, dt.date(2024, 6, 30))

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.validation import batch_sql, build_suites, run_suites, suite_parameters
-from schemas import SCHEMAS_DIR, ConfigError, load_config
-from schemas.suites import load_suites
+from crm_etl.flows.validation import batch_sql, build_suites, run_suites, suite_parameters
+from crm_etl.schemas import SCHEMAS_DIR, ConfigError, load_config
+from crm_etl.schemas.suites import load_suites
 
 AS_OF = dt.date(2024, 6, 30)
 

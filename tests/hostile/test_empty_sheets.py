@@ -6,7 +6,7 @@ import duckdb
 import openpyxl
 from typer.testing import CliRunner
 
-from flows.cli import app
+from crm_etl.flows.cli import app
 from tests.flows.processes import run_args
 
 runner = CliRunner()

@@ -20,9 +20,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cleaners.file_names import MAX_NAME_BYTES
-from flows.cli import EXIT_OK, EXIT_PUBLISHED_WITH_ERRORS, app
-from flows.handouts import worklist_file_name
+from crm_etl.cleaners.file_names import MAX_NAME_BYTES
+from crm_etl.flows.cli import EXIT_OK, EXIT_PUBLISHED_WITH_ERRORS, app
+from crm_etl.flows.handouts import worklist_file_name
 from tests.flows.conftest import write_ledger
 from tests.flows.crafted import load_crafted, new_database
 from tests.flows.processes import start_cli

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_INPUT, app
-from flows.inbox import inbox_file, source_name
+from crm_etl.flows.cli import EXIT_INPUT, app
+from crm_etl.flows.inbox import inbox_file, source_name
 from tests.flows.processes import run_args
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from flows.migrate import migrate
+from crm_etl.flows.migrate import migrate
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2024, 6, 30)

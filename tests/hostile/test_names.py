@@ -10,7 +10,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from flows.cli import EXIT_INPUT
+from crm_etl.flows.cli import EXIT_INPUT
 from tests.flows.processes import run_args, start_cli
 
 FILE_MOBILE, SHEET_MOBILE, FAILED_MOBILE = "13912345678", "13700001234", "13612345678"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_INTERNAL, EXIT_INTERRUPTED
+from crm_etl.flows.cli import EXIT_INTERNAL, EXIT_INTERRUPTED
 from tests.flows.processes import run_args, start_cli, wait_until_paused
 
 

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.extract import extract_file
-from schemas import load_config
+from crm_etl.flows.cli import app
+from crm_etl.flows.extract import extract_file
+from crm_etl.schemas import load_config
 
 CONFIG = load_config()
 HEADER = "客户名称,联系人,手机,地址"

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from flows.extract import extract_file
-from flows.readers import InputFileError, read_workbook
-from schemas import load_config
-from schemas.config import RunSettings, size_bytes
+from crm_etl.flows.extract import extract_file
+from crm_etl.flows.readers import InputFileError, read_workbook
+from crm_etl.schemas import load_config
+from crm_etl.schemas.config import RunSettings, size_bytes
 
 CONFIG = load_config()
 

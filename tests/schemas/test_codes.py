@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.codes import load_customer_types, load_industry_table
-from schemas.config import ConfigError
+from crm_etl.schemas.codes import load_customer_types, load_industry_table
+from crm_etl.schemas.config import ConfigError
 
 
 def test_industry_table_covers_every_section() -> None:

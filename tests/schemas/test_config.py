@@ -2,8 +2,8 @@ import shutil
 
 import pytest
 
-from schemas import SCHEMAS_DIR, ConfigError, load_config
-from schemas.config import load_channels, load_lead_sources, load_tag_rules
+from crm_etl.schemas import SCHEMAS_DIR, ConfigError, load_config
+from crm_etl.schemas.config import load_channels, load_lead_sources, load_tag_rules
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas import SCHEMAS_DIR, ConfigError
-from schemas.contracts import gx_expectation_types, load_contracts
+from crm_etl.schemas import SCHEMAS_DIR, ConfigError
+from crm_etl.schemas.contracts import gx_expectation_types, load_contracts
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,8 +74,8 @@ def test_an_unknown_expectation_is_refused_without_importing_gx_or_prefect(schem
         f"""
         import sys
         from pathlib import Path
-        from schemas import ConfigError
-        from schemas.contracts import load_contracts
+        from crm_etl.schemas import ConfigError
+        from crm_etl.schemas.contracts import load_contracts
         try:
             load_contracts(Path({str(schemas)!r}))
         except ConfigError as exc:

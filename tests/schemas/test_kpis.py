@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.texts import messages
-from schemas.config import ConfigError
-from schemas.kpis import load_kpis
+from crm_etl.flows.texts import messages
+from crm_etl.schemas.config import ConfigError
+from crm_etl.schemas.kpis import load_kpis
 
 
 def test_the_bundled_figures_load_with_labels_the_messages_know():

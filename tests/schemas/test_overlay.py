@@ -8,10 +8,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows.cli import EXIT_INPUT, app
-from schemas import SCHEMAS_DIR, ConfigError
-from schemas.contracts import load_contracts
-from schemas.overlay import original_paths, overlay_schemas, schema_files
+from crm_etl.flows.cli import EXIT_INPUT, app
+from crm_etl.schemas import SCHEMAS_DIR, ConfigError
+from crm_etl.schemas.contracts import load_contracts
+from crm_etl.schemas.overlay import original_paths, overlay_schemas, schema_files
 
 runner = CliRunner()
 

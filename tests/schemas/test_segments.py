@@ -2,8 +2,8 @@ import shutil
 
 import pytest
 
-from schemas import SCHEMAS_DIR, ConfigError
-from schemas.segments import load_segments
+from crm_etl.schemas import SCHEMAS_DIR, ConfigError
+from crm_etl.schemas.segments import load_segments
 
 
 @pytest.fixture

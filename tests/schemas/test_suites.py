@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from schemas import SCHEMAS_DIR, ConfigError, load_config
-from schemas.suites import batch_table, load_report_settings, load_suites
+from crm_etl.schemas import SCHEMAS_DIR, ConfigError, load_config
+from crm_etl.schemas.suites import batch_table, load_report_settings, load_suites
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.mapping import decide_column, decide_columns, map_sheet, name_candidates, parse_header
-from cleaners.mapping.columns import for_spec
-from cleaners.mapping.content import profile_column
-from cleaners.mapping.sheets import AmbiguousSheet, SheetMapping, SpecInfo
-from schemas import load_config
+from crm_etl.cleaners.mapping import decide_column, decide_columns, map_sheet, name_candidates, parse_header
+from crm_etl.cleaners.mapping.columns import for_spec
+from crm_etl.cleaners.mapping.content import profile_column
+from crm_etl.cleaners.mapping.sheets import AmbiguousSheet, SheetMapping, SpecInfo
+from crm_etl.schemas import load_config
 
 CONFIG = load_config()
 VOCABS = CONFIG.vocabularies()
@@ -174,7 +174,7 @@ def test_content_breaks_a_tie_between_phone_and_mobile() -> None:
     ids=["english", "chinese"],
 )
 def test_name_parts_compose_the_contact_name(header: list[str], expected: str) -> None:
-    from cleaners.mapping.composite import compose_field
+    from crm_etl.cleaners.mapping.composite import compose_field
 
     first = ["John", "Smith"] if header[0] == "First Name" else ["张", "伟"]
     rows = [header, [*first, "Acme Ltd", "j@acme.com"]]
@@ -185,7 +185,7 @@ def test_name_parts_compose_the_contact_name(header: list[str], expected: str) -
 
 
 def test_province_city_district_street_compose_city_and_address() -> None:
-    from cleaners.mapping.composite import compose_field
+    from crm_etl.cleaners.mapping.composite import compose_field
 
     rows = [
         ["客户名称", "省", "市", "区", "详细地址"],

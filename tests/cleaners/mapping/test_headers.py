@@ -6,8 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.mapping.composite import composed
-from cleaners.mapping.headers import (
+from crm_etl.cleaners.mapping.composite import composed
+from crm_etl.cleaners.mapping.headers import (
     _POLARS_BLOCKS,
     STR_WHITESPACE,
     has_cjk,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from cleaners.mapping import decide_column, name_candidates, parse_header
-from cleaners.mapping.columns import for_spec
-from schemas import load_config
+from crm_etl.cleaners.mapping import decide_column, name_candidates, parse_header
+from crm_etl.cleaners.mapping.columns import for_spec
+from crm_etl.schemas import load_config
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
