@@ -5,7 +5,7 @@ Run (one heavy process at a time: ours, then the floor, then Splink):
 
 The inbox (bench/inbox_data.py: ledgers, legacy CRM CSVs, web forms; ~61% customer records, 17%
 orders, 22% follow-ups) is generated once per size and seed under bench/.data/ and reused. Ours is
-`python -m flows.cli run` in a subprocess; its peak RSS is sampled every 0.2 s from /proc, for the
+`python -m crm_etl.flows.cli run` in a subprocess; its peak RSS is sampled every 0.2 s from /proc, for the
 CLI process (VmHWM) and for the sum over its process tree (VmRSS; Prefect starts a temporary API
 server). Per-stage times come from the published file's `run_stages` table when this version of
 the CLI records it. Sizes on disk: the DuckDB file, its extraction cache `<db>.cache/`, and what

@@ -106,10 +106,7 @@ class StagedDatabase:
                     duckdb.connect(str(self.target)).close()
                 published_version = storage_version_of(self.target)
         except OSError as exc:
-            self._cleanup()
-            raise PublishError(
-                f"cannot prepare {self.target}: {exc.strerror or exc}; nothing was published and it is unchanged"
-            ) from exc
+            raise self._not_prepared(exc) from exc
         except duckdb.Error as exc:
             self._cleanup()
             raise PublishError(f"{self.target} is not a readable DuckDB file: {exc}") from exc
@@ -122,10 +119,7 @@ class StagedDatabase:
             else:
                 create_database(self.path, self.storage_version)
         except OSError as exc:
-            self._cleanup()
-            raise PublishError(
-                f"cannot prepare {self.target}: {exc.strerror or exc}; nothing was published and it is unchanged"
-            ) from exc
+            raise self._not_prepared(exc) from exc
         except duckdb.Error as exc:
             self._cleanup()
             raise PublishError(_write_failure(self.target, self.path, exc)) from exc
@@ -213,6 +207,13 @@ class StagedDatabase:
         except OSError as exc:
             self._cleanup()
             raise PublishError(f"cannot publish {self.target}: {exc}") from exc
+
+    def _not_prepared(self, exc: OSError) -> PublishError:
+        """The working copy could not be made: it is removed, and the published file was not touched."""
+        self._cleanup()
+        return PublishError(
+            f"cannot prepare {self.target}: {exc.strerror or exc}; nothing was published and it is unchanged"
+        )
 
     def _cleanup(self) -> None:
         if self.con is not None:

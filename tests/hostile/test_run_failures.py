@@ -32,7 +32,7 @@ def test_ctrl_c_during_a_run_says_nothing_was_published(tmp_path, ledger_inbox, 
 def test_an_unexpected_error_is_one_masked_line_and_a_log_file(tmp_path):
     """The top-level guard, around a command that fails with an error no code path expects."""
     script = (
-        "import sys, pathlib, flows.cli as cli\n"
+        "import sys, pathlib, crm_etl.flows.cli as cli\n"
         "def broken(): raise KeyError('cell 13800138000 of a@example.com')\n"
         "cli.app = broken\n"
         f"cli._errors_beside(pathlib.Path({str(tmp_path / 'crm.duckdb')!r}))\n"
