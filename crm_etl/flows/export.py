@@ -64,6 +64,11 @@ OWNER_TABLES: dict[str, str] = {
 }
 # The worklist (补录清单) in an owner export, always xlsx (flows/handouts.py).
 WORKLIST = "worklist"
+WORKLIST_DOC = TableDoc(
+    "worklist",
+    "补录清单: the rep's customers with a value missing or to correct; fill in the yellow cells and "
+    "put the file back into the inbox",
+)
 MASKABLE = ("VARCHAR", "VARCHAR[]")
 
 
@@ -356,7 +361,7 @@ def _export(
                 files = _write_owner_worklists(con, out, run_id, scope, contracts)
                 rows[name] = sum(f.rows for f in files)
                 written += [ExportedFile(f.path, f.cells_truncated) for f in files]
-                readme += [(f.path.name, f.rows, None) for f in files]
+                readme += [(f.path.name, f.rows, WORKLIST_DOC) for f in files]
                 continue
             target = out / export_file_name(name, fmt)
             truncated = 0
