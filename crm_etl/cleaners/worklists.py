@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+# How the worklists and the report name the customers no rep owns yet (their owner is empty).
+UNASSIGNED = "未分配"
+
 # Worklist columns: customer field -> header. The headers are the aliases of
 # schemas/sources/worklist.yaml, so a filled-in worklist is read back as that source.
 WORKLIST_COLUMNS: dict[str, str] = {

@@ -814,7 +814,7 @@ def export(
         typer.Option(
             "--owner",
             metavar="NAME",
-            help="Only this rep's customers, contacts, interactions, orders and worklist; repeat for several.",
+            help="Only this rep's customers, contacts, interactions, orders and worklist; repeat for several; 未分配: the customers no rep owns.",
         ),
     ] = None,
 ) -> None:

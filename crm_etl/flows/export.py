@@ -34,6 +34,7 @@ from crm_etl.cleaners.spreadsheet import (
     truncate_cell,
     truncate_cells,
 )
+from crm_etl.cleaners.worklists import UNASSIGNED
 from crm_etl.flows.export_audit import ExportAudit, record_export
 from crm_etl.flows.export_docs import README, TableDoc, readme_text, table_docs, write_parquet
 from crm_etl.flows.lock import RunLock
@@ -57,10 +58,10 @@ class UnknownTableError(ExportError):
 # What a rep's handout holds: their customers and the rows that hang off them, by customer_id.
 # Nothing else is scoped (customer_sources and quarantine carry raw cells of other reps' rows).
 OWNER_TABLES: dict[str, str] = {
-    "customers": "owner IN ({owners})",
-    "contacts": "customer_id IN (SELECT customer_id FROM customers WHERE owner IN ({owners}))",
-    "interactions": "customer_id IN (SELECT customer_id FROM customers WHERE owner IN ({owners}))",
-    "orders": "customer_id IN (SELECT customer_id FROM customers WHERE owner IN ({owners}))",
+    "customers": "{owned}",
+    "contacts": "customer_id IN (SELECT customer_id FROM customers WHERE {owned})",
+    "interactions": "customer_id IN (SELECT customer_id FROM customers WHERE {owned})",
+    "orders": "customer_id IN (SELECT customer_id FROM customers WHERE {owned})",
 }
 # The worklist (补录清单) in an owner export, always xlsx (flows/handouts.py).
 WORKLIST = "worklist"
@@ -118,7 +119,17 @@ class Scope:
     def where(self, name: str) -> str:
         if self.owners is None:
             return ""
-        return " WHERE " + OWNER_TABLES[name].format(owners=", ".join(map(_literal, self.owners)))
+        named = [o for o in self.owners if o != UNASSIGNED]
+        owned = [f"owner IN ({', '.join(map(_literal, named))})"] if named else []
+        if UNASSIGNED in self.owners:  # the customers nobody owns yet, as the worklists name them
+            owned.append("coalesce(owner, '') = ''")
+        return " WHERE " + OWNER_TABLES[name].format(owned="(" + " OR ".join(owned) + ")")
+
+    def worklist_owners(self) -> list[str | None] | None:
+        """The owners as the worklists name them (None: the customers with no owner)."""
+        if self.owners is None:
+            return None
+        return [None if o == UNASSIGNED else o for o in self.owners]
 
     def masked(self, column: str, kind: str) -> str:
         """A masked column's expression: the phones and e-mails in its text (or in each list item) masked."""
@@ -275,10 +286,7 @@ def _chosen(con: duckdb.DuckDBPyConnection, db: Path, names: Sequence[str] | Non
             f"no table or view {', '.join(unknown)} in {db} (there are: {', '.join(available)})"
         )
     if scope.owners is not None:
-        known = {
-            r[0]
-            for r in con.execute("SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL").fetchall()
-        }
+        known = {r[0] or UNASSIGNED for r in con.execute("SELECT DISTINCT owner FROM customers").fetchall()}
         strangers = [o for o in scope.owners if o not in known]
         if strangers:
             raise UnknownOwnerError(f"no customer of owner {', '.join(strangers)} in {db}")
@@ -401,7 +409,7 @@ def _write_owner_worklists(
     from crm_etl.flows.handouts import worklist_words, write_worklists
 
     words = worklist_words(contracts)
-    return write_worklists(con, out, run_id or "", words=words, owners=scope.owners)
+    return write_worklists(con, out, run_id or "", words=words, owners=scope.worklist_owners())
 
 
 # The per-owner folders a run writes into its report folder.

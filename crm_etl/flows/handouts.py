@@ -26,6 +26,7 @@ from crm_etl.cleaners.worklists import (
     FORMULA_PREFIXES,
     NOTE_COLUMNS,
     STAGE_LABELS,
+    UNASSIGNED,
     WORKLIST_COLUMNS,
     cells_per_owner,
     cells_to_fix,
@@ -40,7 +41,6 @@ from crm_etl.schemas.contracts import Contracts
 
 log = logging.getLogger(__name__)
 
-UNASSIGNED = "未分配"
 # The worklists' folder inside a run's report folder.
 WORKLISTS = "worklists"
 # Rows built as one piece of XML at a time (bounds the memory they take).

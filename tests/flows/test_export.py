@@ -299,6 +299,39 @@ def test_an_owner_export_holds_none_of_another_reps_customers(sample_copy, tmp_p
     assert run_id is not None
 
 
+def test_the_customers_nobody_owns_are_exported_as_unassigned(sample_copy, tmp_path):
+    """`--owner 未分配` hands the customers with no owner (and their worklist) to whoever takes them on."""
+    with duckdb.connect(str(sample_copy), read_only=True) as con:
+        nobodys = {
+            r[0]
+            for r in con.execute(
+                "SELECT customer_id FROM customers WHERE coalesce(owner, '') = ''"
+            ).fetchall()
+        }
+    assert nobodys  # the samples have customers no rep owns
+    out = tmp_path / "unassigned"
+    result = runner.invoke(app, ["export", "--db", str(sample_copy), "--out", str(out), "--owner", "未分配"])
+    assert result.exit_code == EXIT_OK, result.output
+    with duckdb.connect(str(sample_copy), read_only=True) as con:
+        exported = {
+            r[0]
+            for r in con.execute(
+                f"SELECT customer_id FROM read_parquet('{out / 'customers'}.parquet')"
+            ).fetchall()
+        }
+        contacts = {
+            r[0]
+            for r in con.execute(
+                f"SELECT customer_id FROM read_parquet('{out / 'contacts'}.parquet')"
+            ).fetchall()
+        }
+    assert exported == nobodys and contacts <= nobodys
+    (worklist,) = [p for p in out.iterdir() if p.suffix == ".xlsx"]
+    assert worklist.name.startswith("未分配-")
+    ws = openpyxl.load_workbook(worklist).active
+    assert {ws.cell(r, 1).value for r in range(3, ws.max_row + 1)} <= nobodys
+
+
 def test_an_owner_export_masks_the_configured_columns_and_leaves_the_worklist_out(sample_copy, tmp_path):
     owners = _owners(sample_copy)
     rep = max(owners, key=lambda o: len(owners[o]))
