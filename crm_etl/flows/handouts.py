@@ -297,9 +297,9 @@ def pending_worklists(con: duckdb.DuckDBPyConnection, words: WorklistWords | Non
     return worklist_customers(customers, to_fix)
 
 
-def worklist_cells(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def worklist_cells(con: duckdb.DuckDBPyConnection, pending: pl.DataFrame | None = None) -> dict[str, int]:
     """Per owner ('' for none): how many cells their worklist asks them to fill or correct."""
-    counted = cells_per_owner(pending_worklists(con))
+    counted = cells_per_owner(pending_worklists(con) if pending is None else pending)
     return {owner or "": int(n) for owner, n in counted.iter_rows()}
 
 
@@ -348,10 +348,15 @@ def write_worklists(
     labels: Mapping[str, str] | None = None,
     words: WorklistWords | None = None,
     owners: Collection[str | None] | None = None,
+    pending: pl.DataFrame | None = None,
 ) -> list[HandoutFile]:
-    """`<folder>/<owner>-<hash>.xlsx` for every owner (or only `owners`) with a cell to fill or correct."""
+    """`<folder>/<owner>-<hash>.xlsx` for every owner (or only `owners`) with a cell to fill or correct.
+
+    `pending`: the worklists' rows (`pending_worklists`) when the caller already has them.
+    """
     words = words or WorklistWords(labels or {}, {})
-    pending = pending_worklists(con, words)
+    if pending is None:
+        pending = pending_worklists(con, words)
     if owners is not None:
         chosen = pl.col("owner").is_in([o for o in owners if o is not None])
         pending = pending.filter(chosen | pl.col("owner").is_null() if None in owners else chosen)
@@ -397,11 +402,15 @@ def write_audit_sample(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, 
 
 
 def write_handouts(
-    con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, contracts: Contracts
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    run_id: str,
+    contracts: Contracts,
+    pending: pl.DataFrame | None = None,
 ) -> list[HandoutFile]:
     """Write a run's per-owner worklists and its audit sample into its report folder."""
     words = worklist_words(contracts)
-    written = write_worklists(con, folder / WORKLISTS, run_id, words=words)
+    written = write_worklists(con, folder / WORKLISTS, run_id, words=words, pending=pending)
     written.append(
         write_audit_sample(con, folder / "audit-sample.xlsx", run_id, contracts.report.audit_sample.share)
     )

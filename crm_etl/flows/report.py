@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,12 @@ def report_data(
     lang: Language = "zh-CN",
     folder: Path | None = None,
     link_base: str = "",
+    cells: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows for one run, queried from the database (published or staged)."""
+    """Everything the report shows for one run, queried from the database (published or staged).
+
+    `cells`: per owner, the cells their worklist asks to fill or correct, when the caller has them.
+    """
     runs = _rows(con, "SELECT * FROM runs ORDER BY started_at DESC")
     if not runs:
         raise LookupError("the database holds no published run yet")
@@ -201,7 +206,10 @@ def report_data(
     latest_published = next((r["run_id"] for r in runs if r["status"] == "published"), None)
     current = not failed_run and run["run_id"] == latest_published
     # Cells to fill or correct come from the worklists' own rows (the current data: the latest run's).
-    cells = worklist_cells(con) if current else {}
+    if not current:
+        cells = {}
+    elif cells is None:
+        cells = worklist_cells(con)
     owners = []
     for owner in sorted(owner_customers, key=lambda o: (-owner_customers[o], o == "", o)):
         label = owner or t("unassigned")
@@ -401,19 +409,22 @@ def render_run_report(
     settings: ReportSettings,
     lang: Language = "zh-CN",
     latest: bool = True,
+    cells: Mapping[str, int] | None = None,
 ) -> RenderedReport:
     """Write `reports/<run_id>/index.html` from an open connection (the published file, or a staged copy).
 
     Links go to the worklists already in `reports/<run_id>/worklists/`: write the handouts first.
+    `cells` (per owner, the worklist cells to fill or correct) is counted here when not given.
     """
     folder = reports / run_id
-    data = report_data(con, config, settings, run_id, lang, folder)
+    cells = worklist_cells(con) if cells is None else cells  # once, for both pages
+    data = report_data(con, config, settings, run_id, lang, folder, cells=cells)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "index.html"
     target.write_text(render_report(data), encoding="utf-8")
     html = None
     if latest:
-        html = render_report(report_data(con, config, settings, run_id, lang, folder, f"../{run_id}/"))
+        html = render_report(report_data(con, config, settings, run_id, lang, folder, f"../{run_id}/", cells))
     return RenderedReport(target, html)
 
 

@@ -28,7 +28,13 @@ from crm_etl.cleaners.linking import link_to_customers
 from crm_etl.cleaners.mapping.drift import schema_drift
 from crm_etl.cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
 from crm_etl.flows.extract import ExtractResult
-from crm_etl.flows.handouts import HandoutFile, write_handouts
+from crm_etl.flows.handouts import (
+    HandoutFile,
+    pending_worklists,
+    worklist_cells,
+    worklist_words,
+    write_handouts,
+)
 from crm_etl.flows.inputs import store_inputs
 from crm_etl.flows.kpis import KpiError, measure_kpis
 from crm_etl.flows.load import (
@@ -420,7 +426,13 @@ def report(staged: StagedDatabase, run: Run) -> RunHandouts:
     # Written before publishing: a report that cannot be written leaves the database as it was
     # (StagedDatabase names the file that failed).
     # The handouts first: the report links only to the worklists that are there.
-    files = write_handouts(con, run.folder, run.run_id, run.contracts)
-    rendered = render_run_report(con, run.reports, run.run_id, run.config, run.contracts.report, run.lang)
+    # The worklists' rows once: written into the worklists, counted per owner in the report.
+    pending = pending_worklists(con, worklist_words(run.contracts))
+    files = write_handouts(con, run.folder, run.run_id, run.contracts, pending)
+    cells = worklist_cells(con, pending)
+    del pending
+    rendered = render_run_report(
+        con, run.reports, run.run_id, run.config, run.contracts.report, run.lang, cells=cells
+    )
     review_file = write_review_file(con, run.folder / REVIEW_FILE, run.run_id, run.config)
     return RunHandouts(rendered, files, review_file)
