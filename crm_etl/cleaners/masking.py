@@ -119,3 +119,12 @@ def mask_value(column: str, value: object) -> object:
         masked = mask_digit_runs(mask_text(text))
         return masked if masked != text or not any(c.isdigit() for c in text) else mask_phone(text)
     return mask_digit_runs(mask_text(text))
+
+
+def masked_for_display(text: object) -> str:
+    """Text a user controls (a file name, a message, a traceback) as it may be shown or logged.
+
+    Phones and e-mails masked, and bytes that were not UTF-8 (a file name read with
+    surrogateescape) shown as replacement characters instead of failing the output.
+    """
+    return mask_text(str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace"))

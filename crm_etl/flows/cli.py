@@ -176,10 +176,9 @@ def shown(text: object) -> str:
     a name that was not valid UTF-8 shown with replacement characters instead of crashing the
     output, and rich markup escaped (a sheet named `[/]` is text, not a closing tag).
     """
-    from crm_etl.cleaners.masking import mask_text
+    from crm_etl.cleaners.masking import masked_for_display
 
-    value = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return escape(mask_text(value))
+    return escape(masked_for_display(text))
 
 
 def _rows_cell(sheet: dict[str, Any]) -> str:

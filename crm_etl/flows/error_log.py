@@ -8,12 +8,12 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from crm_etl.cleaners.masking import mask_text
+from crm_etl.cleaners.masking import masked_for_display
 
 
 def masked_traceback(exc: BaseException) -> str:
     """The traceback of `exc` as text, phones and e-mails masked like every log line."""
-    return _readable("".join(traceback.format_exception(exc)))
+    return masked_for_display("".join(traceback.format_exception(exc)))
 
 
 def write_error_log(exc: BaseException, folder: Path | None, args: list[str]) -> Path | None:
@@ -23,7 +23,7 @@ def write_error_log(exc: BaseException, folder: Path | None, args: list[str]) ->
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     text = masked_traceback(exc)
-    header = f"crm-etl {' '.join(_readable(a) for a in args)}\n{stamp} pid {os.getpid()}\n\n"
+    header = f"crm-etl {' '.join(masked_for_display(a) for a in args)}\n{stamp} pid {os.getpid()}\n\n"
     candidates = [folder / "crm-etl-errors"] if folder is not None else []
     candidates.append(Path(tempfile.gettempdir()) / "crm-etl-errors")
     for candidate in candidates:
@@ -35,8 +35,3 @@ def write_error_log(exc: BaseException, folder: Path | None, args: list[str]) ->
         except OSError:
             continue
     return None
-
-
-def _readable(text: str) -> str:
-    """Masked, and printable even when it holds bytes that were not UTF-8."""
-    return mask_text(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))

@@ -239,41 +239,10 @@ def _write_current_state(
     write_match_pairs(staged, resolved, run_id)
     orders = link_to_customers(cleaned.orders, resolved.records, resolved.golden)
     interactions = link_to_customers(cleaned.interactions, resolved.records, resolved.golden)
-    staged.insert(
-        "orders",
-        orders.filter(pl.col("reject_reason").is_null()).select(
-            "order_id",
-            "customer_id",
-            "order_date",
-            "amount_cny",
-            "product",
-            "quantity",
-            "owner",
-            "source_system",
-            "source_file",
-            "source_sheet",
-            "source_row",
-            "link_reason",
-        ),
-    )
+    staged.insert("orders", orders.filter(pl.col("reject_reason").is_null()).select(staged.columns("orders")))
     staged.insert(
         "interactions",
-        interactions.filter(pl.col("reject_reason").is_null()).select(
-            "interaction_id",
-            "customer_id",
-            "date",
-            "channel",
-            "participants",
-            "content",
-            "feedback",
-            "todo",
-            "owner",
-            "source_system",
-            "source_file",
-            "source_sheet",
-            "source_row",
-            "link_reason",
-        ),
+        interactions.filter(pl.col("reject_reason").is_null()).select(staged.columns("interactions")),
     )
     quarantine = pl.concat(
         [
