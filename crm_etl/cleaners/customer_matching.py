@@ -6,6 +6,7 @@ import polars as pl
 
 from crm_etl.cleaners.company import BRANCH_MARKERS, PLACES, company_legal_name, company_trade_name
 from crm_etl.cleaners.dedupe.engine import LinkageResult, link
+from crm_etl.cleaners.dedupe.scoring import PairScoring
 from crm_etl.cleaners.dedupe.settings import LinkageSettings
 from crm_etl.cleaners.emails import PROVIDERS
 
@@ -138,7 +139,10 @@ def legal_names(records: pl.DataFrame) -> pl.Series:
 
 
 def cluster_customers(
-    records: pl.DataFrame, settings: LinkageSettings, decisions: pl.DataFrame | None = None
+    records: pl.DataFrame,
+    settings: LinkageSettings,
+    decisions: pl.DataFrame | None = None,
+    scoring: PairScoring | None = None,
 ) -> tuple[pl.DataFrame, LinkageResult]:
     """Cluster clean customer records; returns (record_idx, cluster, match_score, match_reason,
     *ATTACH_FEATURES) and the run.
@@ -151,7 +155,7 @@ def cluster_customers(
     missing = [c for c in settings.columns if c not in features.columns]
     if missing:
         raise ValueError(f"dedupe settings read columns that customer records do not have: {missing}")
-    result = link(features, settings, id_column="record_idx", decisions=decisions)
+    result = link(features, settings, id_column="record_idx", decisions=decisions, scoring=scoring)
     clusters = result.clusters.rename({"id": "record_idx"}).join(
         features.select("record_idx", *ATTACH_FEATURES), on="record_idx", how="left", maintain_order="left"
     )

@@ -13,6 +13,7 @@ from crm_etl.cleaners.contacts import build_contacts
 from crm_etl.cleaners.customer_matching import ATTACH_FEATURES, cluster_customers, legal_names
 from crm_etl.cleaners.dedupe.engine import LinkageResult
 from crm_etl.cleaners.dedupe.review import decision_pairs
+from crm_etl.cleaners.dedupe.scoring import PairScoring
 from crm_etl.cleaners.dedupe.settings import DedupeSettings
 from crm_etl.cleaners.dedupe.survivorship import completeness, golden_records, record_lineage
 from crm_etl.cleaners.golden_values import golden_value_columns
@@ -51,12 +52,16 @@ class MatchedRecords:
 
 
 def match_records(
-    cleaned: pl.DataFrame, dedupe: DedupeSettings, decisions: pl.DataFrame | None = None
+    cleaned: pl.DataFrame,
+    dedupe: DedupeSettings,
+    decisions: pl.DataFrame | None = None,
+    scoring: PairScoring | None = None,
 ) -> MatchedRecords:
     """Cluster the clean customer records that are records (the rejected ones are kept apart).
 
     `decisions`: a steward's latest decisions by record identity (left_identity, right_identity,
     decision, reason; see `record_identity`), honoured by the engine as must-link / cannot-link.
+    `scoring`: where the candidate pairs are compared and scored (cleaners/dedupe/scoring.py).
     """
     records = cleaned.with_row_index("record_idx").with_columns(
         pl.col("record_idx").cast(pl.Int64), source_key(cleaned)
@@ -71,7 +76,7 @@ def match_records(
             record_identity(pl.col("source_system"), pl.col("source_key")).alias("identity")
         )
         constraints = decision_pairs(identified, decisions)
-    clusters, linkage = cluster_customers(candidates, dedupe, constraints)
+    clusters, linkage = cluster_customers(candidates, dedupe, constraints, scoring)
     matched = candidates.join(clusters.drop("legal_name"), on="record_idx", how="left")
     return MatchedRecords(matched, rejected, linkage)
 

@@ -269,6 +269,12 @@ def _print_summary(summary: object) -> None:
         )
     for line in review_lines(summary.review):
         out.print(shown(line))
+    if summary.cluster:
+        exchanged = summary.cluster["work_folder_bytes"] / 1e6
+        out.print(
+            f"cluster:  {shown(summary.cluster['where'])}: {exchanged:,.1f} MB of Parquet exchanged, "
+            f"{summary.cluster['pair_chunks']} pair chunk(s)"
+        )
     out.print(f"database: {shown(summary.db)}")
     out.print(f"report:   {shown(summary.report)}")
 
@@ -313,6 +319,24 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only errors: no progress, no summary.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=512,
+            help="Read, clean and score pairs on a local Dask cluster of this many worker processes "
+            "(0: one process; default: schemas/runs.yaml cluster.workers).",
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Run those tasks on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+            "the work folder (schemas/runs.yaml cluster.work_folder) must be reachable from every worker.",
+        ),
+    ] = None,
 ) -> None:
     """Run the migration flow on an inbox and publish the result into the DuckDB file.
 
@@ -352,9 +376,10 @@ def run(
     # Every contract is checked before the lock, Prefect or Great Expectations (the flow reuses them).
     schemas = _schemas_folder(schemas)
     try:
-        load_contracts(schemas)
+        contracts = load_contracts(schemas)
     except ConfigError as exc:
         _configuration_error(exc, schemas)
+    _check_cluster(contracts.config.runs.cluster, db, workers, dask)
     from crm_etl.flows.lock import RunLock
     from crm_etl.flows.prefect_api import LocalPrefectApi
 
@@ -362,7 +387,7 @@ def run(
     # Prefect's temporary API server comes up on the other core while the flow's modules import.
     with _exit_codes(), RunLock(db, "crm-etl run"), LocalPrefectApi() as api:
         from crm_etl.flows.logs import configure_console_logs
-        from crm_etl.flows.migrate import migrate
+        from crm_etl.flows.migrate import migration
         from crm_etl.flows.progress import stage_display
         from crm_etl.flows.stages import listening
         from crm_etl.flows.validation import import_great_expectations
@@ -372,7 +397,7 @@ def run(
         display = contextlib.nullcontext(None) if quiet else stage_display(err)
         api.wait()
         with display as listener, listening(listener) if listener else contextlib.nullcontext():
-            summary = migrate(
+            summary = migration(
                 inbox=inbox,
                 db=db,
                 reports=reports,
@@ -381,6 +406,8 @@ def run(
                 move_processed_files=move_processed,
                 keep_snapshots=keep_snapshots,
                 lang=language,
+                workers=workers,
+                dask_address=dask,
             )
     if quiet:
         for message in summary.failed_inputs:
@@ -399,6 +426,20 @@ def run(
         raise typer.Exit(EXIT_INPUT)
     if summary.after_publish_failures:
         raise typer.Exit(EXIT_PUBLISHED_WITH_ERRORS)
+
+
+def _check_cluster(settings: Any, db: Path, workers: int | None, address: str | None) -> None:
+    """A cluster run's work folder must be writable: checked before the lock, Prefect or any task."""
+    from crm_etl.flows.cluster import ClusterError, ClusterPlan
+
+    plan = ClusterPlan.resolve(settings, db, workers, address)
+    if plan is None:
+        return
+    try:
+        plan.work.check_writable()
+    except ClusterError as exc:
+        err.print(f"[red]error[/]: {shown(exc)}")
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _refuse_an_empty_inbox(inbox: Path, db: Path) -> None:

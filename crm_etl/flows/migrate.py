@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import polars as pl
 from prefect import flow, get_run_logger
 
 from crm_etl.flows.after_publish import AfterPublish
+from crm_etl.flows.cluster import ClusterPlan, FanOut
 from crm_etl.flows.extract import ExtractResult
 from crm_etl.flows.inputs import combine_inputs, input_entries, move_processed
 from crm_etl.flows.load import StagedDatabase, previous_assignments, remove_leftovers
@@ -56,22 +57,63 @@ def migrate(
     lang: Language | None = None,
     move_processed_files: bool = False,
     keep_snapshots: int | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
 ) -> RunSummary:
     """Migrate the exports in `inbox` into the DuckDB file `db` and write the data-quality report.
 
     Builds on every file the database already holds (flows/inputs.py); holds the
     database's lock for the whole run; with `move_processed_files`, moves the files
     it loaded to `inbox/processed/<run_id>/` once the result is published.
+
+    `workers` / `dask_address` (over schemas/runs.yaml `cluster:`): read, clean and score pairs
+    on a Dask cluster (flows/cluster.py). The flow must then run with that cluster's task
+    runner: call `migration(...)`, which sets it, rather than this flow directly.
     """
     install_masking()
     run = _run(inbox, db, reports, as_of, run_id, schemas_dir, lang)
+    plan = ClusterPlan.resolve(run.config.runs.cluster, run.db, workers, dask_address)
+    fan = FanOut(plan, plan.work.child(run.run_id) if plan else None)
+    if fan.work is not None:
+        fan.work.check_writable()  # before any task runs
+    try:
+        return _migrate(run, fan, move_processed_files, keep_snapshots)
+    finally:
+        if fan.work is not None:
+            fan.work.remove()
+
+
+def migration(
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    schemas_dir: Path | None = None,
+    db: Path,
+    **parameters: Any,
+) -> RunSummary:
+    """Run the `migrate` flow, on the Dask cluster that `workers`, `dask_address` or the configuration ask for.
+
+    Raises ClusterError (before anything runs) when the work folder cannot be written.
+    """
+    contracts = load_contracts(Path(schemas_dir) if schemas_dir else None)
+    plan = ClusterPlan.resolve(contracts.config.runs.cluster, Path(db), workers, dask_address)
+    flow_to_run = migrate
+    if plan is not None:
+        plan.work.check_writable()
+        flow_to_run = migrate.with_options(task_runner=plan.task_runner())
+    return flow_to_run(
+        db=db, schemas_dir=schemas_dir, workers=workers, dask_address=dask_address, **parameters
+    )
+
+
+def _migrate(run: Run, fan: FanOut, move_processed_files: bool, keep_snapshots: int | None) -> RunSummary:
     suites = build_suites(run.contracts.suites, run.config)
     keep = run.config.runs.snapshots_keep if keep_snapshots is None else keep_snapshots
     snapshots = SnapshotStore(run.db, keep)
     with stage_clock() as clock, RunLock(run.db, f"run {run.run_id}"):
         remove_leftovers(run.db)
         snapshots.remove_leftovers()
-        reviews, read = _extract(run)
+        reviews, read = _extract(run, fan)
         settings = run.config.runs
         with StagedDatabase(run.db, settings.duckdb_memory_limit, settings.duckdb_storage_version) as staged:
             if staged.converted_from:
@@ -83,15 +125,16 @@ def migrate(
                 )
             extracted, versions = combine_inputs(staged, read.take_extracts(), run.config, run.run_id)
             extracted.cached = read.cached
-            cleaned = clean(extracted, cleaning_tables(run.config, run.as_of))
+            cleaned = clean(extracted, cleaning_tables(run.config, run.as_of), fan)
             # Each stage's frames are handed on, not kept: what a later stage needs is in its input.
             decisions = steward_decisions(staged, reviews)
             resolved = dedupe(
-                link(cleaned.take_customers(), run.config, decisions),
+                link(cleaned.take_customers(), run.config, decisions, fan),
                 previous_assignments(staged),
                 run.config,
                 run.as_of,
             )
+            candidate_pairs = int(resolved.linkage.stats["candidate_pairs"])
             customers_before = int(staged.query("SELECT count(*) AS n FROM customers")["n"][0])
             with staged.transaction():
                 written = stage(staged, run, resolved, cleaned, extracted, versions, reviews)
@@ -113,6 +156,7 @@ def migrate(
                     _refuse_to_publish(staged, run, validation)
                 handouts = report(staged, run)
                 record_stages(staged, run.run_id, clock.timings)
+                summary.cluster = _cluster_figures(fan, candidate_pairs)
             _publish(staged, snapshots, summary, run)
         pause_point("published")
         summary.report = str(handouts.report.path)
@@ -122,6 +166,17 @@ def migrate(
     summary.stages = [t.__dict__ for t in clock.timings]
     get_run_logger().info("run %s published to %s", run.run_id, run.db)
     return summary
+
+
+def _cluster_figures(fan: FanOut, candidate_pairs: int) -> dict[str, Any] | None:
+    """Where the run's tasks ran and what they wrote to the work folder, for the summary."""
+    if fan.plan is None or fan.work is None:
+        return None
+    return {
+        "where": fan.plan.describe(),
+        "work_folder_bytes": fan.work.size(),
+        "pair_chunks": max(1, -(-candidate_pairs // fan.plan.pair_chunk_size)),
+    }
 
 
 def _after_publish(
@@ -180,11 +235,11 @@ def _run(
     )
 
 
-def _extract(run: Run) -> tuple[ReturnedReviews, InboxRead]:
+def _extract(run: Run, fan: FanOut) -> tuple[ReturnedReviews, InboxRead]:
     """Read the returned review files, then every data file of the inbox (one task per file)."""
     with measured("extract", "rows"):  # each file read advances it by its rows
         reviews = read_reviews(run.inbox)
-        read = extract(run.inbox, run.config, cache_dir_for(run.db), skip=reviews.paths)
+        read = extract(run.inbox, run.config, cache_dir_for(run.db), skip=reviews.paths, fan=fan)
     return reviews, read
 
 

@@ -10,7 +10,7 @@ import importlib.metadata
 import inspect
 import json
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ import crm_etl.flows.readers
 import crm_etl.flows.text_encoding
 import crm_etl.flows.text_lines
 import crm_etl.flows.text_plausibility
+from crm_etl.flows.cluster import FanOut
 from crm_etl.flows.extract import (
     FileExtract,
     FileOutcome,
@@ -152,47 +153,60 @@ class InboxRead:
         return taken
 
 
-def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] = ()) -> InboxRead:
-    """Read every file in the inbox, one cached and retried task per file; unreadable files are outcomes.
+def read_one(
+    path: Path, source_file: str, config: Config, fingerprint: str, cache_dir: Path
+) -> tuple[FileExtract, bool, str | None]:
+    """Read one file through the cached, retried read-input task: (its extract, from the cache?, cache key).
 
-    `skip`: files (relative to the inbox) that are not data, such as returned review files.
+    Raises InputNotReady when the file was still being copied in after every retry.
     """
-    logger = get_run_logger()
     settings = config.runs
     reader = read_input.with_options(
         retries=settings.read_retries,
         retry_delay_seconds=settings.read_retry_delay_seconds,
         result_storage=cache_dir,
     )
+    state = reader(path, source_file, config, fingerprint, settings.settle_seconds, return_state=True)
+    if not state.is_completed():
+        state.result()  # raises the task's error: InputNotReady, or what went wrong
+        raise RuntimeError(f"reading {source_file} ended in state {state.name}")
+    key = input_cache_key(None, {"path": path, "source_file": source_file, "fingerprint": fingerprint})
+    return state.result(), state.name == "Cached", key
+
+
+def extract(
+    inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] = (), fan: FanOut | None = None
+) -> InboxRead:
+    """Read every file in the inbox, one cached and retried task per file; unreadable files are outcomes.
+
+    `skip`: files (relative to the inbox) that are not data, such as returned review files.
+    `fan`: on a cluster, each file is read by a task on a worker, which hands back its frames as
+    Parquet in the work folder (flows/cluster_tasks.py); results are taken in the inbox's order.
+    """
+    logger = get_run_logger()
     fingerprint = extraction_fingerprint(config)
     paths = [p for p in discover_inputs(inbox) if source_name(inbox, p) not in skip]
     # Links, special and hidden files are outcomes of their own: listed in the summary, never opened.
     extracts: list[FileExtract] = [FileExtract(outcome) for outcome in refused_inputs(inbox)]
     cached: list[str] = []
     keys: list[str] = []
-    for number, path in enumerate(paths, start=1):
+    read: Iterable[tuple[FileExtract, bool, str | None]]
+    if fan is not None and fan.distributed and paths:
+        read = _read_on_cluster(inbox, paths, config, fingerprint, cache_dir, fan)
+    else:
+        read = (_read_here(inbox, path, config, fingerprint, cache_dir) for path in paths)
+    for number, (path, (result, was_cached, key)) in enumerate(zip(paths, read, strict=True), start=1):
         source_file = source_name(inbox, path)
-        state = reader(path, source_file, config, fingerprint, settings.settle_seconds, return_state=True)
-        if state.is_completed():
-            result: FileExtract = state.result()
-            if state.name == "Cached":
-                cached.append(source_file)
-            key = input_cache_key(
-                None, {"path": path, "source_file": source_file, "fingerprint": fingerprint}
-            )
-            if key:
-                keys.append(key)
-        else:
-            try:
-                state.result()
-            except InputNotReady as exc:
-                result = _not_ready(path, source_file, settings.read_retries, exc)
-            else:
-                raise RuntimeError(f"reading {source_file} ended in state {state.name}")
+        if was_cached:
+            cached.append(source_file)
+        if key:
+            keys.append(key)
         extracts.append(result)
-        advance(
-            sum(f.height for f in result.records.values()), note=f"file {number}/{len(paths)} {source_file}"
-        )
+        if fan is None or not fan.distributed:
+            advance(
+                sum(f.height for f in result.records.values()),
+                note=f"file {number}/{len(paths)} {source_file}",
+            )
     for e in extracts:
         if e.outcome.status == "failed" and e.outcome.error:
             logger.error("input not readable: %s", e.outcome.error)
@@ -203,6 +217,43 @@ def extract(inbox: Path, config: Config, cache_dir: Path, skip: Collection[str] 
         sum(len(e.outcome.sheets) for e in extracts),
     )
     return InboxRead(extracts, cached, keys)
+
+
+def _read_here(
+    inbox: Path, path: Path, config: Config, fingerprint: str, cache_dir: Path
+) -> tuple[FileExtract, bool, str | None]:
+    source_file = source_name(inbox, path)
+    try:
+        return read_one(path, source_file, config, fingerprint, cache_dir)
+    except InputNotReady as exc:
+        return _not_ready(path, source_file, config.runs.read_retries, exc), False, None
+
+
+def _read_on_cluster(
+    inbox: Path, paths: list[Path], config: Config, fingerprint: str, cache_dir: Path, fan: FanOut
+) -> list[tuple[FileExtract, bool, str | None]]:
+    from crm_etl.flows.cluster_tasks import ReadJob, StoredExtract, read_file
+
+    work = fan.work
+    assert work is not None
+    jobs = [ReadJob(number, path, source_name(inbox, path)) for number, path in enumerate(paths, start=1)]
+
+    def done(index: int, stored: StoredExtract) -> None:
+        advance(stored.rows, note=f"file {index + 1}/{len(paths)} {jobs[index].source_file}")
+
+    stored: list[StoredExtract] = fan.map(
+        read_file, jobs, done=done, config=config, fingerprint=fingerprint, cache_dir=cache_dir, work=work
+    )
+    results: list[tuple[FileExtract, bool, str | None]] = []
+    for job, one in zip(jobs, stored, strict=True):
+        if one.not_ready is not None:
+            exc = InputNotReady(one.not_ready)
+            results.append(
+                (_not_ready(job.path, job.source_file, config.runs.read_retries, exc), False, None)
+            )
+        else:
+            results.append((one.load(work), one.cached, one.cache_key))
+    return results
 
 
 def _not_ready(path: Path, source_file: str, retries: int, exc: InputNotReady) -> FileExtract:

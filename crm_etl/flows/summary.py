@@ -59,6 +59,8 @@ class RunSummary:
     cells_truncated: dict[str, int] = field(default_factory=dict)
     # Steps after the publish that failed, `<step> failed: <reason>` (flows/after_publish.py; exit 4).
     after_publish_failures: list[str] = field(default_factory=list)
+    # On a Dask cluster (flows/cluster.py): where, the tasks' Parquet bytes in the work folder, pair chunks.
+    cluster: dict[str, Any] | None = None
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str, indent=2)

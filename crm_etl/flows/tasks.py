@@ -27,6 +27,7 @@ from crm_etl.cleaners.file_yield import failing_files
 from crm_etl.cleaners.linking import link_to_customers
 from crm_etl.cleaners.mapping.drift import schema_drift
 from crm_etl.cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
+from crm_etl.flows.cluster import FanOut
 from crm_etl.flows.extract import ExtractResult
 from crm_etl.flows.handouts import (
     HandoutFile,
@@ -126,8 +127,15 @@ def cleaning_tables(config: Config, as_of: dt.date) -> CleaningTables:
 
 @task(name="clean", cache_policy=NO_CACHE)
 @timed_stage("clean", "rows", lambda cleaned: cleaned.rows)
-def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
-    """Normalise every field; rows that cannot be records get their reject reason."""
+def clean(extracted: ExtractResult, tables: CleaningTables, fan: FanOut | None = None) -> Cleaned:
+    """Normalise every field; rows that cannot be records get their reject reason.
+
+    `fan`: on a cluster, each file's records are cleaned by a task on a worker (flows/cluster_stages.py).
+    """
+    if fan is not None and fan.distributed:
+        from crm_etl.flows.cluster_stages import clean_on_cluster
+
+        return clean_on_cluster(extracted, tables, fan)
     return Cleaned(
         customers=clean_customers(extracted.records["customers"], tables),
         orders=clean_orders(extracted.records["orders"], tables),
@@ -137,9 +145,19 @@ def clean(extracted: ExtractResult, tables: CleaningTables) -> Cleaned:
 
 @task(name="link", cache_policy=NO_CACHE)
 @timed_stage("link", "records", lambda matched: matched.records.height)
-def link(customers: pl.DataFrame, config: Config, decisions: pl.DataFrame | None = None) -> MatchedRecords:
-    """Match the customer records that are one company: candidate pairs scored, clustered (steward decisions honoured)."""
-    matched = match_records(customers, config.dedupe, decisions)
+def link(
+    customers: pl.DataFrame, config: Config, decisions: pl.DataFrame | None = None, fan: FanOut | None = None
+) -> MatchedRecords:
+    """Match the customer records that are one company: candidate pairs scored, clustered (steward decisions honoured).
+
+    `fan`: on a cluster, chunks of candidate pairs are compared and scored by tasks on the workers.
+    """
+    scoring = None
+    if fan is not None and fan.plan is not None:
+        from crm_etl.flows.cluster_stages import ClusterScoring
+
+        scoring = ClusterScoring(fan, fan.plan.pair_chunk_size)
+    matched = match_records(customers, config.dedupe, decisions, scoring)
     get_run_logger().info(
         "%d customer records matched: %d candidate pairs scored",
         matched.records.height,

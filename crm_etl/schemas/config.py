@@ -110,6 +110,21 @@ def size_bytes(size: str) -> int:
     return int(float(number) * _UNITS.get(unit, 2**40))
 
 
+class ClusterSettings(BaseModel):
+    """Where a run's work is done: this process, a local Dask cluster or a running one (flows/cluster.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Worker processes of a local Dask cluster; 0: everything in this process (the default).
+    workers: int = Field(default=0, ge=0, le=512)
+    # A running Dask scheduler ("tcp://10.0.0.5:8786"); wins over `workers`.
+    dask_address: str | None = None
+    # The folder the fanned-out tasks exchange Parquet files in: a path or an fsspec URL
+    # (s3://bucket/prefix); None: <db>.work/ next to the database file.
+    work_folder: str | None = None
+    # Candidate pairs compared and scored by one task.
+    pair_chunk_size: int = Field(default=1_000_000, ge=1_000)
+
+
 class RunSettings(BaseModel):
     """How runs read the inbox and look after the database file (schemas/runs.yaml)."""
 
@@ -124,6 +139,7 @@ class RunSettings(BaseModel):
     max_workbook_unpacked: str = Field(default="2GB", pattern=_SIZE)
     # The DuckDB release whose storage format the published file is written in (flows/storage_version.py).
     duckdb_storage_version: str = Field(default="v1.4.0", pattern=r"^v\d+\.\d+\.\d+$")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @field_validator("duckdb_storage_version")
     @classmethod

@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-import polars.selectors as cs
 
 from crm_etl.cleaners.dedupe.blocking import candidate_pairs
 from crm_etl.cleaners.dedupe.clustering import split_chained_clusters
-from crm_etl.cleaners.dedupe.comparison import code_columns, compare_pairs
 from crm_etl.cleaners.dedupe.copies import fold_copies
-from crm_etl.cleaners.dedupe.model import MatchModel, fit, match_weights, probability
-from crm_etl.cleaners.dedupe.settings import LinkageSettings, PairRule
-
-_SURE = 60.0  # log2 odds used for a must-link pair: a certainty no field evidence can outweigh
+from crm_etl.cleaners.dedupe.model import MatchModel
+from crm_etl.cleaners.dedupe.scoring import InMemoryScoring, PairScoring
+from crm_etl.cleaners.dedupe.settings import LinkageSettings
 
 
 @dataclass
@@ -28,17 +25,6 @@ class LinkageResult:
     # The accepted pairs (l, r) that hold the clusters together; accepted pairs not here were cut.
     links: pl.DataFrame
     settings: LinkageSettings
-
-
-def _any_rule(rules: list[PairRule]) -> tuple[pl.Expr, pl.Expr]:
-    """(whether any rule holds, the name of the first one that does)."""
-    if not rules:
-        return pl.lit(value=False), pl.lit(None, pl.String)
-    holds = [pl.sql_expr(rule.when).fill_null(value=False) for rule in rules]
-    name: pl.Expr = pl.lit(None, pl.String)
-    for rule, expr in reversed(list(zip(rules, holds, strict=True))):
-        name = pl.when(expr).then(pl.lit(rule.name)).otherwise(name)
-    return pl.any_horizontal(holds), name
 
 
 def match_reason(settings: LinkageSettings) -> pl.Expr:
@@ -85,36 +71,20 @@ def _decided_pairs(decisions: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def _with_decisions(scored: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
-    """A steward's decision wins over every rule: it sets must_link or cannot_link and names itself."""
-    joined = scored.join(
-        decided.rename({"decision": "_decision", "reason": "_reason"}), on=["l", "r"], how="left"
-    )
-    steward = pl.col("_decision").is_not_null()
-    columns = []
-    for kind in ("must_link", "cannot_link"):
-        mine = pl.col("_decision") == kind
-        columns += [
-            pl.when(steward).then(mine).otherwise(kind).alias(kind),
-            pl.when(steward)
-            .then(pl.when(mine).then("_reason"))
-            .otherwise(f"{kind}_rule")
-            .alias(f"{kind}_rule"),
-        ]
-    return joined.with_columns(*columns, steward.alias("steward")).drop("_decision", "_reason")
-
-
 def link(
     records: pl.DataFrame,
     settings: LinkageSettings,
     id_column: str = "record_idx",
     decisions: pl.DataFrame | None = None,
+    scoring: PairScoring | None = None,
 ) -> LinkageResult:
     """Resolve records into clusters of one entity each; pure, deterministic for a given seed.
 
     `decisions` (l, r, decision `must_link` | `cannot_link`, reason) are a steward's: they win over
     the model and every rule, and a decided pair that no blocking rule pairs is scored all the same.
     A group of identical records too large for a block is linked as one record (cleaners/dedupe/copies.py).
+    `scoring`: where the candidate pairs are compared and scored (cleaners/dedupe/scoring.py); by
+    default in this process, all at once. Every `PairScoring` gives the same result.
     """
     read = [c for c in settings.columns if c in records.columns]
     copies = fold_copies(records, settings.blocking, read, id_column)
@@ -144,50 +114,12 @@ def link(
         pl.lit(None, pl.Boolean).alias("sub_block"),
     )
     pairs = pl.concat([blocked, unblocked]).sort("l", "r") if not unblocked.is_empty() else blocked
-    coded = code_columns(records, settings.comparisons)
-    compared = compare_pairs(
-        pairs,
-        records,
-        settings.comparisons,
-        settings.rule_columns,
-        id_column,
-        tf_minimum_population=settings.model.tf_minimum_population,
-        coded=coded,
-    )
-    model = fit(records, compared, settings.model_comparisons, settings.model, id_column, coded)
-    del coded  # every distinct value as a Python string: hundreds of MB on a million records
-    must, must_name = _any_rule(settings.must_link)
-    cannot, cannot_name = _any_rule(settings.cannot_link)
-    insufficient, insufficient_name = _any_rule(settings.insufficient)
-    scored = (
-        compared.with_columns(match_weights(compared, model))
-        .with_columns(
-            must.alias("must_link"),
-            must_name.alias("must_link_rule"),
-            cannot.alias("cannot_link"),
-            cannot_name.alias("cannot_link_rule"),
-            insufficient.alias("insufficient"),
-            insufficient_name.alias("insufficient_rule"),
-        )
-        .pipe(_with_decisions, decided)
-        .with_columns(
-            # A cannot-link rule wins over everything; a must-link rule over the field evidence.
-            pl.when("cannot_link")
-            .then(-_SURE)
-            .when("must_link")
-            .then(_SURE)
-            .otherwise("match_weight")
-            .alias("weight")
-        )
-        .with_columns(probability(pl.col("weight")).alias("match_probability"))
-    )
-    unlikely = pl.col("match_probability") < settings.model.conflict_probability
-    if settings.model.conflict_when is not None:
-        unlikely &= pl.sql_expr(settings.model.conflict_when).fill_null(value=False)
-    conflicts = scored.filter(unlikely | pl.col("cannot_link")).select("l", "r")
-    # The records' values at both ends were for the rules, all of which have been read now.
-    scored = scored.drop(cs.starts_with("l_", "r_"))
-    del compared
+    scoring = InMemoryScoring() if scoring is None else scoring
+    summary = scoring.compare(pairs, records, settings, id_column)
+    model = scoring.fit(records, summary, settings, id_column)
+    scored_pairs = scoring.score(model, decided, settings)
+    scored, conflicts = scored_pairs.pairs, scored_pairs.conflicts
+    del scored_pairs
     accepted_pairs = scored.filter(accepted(settings))
     components, kept, cut = split_chained_clusters(
         ids, accepted_pairs.select("l", "r", "weight"), conflicts, settings.model.max_split_rounds

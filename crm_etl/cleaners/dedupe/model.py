@@ -97,8 +97,39 @@ def sure_pairs(compared: pl.DataFrame, settings: ModelSettings) -> int:
     return int(compared.select(pl.sql_expr(settings.match_share_rule).fill_null(value=False).sum()).item())
 
 
+@dataclass(frozen=True)
+class PairSummary:
+    """What EM and the prior read of the candidate pairs: sums, so chunks' summaries add up to the whole's.
+
+    `patterns`: one row per distinct combination of the model comparisons' levels, `len` its
+    pairs, sorted by the levels (EM's floating-point sums then run in one order, however the
+    pairs were chunked); `sure`: pairs the match_share_rule holds for; `pairs`: candidate pairs.
+    """
+
+    patterns: pl.DataFrame
+    sure: int
+    pairs: int
+
+    @classmethod
+    def of(
+        cls, compared: pl.DataFrame, comparisons: Sequence[Comparison], settings: ModelSettings
+    ) -> PairSummary:
+        names = [f"{c.name}_level" for c in comparisons]
+        patterns = compared.group_by(names).agg(pl.len().cast(pl.Int64))
+        return cls(patterns.sort(names), sure_pairs(compared, settings), compared.height)
+
+    @classmethod
+    def combined(cls, summaries: Sequence[PairSummary], comparisons: Sequence[Comparison]) -> PairSummary:
+        names = [f"{c.name}_level" for c in comparisons]
+        if not summaries:
+            schema = {**{n: pl.Int8 for n in names}, "len": pl.Int64}
+            return cls(pl.DataFrame(schema=schema), 0, 0)
+        patterns = pl.concat([s.patterns for s in summaries]).group_by(names).agg(pl.col("len").sum())
+        return cls(patterns.sort(names), sum(s.sure for s in summaries), sum(s.pairs for s in summaries))
+
+
 def random_pair_prior(
-    records: int, compared: pl.DataFrame, candidate_share: float, settings: ModelSettings
+    records: int, pairs: PairSummary, candidate_share: float, settings: ModelSettings
 ) -> float:
     """Probability that two random records are duplicates: expected duplicate pairs over all pairs.
 
@@ -109,39 +140,36 @@ def random_pair_prior(
     if total <= 0:
         return settings.match_share_prior
     if settings.match_share_rule is not None:
-        expected = sure_pairs(compared, settings) / settings.match_share_recall
+        expected = pairs.sure / settings.match_share_recall
     else:
-        expected = candidate_share * compared.height
+        expected = candidate_share * pairs.pairs
     strength = settings.prior_strength
     share = (expected + strength * settings.match_share_prior) / (total + strength)
     return float(np.clip(share, 1e-12, 0.99))
 
 
-def estimate_match_share(compared: pl.DataFrame, settings: ModelSettings) -> float | None:
+def estimate_match_share(pairs: PairSummary, settings: ModelSettings) -> float | None:
     """Share of candidate pairs that are duplicates, from the deterministic rule and its recall."""
-    if settings.match_share_rule is None or compared.is_empty():
+    if settings.match_share_rule is None or pairs.pairs == 0:
         return None
-    sure = sure_pairs(compared, settings)
     # Smoothed towards match_share_prior like the m estimates: a handful of pairs proves little.
     strength = settings.prior_strength
-    share = (sure / settings.match_share_recall + strength * settings.match_share_prior) / (
-        compared.height + strength
+    share = (pairs.sure / settings.match_share_recall + strength * settings.match_share_prior) / (
+        pairs.pairs + strength
     )
     return float(np.clip(share, 1e-4, 0.99))
 
 
 def estimate_m(
-    compared: pl.DataFrame,
+    pairs: PairSummary,
     comparisons: Sequence[Comparison],
     u: Sequence[np.ndarray],
     settings: ModelSettings,
 ) -> tuple[list[np.ndarray], float, int]:
     """EM over the distinct level patterns of the candidate pairs; returns m, prior, iterations."""
-    fixed_share = estimate_match_share(compared, settings)
-    names = [f"{c.name}_level" for c in comparisons]
-    patterns = compared.group_by(names).len()
-    levels = _level_matrix(patterns, comparisons)
-    counts = patterns["len"].to_numpy().astype(np.float64)
+    fixed_share = estimate_match_share(pairs, settings)
+    levels = _level_matrix(pairs.patterns, comparisons)
+    counts = pairs.patterns["len"].to_numpy().astype(np.float64)
     prior_m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
     strength = settings.prior_strength
     m = [p.copy() for p in prior_m]
@@ -183,20 +211,20 @@ def _log_table(levels: np.ndarray, probabilities: Sequence[np.ndarray]) -> np.nd
 
 def fit(
     records: pl.DataFrame,
-    compared: pl.DataFrame,
+    pairs: PairSummary,
     comparisons: Sequence[Comparison],
     settings: ModelSettings,
     id_column: str = "record_idx",
     coded: CodedColumns | None = None,
 ) -> MatchModel:
-    """Estimate u on random pairs of `records`, then m and the prior on the candidate pairs."""
+    """Estimate u on random pairs of `records`, then m and the prior on the candidate pairs' summary."""
     u, u_pairs = estimate_u(records, comparisons, settings, id_column, coded)
-    if compared.is_empty():
+    if pairs.pairs == 0:
         m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
         share = settings.match_share_prior
         return MatchModel(list(comparisons), m, u, share, 0, u_pairs, share)
-    m, share, iterations = estimate_m(compared, comparisons, u, settings)
-    prior = random_pair_prior(records.height, compared, share, settings)
+    m, share, iterations = estimate_m(pairs, comparisons, u, settings)
+    prior = random_pair_prior(records.height, pairs, share, settings)
     return MatchModel(list(comparisons), m, u, prior, iterations, u_pairs, share)
 
 

@@ -1,0 +1,173 @@
+"""The tasks a run fans out to Dask workers (flows/cluster.py), and what they hand back.
+
+Each reads its input from the work folder and writes its output there as Parquet, returning the
+file's URL and a few small facts (a file's outcome, a chunk's pair summary, the fitted model).
+Every task is retried alone when it fails (`retries`), and writes its output under a name fixed
+by its input (a file's position, a chunk's number), so a retried or repeated task overwrites
+its own file and nothing else. This module imports no more than the tasks need: a worker
+imports it to run them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from crm_etl.cleaners.dedupe.comparison import code_columns
+from crm_etl.cleaners.dedupe.model import MatchModel, PairSummary
+from crm_etl.cleaners.dedupe.scoring import compare_chunk, fit_model, score_chunk, summarise
+from crm_etl.cleaners.dedupe.settings import LinkageSettings
+from crm_etl.cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
+from crm_etl.flows.cluster import WorkFolder
+from crm_etl.flows.extract import FileExtract, FileOutcome, RecordType
+from crm_etl.flows.logs import install_masking
+from crm_etl.flows.pause import fail_point
+from crm_etl.schemas import Config
+
+RETRIES = 2
+RETRY_DELAY_SECONDS = 1
+
+
+def _task(name: str) -> Any:
+    return task(name=name, cache_policy=NO_CACHE, retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    """One inbox file to read: its position in the inbox's order, its path and its lineage name."""
+
+    number: int
+    path: Path
+    source_file: str
+
+
+@dataclass
+class StoredExtract:
+    """A file read on a worker: its outcome, its record frames' Parquet URLs, whether it was cached."""
+
+    outcome: FileOutcome
+    records: dict[RecordType, str] = field(default_factory=dict)
+    cached: bool = False
+    cache_key: str | None = None
+    not_ready: str | None = None  # still being copied in after every retry: the message
+    rows: int = 0
+
+    def load(self, work: WorkFolder) -> FileExtract:
+        return FileExtract(self.outcome, {kind: work.read(url) for kind, url in self.records.items()})
+
+
+@_task("read-file")
+def read_file(
+    job: ReadJob, config: Config, fingerprint: str, cache_dir: Path, work: WorkFolder
+) -> StoredExtract:
+    """Read one file (through the cached, retried read-input task) and store its frames as Parquet."""
+    from crm_etl.flows.reading import InputNotReady, read_one
+
+    install_masking()
+    try:
+        result, cached, key = read_one(job.path, job.source_file, config, fingerprint, cache_dir)
+    except InputNotReady as exc:
+        return StoredExtract(FileOutcome(job.source_file, "", 0, "failed"), not_ready=str(exc))
+    rows = sum(frame.height for frame in result.records.values())
+    stored = StoredExtract(result.outcome, cached=cached, cache_key=key, rows=rows)
+    for kind, frame in result.records.items():
+        stored.records[kind] = work.write(f"read-{job.number:05d}-{kind}", frame)
+    return stored
+
+
+# Cleaning ---------------------------------------------------------------------------------------
+
+CLEANERS = {"customers": clean_customers, "orders": clean_orders, "interactions": clean_interactions}
+
+
+@dataclass(frozen=True)
+class CleanJob:
+    """Raw records of one record type from one file (or a run of small files), stored as Parquet."""
+
+    record_type: RecordType
+    part: int
+    raw: str
+
+
+@_task("clean-file")
+def clean_file(job: CleanJob, tables: CleaningTables, work: WorkFolder) -> str:
+    """Clean one file's records of one type; the cleaned frame's URL."""
+    install_masking()
+    fail_point(f"clean-{job.record_type}-{job.part:05d}")
+    cleaned = CLEANERS[job.record_type](work.read(job.raw), tables)
+    return work.write(f"clean-{job.record_type}-{job.part:05d}", cleaned)
+
+
+# Matching ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairChunk:
+    """One chunk of candidate pairs: rows [start, end) of the run's pairs, stored as Parquet."""
+
+    number: int
+    pairs: str
+
+    @property
+    def name(self) -> str:
+        return f"pairs-{self.number:05d}"
+
+
+@dataclass
+class ComparedChunk:
+    chunk: PairChunk
+    compared: str
+    summary: PairSummary
+
+
+@_task("compare-pairs")
+def compare_pairs_chunk(
+    chunk: PairChunk, records: str, settings: LinkageSettings, id_column: str, work: WorkFolder
+) -> ComparedChunk:
+    """Compare one chunk's pairs; the compared pairs' URL and the chunk's summary for EM."""
+    install_masking()
+    fail_point(f"compare-{chunk.number:05d}")
+    frame = work.read(records)
+    compared = compare_chunk(work.read(chunk.pairs), frame, settings, id_column)
+    summary = summarise(compared, settings)
+    return ComparedChunk(chunk, work.write(f"compared-{chunk.number:05d}", compared), summary)
+
+
+@_task("fit-model")
+def fit_match_model(
+    records: str, summary: PairSummary, settings: LinkageSettings, id_column: str, work: WorkFolder
+) -> MatchModel:
+    """u on random record pairs, m and the prior by EM on the chunks' summed summary."""
+    install_masking()
+    frame = work.read(records)
+    return fit_model(frame, summary, settings, id_column, code_columns(frame, settings.comparisons))
+
+
+@dataclass
+class ScoredChunk:
+    number: int
+    pairs: str
+    conflicts: str
+
+
+@_task("score-pairs")
+def score_pairs_chunk(
+    compared: ComparedChunk, model: MatchModel, settings: LinkageSettings, decided: str, work: WorkFolder
+) -> ScoredChunk:
+    """Score one chunk's compared pairs; the scored pairs' and the conflicts' URLs."""
+    install_masking()
+    number = compared.chunk.number
+    fail_point(f"score-{number:05d}")
+    scored = score_chunk(work.read(compared.compared), model, settings, work.read(decided))
+    return ScoredChunk(
+        number,
+        work.write(f"scored-{number:05d}", scored.pairs),
+        work.write(f"conflicts-{number:05d}", scored.conflicts),
+    )
