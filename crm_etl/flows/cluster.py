@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import polars as pl
 
@@ -38,6 +38,9 @@ _WORKER_ENVIRONMENT = {
     "DASK_LOGGING__DISTRIBUTED": "warning",
     "DASK_DISTRIBUTED__WORKER__DAEMON": "false",
 }
+
+
+T = TypeVar("T")
 
 
 class ClusterError(RuntimeError):
@@ -172,6 +175,22 @@ class ClusterPlan:
         )
 
 
+class Shared(Generic[T]):
+    """A value every task of a fan-out receives, opaque to Prefect (`.value` inside the task).
+
+    Prefect walks every argument of every task it submits, element by element, looking for futures
+    to resolve: the configuration's vocabularies, for each task again. It does not look inside this.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Shared, (self.value,))
+
+
 class FanOut:
     """Runs a task over many inputs: on the flow's Dask workers, or here when `plan` is None.
 
@@ -194,13 +213,15 @@ class FanOut:
         done: Callable[[int, Any], None] | None = None,
         **constant: Any,
     ) -> list[Any]:
-        """`task(item, **constant)` for every item, results in the items' order.
+        """`task(item, **constant)` for every item, results in the items' order; each constant
+        reaches the task as `Shared(value)`.
 
         `done(index, result)` is called as each one finishes (progress). A task that fails after
         its retries raises its error here, after the others have finished.
         """
         if not items:
             return []
+        constant = {key: Shared(value) for key, value in constant.items()}
         if self.plan is None:
             results = []
             for index, item in enumerate(items):
@@ -211,7 +232,7 @@ class FanOut:
         from prefect import unmapped
         from prefect.futures import as_completed
 
-        futures = task.map(items, **{key: unmapped(value) for key, value in constant.items()})
+        futures = task.map(list(items), **{key: unmapped(value) for key, value in constant.items()})
         position = {future.task_run_id: index for index, future in enumerate(futures)}
         for future in as_completed(futures):
             with contextlib.suppress(Exception):  # raised in order below

@@ -22,7 +22,7 @@ from crm_etl.cleaners.dedupe.model import MatchModel, PairSummary
 from crm_etl.cleaners.dedupe.scoring import compare_chunk, fit_model, score_chunk, summarise
 from crm_etl.cleaners.dedupe.settings import LinkageSettings
 from crm_etl.cleaners.records import CleaningTables, clean_customers, clean_interactions, clean_orders
-from crm_etl.flows.cluster import WorkFolder
+from crm_etl.flows.cluster import Shared, WorkFolder
 from crm_etl.flows.extract import FileExtract, FileOutcome, RecordType
 from crm_etl.flows.logs import install_masking
 from crm_etl.flows.pause import fail_point
@@ -65,20 +65,26 @@ class StoredExtract:
 
 @_task("read-file")
 def read_file(
-    job: ReadJob, config: Config, fingerprint: str, cache_dir: Path, work: WorkFolder
+    job: ReadJob,
+    config: Shared[Config],
+    fingerprint: Shared[str],
+    cache_dir: Shared[Path],
+    work: Shared[WorkFolder],
 ) -> StoredExtract:
     """Read one file (through the cached, retried read-input task) and store its frames as Parquet."""
     from crm_etl.flows.reading import InputNotReady, read_one
 
     install_masking()
     try:
-        result, cached, key = read_one(job.path, job.source_file, config, fingerprint, cache_dir)
+        result, cached, key = read_one(
+            job.path, job.source_file, config.value, fingerprint.value, cache_dir.value
+        )
     except InputNotReady as exc:
         return StoredExtract(FileOutcome(job.source_file, "", 0, "failed"), not_ready=str(exc))
     rows = sum(frame.height for frame in result.records.values())
     stored = StoredExtract(result.outcome, cached=cached, cache_key=key, rows=rows)
     for kind, frame in result.records.items():
-        stored.records[kind] = work.write(f"read-{job.number:05d}-{kind}", frame)
+        stored.records[kind] = work.value.write(f"read-{job.number:05d}-{kind}", frame)
     return stored
 
 
@@ -97,12 +103,12 @@ class CleanJob:
 
 
 @_task("clean-file")
-def clean_file(job: CleanJob, tables: CleaningTables, work: WorkFolder) -> str:
+def clean_file(job: CleanJob, tables: Shared[CleaningTables], work: Shared[WorkFolder]) -> str:
     """Clean one file's records of one type; the cleaned frame's URL."""
     install_masking()
     fail_point(f"clean-{job.record_type}-{job.part:05d}")
-    cleaned = CLEANERS[job.record_type](work.read(job.raw), tables)
-    return work.write(f"clean-{job.record_type}-{job.part:05d}", cleaned)
+    cleaned = CLEANERS[job.record_type](work.value.read(job.raw), tables.value)
+    return work.value.write(f"clean-{job.record_type}-{job.part:05d}", cleaned)
 
 
 # Matching ---------------------------------------------------------------------------------------
@@ -129,25 +135,35 @@ class ComparedChunk:
 
 @_task("compare-pairs")
 def compare_pairs_chunk(
-    chunk: PairChunk, records: str, settings: LinkageSettings, id_column: str, work: WorkFolder
+    chunk: PairChunk,
+    records: Shared[str],
+    settings: Shared[LinkageSettings],
+    id_column: Shared[str],
+    work: Shared[WorkFolder],
 ) -> ComparedChunk:
     """Compare one chunk's pairs; the compared pairs' URL and the chunk's summary for EM."""
     install_masking()
     fail_point(f"compare-{chunk.number:05d}")
-    frame = work.read(records)
-    compared = compare_chunk(work.read(chunk.pairs), frame, settings, id_column)
-    summary = summarise(compared, settings)
-    return ComparedChunk(chunk, work.write(f"compared-{chunk.number:05d}", compared), summary)
+    folder = work.value
+    frame = folder.read(records.value)
+    compared = compare_chunk(folder.read(chunk.pairs), frame, settings.value, id_column.value)
+    summary = summarise(compared, settings.value)
+    return ComparedChunk(chunk, folder.write(f"compared-{chunk.number:05d}", compared), summary)
 
 
 @_task("fit-model")
 def fit_match_model(
-    records: str, summary: PairSummary, settings: LinkageSettings, id_column: str, work: WorkFolder
+    records: str,
+    summary: Shared[PairSummary],
+    settings: Shared[LinkageSettings],
+    id_column: Shared[str],
+    work: Shared[WorkFolder],
 ) -> MatchModel:
     """u on random record pairs, m and the prior by EM on the chunks' summed summary."""
     install_masking()
-    frame = work.read(records)
-    return fit_model(frame, summary, settings, id_column, code_columns(frame, settings.comparisons))
+    frame = work.value.read(records)
+    coded = code_columns(frame, settings.value.comparisons)
+    return fit_model(frame, summary.value, settings.value, id_column.value, coded)
 
 
 @dataclass
@@ -159,15 +175,22 @@ class ScoredChunk:
 
 @_task("score-pairs")
 def score_pairs_chunk(
-    compared: ComparedChunk, model: MatchModel, settings: LinkageSettings, decided: str, work: WorkFolder
+    compared: ComparedChunk,
+    model: Shared[MatchModel],
+    settings: Shared[LinkageSettings],
+    decided: Shared[str],
+    work: Shared[WorkFolder],
 ) -> ScoredChunk:
     """Score one chunk's compared pairs; the scored pairs' and the conflicts' URLs."""
     install_masking()
     number = compared.chunk.number
     fail_point(f"score-{number:05d}")
-    scored = score_chunk(work.read(compared.compared), model, settings, work.read(decided))
+    folder = work.value
+    scored = score_chunk(
+        folder.read(compared.compared), model.value, settings.value, folder.read(decided.value)
+    )
     return ScoredChunk(
         number,
-        work.write(f"scored-{number:05d}", scored.pairs),
-        work.write(f"conflicts-{number:05d}", scored.conflicts),
+        folder.write(f"scored-{number:05d}", scored.pairs),
+        folder.write(f"conflicts-{number:05d}", scored.conflicts),
     )

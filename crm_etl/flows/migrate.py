@@ -125,11 +125,14 @@ def _migrate(run: Run, fan: FanOut, move_processed_files: bool, keep_snapshots: 
                 )
             extracted, versions = combine_inputs(staged, read.take_extracts(), run.config, run.run_id)
             extracted.cached = read.cached
-            cleaned = clean(extracted, cleaning_tables(run.config, run.as_of), fan)
+            # On a cluster, clean and link are not task runs themselves but submit tasks: a task run's
+            # parameters (here every record) are serialised into each task it submits.
+            clean_stage, link_stage = (clean.fn, link.fn) if fan.distributed else (clean, link)
+            cleaned = clean_stage(extracted, cleaning_tables(run.config, run.as_of), fan)
             # Each stage's frames are handed on, not kept: what a later stage needs is in its input.
             decisions = steward_decisions(staged, reviews)
             resolved = dedupe(
-                link(cleaned.take_customers(), run.config, decisions, fan),
+                link_stage(cleaned.take_customers(), run.config, decisions, fan),
                 previous_assignments(staged),
                 run.config,
                 run.as_of,

@@ -157,11 +157,18 @@ def _lineage(components: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     """Per record: its cluster, and the score and reason of its strongest link inside the cluster."""
     ends = pl.concat(
         [
-            kept.select(pl.col("l").alias("id"), "match_probability", "match_reason", "weight"),
-            kept.select(pl.col("r").alias("id"), "match_probability", "match_reason", "weight"),
+            kept.select(pl.col("l").alias("id"), pl.col("r").alias("other"), "match_probability", "match_reason", "weight"),
+            kept.select(pl.col("r").alias("id"), pl.col("l").alias("other"), "match_probability", "match_reason", "weight"),
         ]
+    )  # fmt: skip
+    # Of equally strong links (every must-link pair weighs the same), the one to the lowest record:
+    # chosen by the values alone, whatever order the pairs come in.
+    best = (
+        ends.sort(["id", "weight", "other"], descending=[False, True, False])
+        .group_by("id", maintain_order=True)
+        .first()
+        .drop("other")
     )
-    best = ends.sort(["id", "weight"], descending=[False, True]).group_by("id", maintain_order=True).first()
     return (
         components.join(best, on="id", how="left")
         .select(
