@@ -117,6 +117,13 @@ class WorkFolder:
         if fs.exists(root):
             fs.rm(root, recursive=True)
 
+    def remove_if_empty(self) -> None:
+        """Remove the folder if nothing is left in it (another run may be using it)."""
+        fs, root = self._fs()
+        with contextlib.suppress(OSError):
+            if fs.isdir(root) and not fs.ls(root):
+                fs.rmdir(root)
+
 
 @dataclass(frozen=True)
 class ClusterPlan:

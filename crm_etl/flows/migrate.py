@@ -79,8 +79,9 @@ def migrate(
     try:
         return _migrate(run, fan, move_processed_files, keep_snapshots)
     finally:
-        if fan.work is not None:
+        if plan is not None and fan.work is not None:
             fan.work.remove()
+            plan.work.remove_if_empty()
 
 
 def migration(
