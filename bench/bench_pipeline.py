@@ -52,6 +52,24 @@ class Measured(NamedTuple):
     tree_peak_mb: float  # largest sum of VmRSS over the process and its descendants
     stdout: Path
     stderr: Path
+    # Every descendant seen: pid -> (kind, its own peak VmHWM in MiB); kinds: dask-worker, prefect-server, other.
+    descendants: dict[int, tuple[str, float]]
+
+    def peaks(self, kind: str) -> list[float]:
+        return sorted((peak for k, peak in self.descendants.values() if k == kind), reverse=True)
+
+
+def _kind(pid: int) -> str:
+    """What a descendant of the CLI is, from its command line."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return "other"
+    if b"spawn_main" in command:  # a Dask worker process, spawned by its nanny in the CLI process
+        return "dask-worker"
+    if b"uvicorn" in command or (b"prefect" in command and b"server" in command):
+        return "prefect-server"
+    return "other"
 
 
 # -- measuring a process tree ------------------------------------------------------------------
@@ -101,6 +119,7 @@ def run_measured(
     Past `time_limit` seconds the process is killed (exit code -9 in the result).
     """
     main_peak = tree_peak = 0
+    descendants: dict[int, tuple[str, float]] = {}
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=err)
@@ -115,12 +134,22 @@ def run_measured(
                 _, status, _ = os.wait4(process.pid, 0)
                 break
             main_peak = max(main_peak, _status_kb(process.pid, "VmHWM"))
-            tree_peak = max(tree_peak, sum(_status_kb(p, "VmRSS") for p in _process_tree(process.pid)))
+            tree = _process_tree(process.pid)
+            tree_peak = max(tree_peak, sum(_status_kb(p, "VmRSS") for p in tree))
+            for child in tree[1:]:
+                kind, peak = descendants.get(child) or (_kind(child), 0.0)
+                descendants[child] = (kind, max(peak, _status_kb(child, "VmHWM") / 1024))
             time.sleep(POLL_SECONDS)
         seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     return Measured(
-        process.returncode, seconds, main_peak / 1024, max(tree_peak, main_peak) / 1024, stdout, stderr
+        process.returncode,
+        seconds,
+        main_peak / 1024,
+        max(tree_peak, main_peak) / 1024,
+        stdout,
+        stderr,
+        descendants,
     )
 
 
@@ -347,6 +376,73 @@ def _peer(
     return measured, result
 
 
+class ClusterRun(NamedTuple):
+    workers: int
+    measured: Measured
+    work_folder_bytes: float | None
+    pair_chunks: int | None
+    same_tables: bool
+    stages: list[Any] | None
+    tasks: str | None  # the CLI's "tasks:" line: runs, mean and slowest seconds per task
+
+
+def _cluster_run(
+    workers: int, command: list[str], work: Path, env: dict[str, str], single_db: Path
+) -> ClusterRun:
+    """`crm-etl run --workers N` on the same inbox into its own file; its tables against the single-process run's."""
+    from same_tables import table_digests
+
+    folder = work / f"workers-{workers}"
+    folder.mkdir()
+    db = folder / "crm.duckdb"
+    swapped = {"--db": str(db), "--reports": str(folder / "reports")}
+    cluster_command = [
+        swapped.get(previous, arg) for previous, arg in zip(["", *command[:-1]], command, strict=True)
+    ]
+    cluster_command += ["--workers", str(workers)]
+    print(f"ours on {workers} Dask worker(s): {' '.join(cluster_command[1:])}", flush=True)
+    measured = run_measured(cluster_command, folder / "cli.stdout", folder / "cli.stderr", env)
+    print(f"  exit {measured.exit_code} in {measured.seconds:.1f} s", flush=True)
+    text = measured.stdout.read_text(errors="replace") + measured.stderr.read_text(errors="replace")
+    exchanged = re.search(r"([\d,.]+) MB of Parquet exchanged, (\d+) pair chunk", " ".join(text.split()))
+    same = measured.exit_code == 0 and table_digests(db) == table_digests(single_db)
+    return ClusterRun(
+        workers,
+        measured,
+        float(exchanged.group(1).replace(",", "")) if exchanged else None,
+        int(exchanged.group(2)) if exchanged else None,
+        same,
+        published_facts(db).get("stages") if measured.exit_code == 0 else None,
+        next(
+            (line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("tasks:")), None
+        ),
+    )
+
+
+def _print_cluster_table(rows: int, single: Measured, runs: list[ClusterRun]) -> None:
+    print(f"\n## On a local Dask cluster ({rows:,} rows; every process on this machine's 2 cores)\n")
+    print("| run | wall s | main process peak MiB | peak per Dask worker MiB | Prefect server MiB "
+          "| tree peak MiB | work folder MB | pair chunks | tables |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print(f"| one process | {single.seconds:.1f} | {single.main_peak_mb:,.0f} | - | "
+          f"{', '.join(f'{p:,.0f}' for p in single.peaks('prefect-server')) or '-'} | "
+          f"{single.tree_peak_mb:,.0f} | - | - | (reference) |")  # fmt: skip
+    for run in runs:
+        m = run.measured
+        workers = ", ".join(f"{p:,.0f}" for p in m.peaks("dask-worker")) or "-"
+        server = ", ".join(f"{p:,.0f}" for p in m.peaks("prefect-server")) or "-"
+        exchanged = f"{run.work_folder_bytes:,.1f}" if run.work_folder_bytes is not None else "?"
+        print(f"| --workers {run.workers} | {m.seconds:.1f} | {m.main_peak_mb:,.0f} | {workers} | {server} | "
+              f"{m.tree_peak_mb:,.0f} | {exchanged} | {run.pair_chunks or '?'} | "
+              f"{'identical' if run.same_tables else 'DIFFERENT (or failed: exit ' + str(m.exit_code) + ')'} |")  # fmt: skip
+    for run in runs:
+        if run.tasks:
+            print(f"\n--workers {run.workers}, tasks (own clock): {run.tasks}")
+        if run.stages:
+            print(f"\n--workers {run.workers}, per stage (main process): " + ", ".join(
+                f"{stage} {seconds:.1f} s" for stage, seconds, *_ in run.stages))  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="10k", help="input data rows: 10k, 100k, 1M or an integer")
@@ -358,6 +454,11 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=1800,
         help="stop a peer after this many seconds (default 1800)",
+    )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="also run on a local Dask cluster of each of these sizes, e.g. 1,2 (README: Running on a cluster)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (database, reports, logs)")
     parser.add_argument("--peer", choices=("floor", "splink"), help=argparse.SUPPRESS)
@@ -414,6 +515,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ours: exit {ours.exit_code} in {ours.seconds:.1f} s", flush=True)
     if ours.exit_code != 0:
         print(f"last lines of its stderr:\n{_tail(ours.stderr)}", flush=True)
+
+    clustered = [_cluster_run(int(n), command, work, env, db) for n in filter(None, args.workers.split(","))]
 
     floor: tuple[Measured, dict[str, Any]] | None = None
     if not args.skip_floor:
@@ -485,6 +588,8 @@ def main(argv: list[str] | None = None) -> None:
             items_text = f"{items:,}" if items is not None else "-"
             peak_text = f"{peak:,.0f}" if peak is not None else "-"
             print(f"| {stage} | {seconds:.2f} | {items_text} | {unit or ''} | {rate} | {peak_text} |")
+    if clustered:
+        _print_cluster_table(rows, ours, clustered)
     if args.keep:
         print(f"\nwork folder kept: {work} (cli.stdout / cli.stderr, crm.duckdb, reports/)")
     else:

@@ -275,6 +275,15 @@ def _print_summary(summary: object) -> None:
             f"cluster:  {shown(summary.cluster['where'])}: {exchanged:,.1f} MB of Parquet exchanged, "
             f"{summary.cluster['pair_chunks']} pair chunk(s)"
         )
+        tasks = summary.cluster.get("tasks", {})
+        if tasks:
+            out.print(
+                "tasks:    "
+                + ", ".join(
+                    f"{name} {t['runs']} × {t['seconds'] / t['runs']:.1f} s (slowest {t['slowest']:.1f} s)"
+                    for name, t in tasks.items()
+                )
+            )
     out.print(f"database: {shown(summary.db)}")
     out.print(f"report:   {shown(summary.report)}")
 

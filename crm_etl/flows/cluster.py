@@ -47,6 +47,10 @@ class ClusterError(RuntimeError):
     """The cluster or its work folder cannot be used: the run stops before any task runs."""
 
 
+class ClusterTaskFailed(RuntimeError):
+    """A fanned-out task failed on every attempt: the run stops, nothing is published."""
+
+
 @dataclass(frozen=True)
 class WorkFolder:
     """Where the fanned-out tasks exchange Parquet files: a local path or any fsspec URL.
@@ -207,6 +211,8 @@ class FanOut:
     def __init__(self, plan: ClusterPlan | None, work: WorkFolder | None = None) -> None:
         self.plan = plan
         self.work = work
+        # Per task name, the seconds each of its runs took by its own clock (results with `seconds`).
+        self.task_seconds: dict[str, list[float]] = {}
 
     @property
     def distributed(self) -> bool:
@@ -246,4 +252,16 @@ class FanOut:
                 result = future.result()
                 if done:
                     done(position[future.task_run_id], result)
-        return [future.result() for future in futures]
+        results = []
+        for item, future in zip(items, futures, strict=True):
+            try:
+                results.append(future.result())
+                if hasattr(results[-1], "seconds"):
+                    self.task_seconds.setdefault(task.name, []).append(float(results[-1].seconds))
+            except Exception as exc:
+                attempts = 1 + int(getattr(task, "retries", 0) or 0)
+                raise ClusterTaskFailed(
+                    f"task {task.name} for {getattr(item, 'label', item)} failed "
+                    f"{attempts} time(s): {type(exc).__name__}: {exc}"
+                ) from exc
+        return results

@@ -10,6 +10,7 @@ imports it to run them.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,10 @@ class ReadJob:
     path: Path
     source_file: str
 
+    @property
+    def label(self) -> str:
+        return self.source_file
+
 
 @dataclass
 class StoredExtract:
@@ -58,6 +63,7 @@ class StoredExtract:
     cache_key: str | None = None
     not_ready: str | None = None  # still being copied in after every retry: the message
     rows: int = 0
+    seconds: float = 0.0  # the task's own time, for the run's figures
 
     def load(self, work: WorkFolder) -> FileExtract:
         return FileExtract(self.outcome, {kind: work.read(url) for kind, url in self.records.items()})
@@ -75,6 +81,7 @@ def read_file(
     from crm_etl.flows.reading import InputNotReady, read_one
 
     install_masking()
+    start = time.perf_counter()
     try:
         result, cached, key = read_one(
             job.path, job.source_file, config.value, fingerprint.value, cache_dir.value
@@ -85,6 +92,7 @@ def read_file(
     stored = StoredExtract(result.outcome, cached=cached, cache_key=key, rows=rows)
     for kind, frame in result.records.items():
         stored.records[kind] = work.value.write(f"read-{job.number:05d}-{kind}", frame)
+    stored.seconds = time.perf_counter() - start
     return stored
 
 
@@ -100,6 +108,10 @@ class CleanJob:
     record_type: RecordType
     part: int
     raw: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.record_type} of input part {self.part}"
 
 
 @_task("clean-file")
@@ -122,8 +134,8 @@ class PairChunk:
     pairs: str
 
     @property
-    def name(self) -> str:
-        return f"pairs-{self.number:05d}"
+    def label(self) -> str:
+        return f"pair chunk {self.number}"
 
 
 @dataclass
@@ -131,6 +143,11 @@ class ComparedChunk:
     chunk: PairChunk
     compared: str
     summary: PairSummary
+    seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return self.chunk.label
 
 
 @_task("compare-pairs")
@@ -143,12 +160,14 @@ def compare_pairs_chunk(
 ) -> ComparedChunk:
     """Compare one chunk's pairs; the compared pairs' URL and the chunk's summary for EM."""
     install_masking()
+    start = time.perf_counter()
     fail_point(f"compare-{chunk.number:05d}")
     folder = work.value
     frame = folder.read(records.value)
     compared = compare_chunk(folder.read(chunk.pairs), frame, settings.value, id_column.value)
     summary = summarise(compared, settings.value)
-    return ComparedChunk(chunk, folder.write(f"compared-{chunk.number:05d}", compared), summary)
+    written = folder.write(f"compared-{chunk.number:05d}", compared)
+    return ComparedChunk(chunk, written, summary, time.perf_counter() - start)
 
 
 @_task("fit-model")
@@ -171,6 +190,7 @@ class ScoredChunk:
     number: int
     pairs: str
     conflicts: str
+    seconds: float = 0.0
 
 
 @_task("score-pairs")
@@ -183,6 +203,7 @@ def score_pairs_chunk(
 ) -> ScoredChunk:
     """Score one chunk's compared pairs; the scored pairs' and the conflicts' URLs."""
     install_masking()
+    start = time.perf_counter()
     number = compared.chunk.number
     fail_point(f"score-{number:05d}")
     folder = work.value
@@ -193,4 +214,5 @@ def score_pairs_chunk(
         number,
         folder.write(f"scored-{number:05d}", scored.pairs),
         folder.write(f"conflicts-{number:05d}", scored.conflicts),
+        time.perf_counter() - start,
     )

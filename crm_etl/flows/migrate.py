@@ -180,6 +180,12 @@ def _cluster_figures(fan: FanOut, candidate_pairs: int) -> dict[str, Any] | None
         "where": fan.plan.describe(),
         "work_folder_bytes": fan.work.size(),
         "pair_chunks": max(1, -(-candidate_pairs // fan.plan.pair_chunk_size)),
+        "candidate_pairs": candidate_pairs,
+        # per task: runs, total and slowest seconds by the task's own clock
+        "tasks": {
+            name: {"runs": len(times), "seconds": round(sum(times), 2), "slowest": round(max(times), 2)}
+            for name, times in fan.task_seconds.items()
+        },
     }
 
 

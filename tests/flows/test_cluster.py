@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crm_etl.flows.cluster import ClusterError, ClusterPlan, FanOut, WorkFolder
+from crm_etl.flows.cluster import ClusterError, ClusterPlan, ClusterTaskFailed, FanOut, WorkFolder
 from crm_etl.flows.pause import FAIL_ONCE_ENV, PAUSE_DIR_ENV
 from crm_etl.schemas.config import SCHEMAS_DIR, ClusterSettings
 from crm_etl.schemas.overlay import overlay_schemas
@@ -198,3 +198,24 @@ def test_two_workers_publish_the_tables_one_process_does_on_50k_rows(prefect_har
     assert summary.rows_read >= 50_000
     assert summary.cluster is not None and summary.cluster["pair_chunks"] >= 5
     assert contents(tmp_path / "two" / "crm.duckdb") == contents(tmp_path / "one" / "crm.duckdb")
+
+
+def test_a_task_failing_every_attempt_names_its_input(prefect_harness, tmp_path):
+    """Prefect's own task runner stands in for the workers: FanOut submits the same way to both."""
+    from prefect import flow, task
+
+    from crm_etl.flows.cluster_tasks import ReadJob
+
+    @task(name="always-fails", retries=1, retry_delay_seconds=0)
+    def always_fails(job: ReadJob, work: object) -> None:
+        raise OSError(f"disk full writing {job.source_file}")
+
+    @flow
+    def fan_out() -> None:
+        plan = ClusterPlan(2, None, WorkFolder(str(tmp_path)), 1_000)
+        FanOut(plan, plan.work).map(always_fails, [ReadJob(1, tmp_path / "a.csv", "台账/a.csv")], work=1)
+
+    with pytest.raises(
+        ClusterTaskFailed, match=r"always-fails for 台账/a.csv failed 2 time\(s\): OSError: disk full"
+    ):
+        fan_out()
