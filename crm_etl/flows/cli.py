@@ -288,6 +288,27 @@ def _print_summary(summary: object) -> None:
     out.print(f"report:   {shown(summary.report)}")
 
 
+# Where a run's tasks run (flows/cluster.py), for `run` and `serve` alike.
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        max=512,
+        help="Read, clean and score pairs on a local Dask cluster of this many worker processes "
+        "(0: one process; default: schemas/runs.yaml cluster.workers).",
+    ),
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS",
+        help="Run those tasks on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+        "the work folder (schemas/runs.yaml cluster.work_folder) must be reachable from every worker.",
+    ),
+]
+
+
 @app.command()
 def run(
     inbox: Annotated[
@@ -328,24 +349,8 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only errors: no progress, no summary.")
     ] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            max=512,
-            help="Read, clean and score pairs on a local Dask cluster of this many worker processes "
-            "(0: one process; default: schemas/runs.yaml cluster.workers).",
-        ),
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask",
-            metavar="ADDRESS",
-            help="Run those tasks on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
-            "the work folder (schemas/runs.yaml cluster.work_folder) must be reachable from every worker.",
-        ),
-    ] = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """Run the migration flow on an inbox and publish the result into the DuckDB file.
 
@@ -396,7 +401,7 @@ def run(
     # Prefect's temporary API server comes up on the other core while the flow's modules import.
     with _exit_codes(), RunLock(db, "crm-etl run"), LocalPrefectApi() as api:
         from crm_etl.flows.logs import configure_console_logs
-        from crm_etl.flows.migrate import migration
+        from crm_etl.flows.migrate import migrate
         from crm_etl.flows.progress import stage_display
         from crm_etl.flows.stages import listening
         from crm_etl.flows.validation import import_great_expectations
@@ -406,7 +411,7 @@ def run(
         display = contextlib.nullcontext(None) if quiet else stage_display(err)
         api.wait()
         with display as listener, listening(listener) if listener else contextlib.nullcontext():
-            summary = migration(
+            summary = migrate(
                 inbox=inbox,
                 db=db,
                 reports=reports,
@@ -792,6 +797,8 @@ def serve(
         float, typer.Option(min=0.5, hidden=True, help="Seconds between polls of the Prefect API.")
     ] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """Serve the migration flow on a schedule with Prefect until stopped (Ctrl-C or SIGTERM).
 
@@ -813,13 +820,24 @@ def serve(
         err.print(f"[red]error[/]: {shown(exc)}")
         raise typer.Exit(EXIT_INPUT) from None
     deployment = name or db.name.removesuffix(".duckdb")
+    schemas_dir = _schemas_folder(schemas)
+    from crm_etl.schemas import ConfigError
+    from crm_etl.schemas.contracts import load_contracts
+
+    try:
+        contracts = load_contracts(schemas_dir)
+    except ConfigError as exc:
+        _configuration_error(exc, schemas_dir)
+    _check_cluster(contracts.config.runs.cluster, db, workers, dask)
     parameters = {
         "inbox": str(inbox.resolve()),
         "db": str(db.resolve()),
         "reports": str(reports.resolve()),
-        "schemas_dir": str(_schemas_folder(schemas)) if schemas else None,
+        "schemas_dir": str(schemas_dir) if schemas_dir else None,
         "move_processed_files": move_processed,
         "keep_snapshots": keep_snapshots,
+        "workers": workers,
+        "dask_address": dask,
     }
     when = f"cron {cron!r} ({timezone})" if cron else f"every {interval:g} s"
     out.print(f"serving crm-migrate/{deployment} {when}: {shown(inbox)} -> {shown(db)} (Ctrl-C to stop)")

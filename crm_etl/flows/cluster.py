@@ -15,6 +15,7 @@ the report and the one atomic publish) stays in the process that holds the DuckD
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -164,7 +165,7 @@ class ClusterPlan:
         return f"{where}, work folder {self.work.url}"
 
     def task_runner(self) -> TaskRunner[Any]:
-        """Prefect's Dask task runner for this plan (a LocalCluster is started when the flow starts)."""
+        """Prefect's Dask task runner for this plan (a LocalCluster is started when it is entered)."""
         from prefect.settings import PREFECT_API_URL
         from prefect_dask import DaskTaskRunner
 
@@ -172,7 +173,7 @@ class ClusterPlan:
             return DaskTaskRunner(address=self.address)
         environment = dict(_WORKER_ENVIRONMENT)
         api = PREFECT_API_URL.value()
-        if api:  # the temporary server of a CLI run or of a test harness is in settings, not os.environ
+        if api:  # the temporary server of a test harness is in Prefect's settings, not in os.environ
             environment["PREFECT_API_URL"] = api
         return DaskTaskRunner(
             cluster_class="distributed.LocalCluster",
@@ -203,16 +204,33 @@ class Shared(Generic[T]):
 
 
 class FanOut:
-    """Runs a task over many inputs: on the flow's Dask workers, or here when `plan` is None.
+    """Runs a task over many inputs: on Dask workers when there is a plan, else here.
 
-    Here, `task.fn` is called directly: the single-process run makes no task runs of these.
+    Used as a context manager for the run: entering starts the plan's task runner (a
+    LocalCluster, or a connection to the scheduler at the plan's address), leaving stops it. The
+    run's flow keeps Prefect's default task runner: only these tasks go to the cluster, so a
+    scheduled run (`crm-etl serve`), a CLI run and `migrate(workers=2)` called from Python fan
+    out alike. Without a plan, `task.fn` is called directly: the single-process run makes no
+    task runs of these.
     """
 
-    def __init__(self, plan: ClusterPlan | None, work: WorkFolder | None = None) -> None:
+    def __init__(
+        self, plan: ClusterPlan | None, work: WorkFolder | None = None, runner: TaskRunner[Any] | None = None
+    ) -> None:
         self.plan = plan
         self.work = work
+        self._runner = runner if runner is not None or plan is None else plan.task_runner()
         # Per task name, the seconds each of its runs took by its own clock (results with `seconds`).
         self.task_seconds: dict[str, list[float]] = {}
+
+    def __enter__(self) -> FanOut:
+        if self._runner is not None:
+            self._runner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            self._runner.__exit__(*exc)
 
     @property
     def distributed(self) -> bool:
@@ -245,7 +263,11 @@ class FanOut:
         from prefect import unmapped
         from prefect.futures import as_completed
 
-        futures = task.map(list(items), **{key: unmapped(value) for key, value in constant.items()})
+        if self._runner is None:
+            raise RuntimeError("FanOut.map() on a cluster outside `with FanOut(...)`")
+        first = next(iter(inspect.signature(task.fn).parameters))
+        parameters = {first: list(items), **{key: unmapped(value) for key, value in constant.items()}}
+        futures = self._runner.map(task, parameters)
         position = {future.task_run_id: index for index, future in enumerate(futures)}
         for future in as_completed(futures):
             with contextlib.suppress(Exception):  # raised in order below

@@ -67,44 +67,22 @@ def migrate(
     it loaded to `inbox/processed/<run_id>/` once the result is published.
 
     `workers` / `dask_address` (over schemas/runs.yaml `cluster:`): read, clean and score pairs
-    on a Dask cluster (flows/cluster.py). The flow must then run with that cluster's task
-    runner: call `migration(...)`, which sets it, rather than this flow directly.
+    on a Dask cluster (flows/cluster.py); the publish stays here. Raises ClusterError before
+    anything runs when the work folder cannot be written.
     """
     install_masking()
     run = _run(inbox, db, reports, as_of, run_id, schemas_dir, lang)
     plan = ClusterPlan.resolve(run.config.runs.cluster, run.db, workers, dask_address)
-    fan = FanOut(plan, plan.work.child(run.run_id) if plan else None)
-    if fan.work is not None:
-        fan.work.check_writable()  # before any task runs
-    try:
-        return _migrate(run, fan, move_processed_files, keep_snapshots)
-    finally:
-        if plan is not None and fan.work is not None:
-            fan.work.remove()
-            plan.work.remove_if_empty()
-
-
-def migration(
-    *,
-    workers: int | None = None,
-    dask_address: str | None = None,
-    schemas_dir: Path | None = None,
-    db: Path,
-    **parameters: Any,
-) -> RunSummary:
-    """Run the `migrate` flow, on the Dask cluster that `workers`, `dask_address` or the configuration ask for.
-
-    Raises ClusterError (before anything runs) when the work folder cannot be written.
-    """
-    contracts = load_contracts(Path(schemas_dir) if schemas_dir else None)
-    plan = ClusterPlan.resolve(contracts.config.runs.cluster, Path(db), workers, dask_address)
-    flow_to_run = migrate
-    if plan is not None:
-        plan.work.check_writable()
-        flow_to_run = migrate.with_options(task_runner=plan.task_runner())
-    return flow_to_run(
-        db=db, schemas_dir=schemas_dir, workers=workers, dask_address=dask_address, **parameters
-    )
+    work = plan.work.child(run.run_id) if plan else None
+    if plan is not None and work is not None:
+        work.check_writable()  # before any task runs
+    with FanOut(plan, work) as fan:
+        try:
+            return _migrate(run, fan, move_processed_files, keep_snapshots)
+        finally:
+            if plan is not None and work is not None:
+                work.remove()
+                plan.work.remove_if_empty()
 
 
 def _migrate(run: Run, fan: FanOut, move_processed_files: bool, keep_snapshots: int | None) -> RunSummary:

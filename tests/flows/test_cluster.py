@@ -141,9 +141,9 @@ def test_the_single_process_run_uses_no_cluster(sample_run):
 
 
 def _cluster_run(inbox: Path, out: Path, schemas: Path | None = None, workers: int = 2):
-    from crm_etl.flows.migrate import migration
+    from crm_etl.flows.migrate import migrate
 
-    return migration(
+    return migrate(
         inbox=inbox,
         db=out / "crm.duckdb",
         reports=out / "reports",
@@ -201,8 +201,9 @@ def test_two_workers_publish_the_tables_one_process_does_on_50k_rows(prefect_har
 
 
 def test_a_task_failing_every_attempt_names_its_input(prefect_harness, tmp_path):
-    """Prefect's own task runner stands in for the workers: FanOut submits the same way to both."""
+    """Prefect's thread-pool task runner stands in for the workers: FanOut submits alike to both."""
     from prefect import flow, task
+    from prefect.task_runners import ThreadPoolTaskRunner
 
     from crm_etl.flows.cluster_tasks import ReadJob
 
@@ -213,7 +214,8 @@ def test_a_task_failing_every_attempt_names_its_input(prefect_harness, tmp_path)
     @flow
     def fan_out() -> None:
         plan = ClusterPlan(2, None, WorkFolder(str(tmp_path)), 1_000)
-        FanOut(plan, plan.work).map(always_fails, [ReadJob(1, tmp_path / "a.csv", "台账/a.csv")], work=1)
+        with FanOut(plan, plan.work, runner=ThreadPoolTaskRunner()) as fan:
+            fan.map(always_fails, [ReadJob(1, tmp_path / "a.csv", "台账/a.csv")], work=1)
 
     with pytest.raises(
         ClusterTaskFailed, match=r"always-fails for 台账/a.csv failed 2 time\(s\): OSError: disk full"
