@@ -381,9 +381,22 @@ class ClusterRun(NamedTuple):
     measured: Measured
     work_folder_bytes: float | None
     pair_chunks: int | None
+    candidate_pairs: int | None
     same_tables: bool
     stages: list[Any] | None
     tasks: str | None  # the CLI's "tasks:" line: runs, mean and slowest seconds per task
+
+
+def _chunk_overlay(work: Path, size: int) -> Path:
+    """A --schemas folder whose runs.yaml is the bundled one with `cluster.pair_chunk_size: size`."""
+    import yaml
+
+    folder = work / "schemas-overlay"
+    folder.mkdir()
+    runs = yaml.safe_load((REPO_ROOT / "crm_etl" / "schemas" / "runs.yaml").read_text(encoding="utf-8"))
+    runs["cluster"]["pair_chunk_size"] = size
+    (folder / "runs.yaml").write_text(yaml.safe_dump(runs, allow_unicode=True), encoding="utf-8")
+    return folder
 
 
 def _cluster_run(
@@ -404,13 +417,16 @@ def _cluster_run(
     measured = run_measured(cluster_command, folder / "cli.stdout", folder / "cli.stderr", env)
     print(f"  exit {measured.exit_code} in {measured.seconds:.1f} s", flush=True)
     text = measured.stdout.read_text(errors="replace") + measured.stderr.read_text(errors="replace")
-    exchanged = re.search(r"([\d,.]+) MB of Parquet exchanged, (\d+) pair chunk", " ".join(text.split()))
+    exchanged = re.search(
+        r"([\d,.]+) MB of Parquet exchanged, ([\d,]+) candidate pairs in (\d+) chunk", " ".join(text.split())
+    )
     same = measured.exit_code == 0 and table_digests(db) == table_digests(single_db)
     return ClusterRun(
         workers,
         measured,
         float(exchanged.group(1).replace(",", "")) if exchanged else None,
-        int(exchanged.group(2)) if exchanged else None,
+        int(exchanged.group(3)) if exchanged else None,
+        int(exchanged.group(2).replace(",", "")) if exchanged else None,
         same,
         published_facts(db).get("stages") if measured.exit_code == 0 else None,
         next(
@@ -422,7 +438,7 @@ def _cluster_run(
 def _print_cluster_table(rows: int, single: Measured, runs: list[ClusterRun]) -> None:
     print(f"\n## On a local Dask cluster ({rows:,} rows; every process on this machine's 2 cores)\n")
     print("| run | wall s | main process peak MiB | peak per Dask worker MiB | Prefect server MiB "
-          "| tree peak MiB | work folder MB | pair chunks | tables |")  # fmt: skip
+          "| tree peak MiB | work folder MB | candidate pairs / chunks | tables |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     print(f"| one process | {single.seconds:.1f} | {single.main_peak_mb:,.0f} | - | "
           f"{', '.join(f'{p:,.0f}' for p in single.peaks('prefect-server')) or '-'} | "
@@ -433,7 +449,7 @@ def _print_cluster_table(rows: int, single: Measured, runs: list[ClusterRun]) ->
         server = ", ".join(f"{p:,.0f}" for p in m.peaks("prefect-server")) or "-"
         exchanged = f"{run.work_folder_bytes:,.1f}" if run.work_folder_bytes is not None else "?"
         print(f"| --workers {run.workers} | {m.seconds:.1f} | {m.main_peak_mb:,.0f} | {workers} | {server} | "
-              f"{m.tree_peak_mb:,.0f} | {exchanged} | {run.pair_chunks or '?'} | "
+              f"{m.tree_peak_mb:,.0f} | {exchanged} | {run.candidate_pairs or 0:,} / {run.pair_chunks or '?'} | "
               f"{'identical' if run.same_tables else 'DIFFERENT (or failed: exit ' + str(m.exit_code) + ')'} |")  # fmt: skip
     for run in runs:
         if run.tasks:
@@ -459,6 +475,11 @@ def main(argv: list[str] | None = None) -> None:
         "--workers",
         default="",
         help="also run on a local Dask cluster of each of these sizes, e.g. 1,2 (README: Running on a cluster)",
+    )
+    parser.add_argument(
+        "--pair-chunk-size",
+        type=int,
+        help="for the --workers runs: candidate pairs per task (schemas/runs.yaml cluster.pair_chunk_size)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (database, reports, logs)")
     parser.add_argument("--peer", choices=("floor", "splink"), help=argparse.SUPPRESS)
@@ -516,7 +537,12 @@ def main(argv: list[str] | None = None) -> None:
     if ours.exit_code != 0:
         print(f"last lines of its stderr:\n{_tail(ours.stderr)}", flush=True)
 
-    clustered = [_cluster_run(int(n), command, work, env, db) for n in filter(None, args.workers.split(","))]
+    cluster_command = list(command)
+    if args.pair_chunk_size:
+        cluster_command += ["--schemas", str(_chunk_overlay(work, args.pair_chunk_size))]
+    clustered = [
+        _cluster_run(int(n), cluster_command, work, env, db) for n in filter(None, args.workers.split(","))
+    ]
 
     floor: tuple[Measured, dict[str, Any]] | None = None
     if not args.skip_floor:

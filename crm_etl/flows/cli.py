@@ -273,7 +273,7 @@ def _print_summary(summary: object) -> None:
         exchanged = summary.cluster["work_folder_bytes"] / 1e6
         out.print(
             f"cluster:  {shown(summary.cluster['where'])}: {exchanged:,.1f} MB of Parquet exchanged, "
-            f"{summary.cluster['pair_chunks']} pair chunk(s)"
+            f"{summary.cluster['candidate_pairs']:,} candidate pairs in {summary.cluster['pair_chunks']} chunk(s)"
         )
         tasks = summary.cluster.get("tasks", {})
         if tasks:

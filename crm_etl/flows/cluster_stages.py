@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from crm_etl.cleaners.dedupe.model import MatchModel, PairSummary
-from crm_etl.cleaners.dedupe.scoring import ScoredPairs
+from crm_etl.cleaners.dedupe.comparison import record_term_frequencies
+from crm_etl.cleaners.dedupe.model import MatchModel, PairSummary, u_sample
+from crm_etl.cleaners.dedupe.scoring import ScoredPairs, records_of_pairs
 from crm_etl.cleaners.dedupe.settings import LinkageSettings
 from crm_etl.cleaners.records import CleaningTables
 from crm_etl.flows.cluster import FanOut, WorkFolder
@@ -21,6 +22,7 @@ from crm_etl.flows.cluster_tasks import (
     ComparedChunk,
     PairChunk,
     ScoredChunk,
+    UModelSample,
     clean_file,
     compare_pairs_chunk,
     fit_match_model,
@@ -85,41 +87,58 @@ class ClusterScoring:
         self.fan = fan
         self.work = _work(fan).child("match")
         self.chunk_size = chunk_size
-        self._records: str | None = None
+        self._u_sample: UModelSample | None = None
+        self._population = 0
         self._compared: list[ComparedChunk] = []
         self.chunks = 0
 
     def compare(
         self, pairs: pl.DataFrame, records: pl.DataFrame, settings: LinkageSettings, id_column: str
     ) -> PairSummary:
+        """Each chunk is stored with just the records its pairs name, and those records carry their
+        values' term frequencies in the whole population: a worker's memory is bounded by the chunk."""
         read = [id_column, *(c for c in settings.columns if c in records.columns and c != id_column)]
-        self._records = self.work.write("records", records.select(read))
-        chunks = [
-            PairChunk(number, self.work.write(f"pairs-{number:05d}", pairs.slice(start, self.chunk_size)))
-            for number, start in enumerate(range(0, max(pairs.height, 1), self.chunk_size))
-        ]
+        features = records.select(read)
+        self._population = features.height
+        tf = record_term_frequencies(features, settings.comparisons, settings.model.tf_minimum_population)
+        with_tf = features.with_columns(tf.values())
+        del tf
+        chunks = []
+        for number, start in enumerate(range(0, max(pairs.height, 1), self.chunk_size)):
+            part = pairs.slice(start, self.chunk_size)
+            named = records_of_pairs(with_tf, part, id_column)
+            chunks.append(
+                PairChunk(
+                    number,
+                    self.work.write(f"pairs-{number:05d}", part),
+                    self.work.write(f"records-{number:05d}", named),
+                )
+            )
+        del with_tf
+        # u's random record pairs are drawn here, from every record; the fitting task gets only theirs.
+        sample = u_sample(features, settings.model, id_column)
+        self._u_sample = UModelSample(
+            self.work.write("u-pairs", sample),
+            self.work.write("u-records", records_of_pairs(features, sample, id_column)),
+        )
         self.chunks = len(chunks)
         self._compared = self.fan.map(
-            compare_pairs_chunk,
-            chunks,
-            records=self._records,
-            settings=settings,
-            id_column=id_column,
-            work=self.work,
+            compare_pairs_chunk, chunks, settings=settings, id_column=id_column, work=self.work
         )
         return PairSummary.combined([c.summary for c in self._compared], settings.model_comparisons)
 
     def fit(
         self, records: pl.DataFrame, summary: PairSummary, settings: LinkageSettings, id_column: str
     ) -> MatchModel:
-        if self._records is None:
+        if self._u_sample is None:
             raise RuntimeError("fit() before compare()")
         fitted: list[MatchModel] = self.fan.map(
             fit_match_model,
-            [self._records],
+            [self._u_sample],
             summary=summary,
             settings=settings,
             id_column=id_column,
+            population=self._population,
             work=self.work,
         )
         return fitted[0]

@@ -128,10 +128,12 @@ def clean_file(job: CleanJob, tables: Shared[CleaningTables], work: Shared[WorkF
 
 @dataclass(frozen=True)
 class PairChunk:
-    """One chunk of candidate pairs: rows [start, end) of the run's pairs, stored as Parquet."""
+    """One chunk of candidate pairs (consecutive rows of the run's pairs) and the records they name,
+    each stored as Parquet; the records carry their values' term frequencies in the whole run."""
 
     number: int
     pairs: str
+    records: str
 
     @property
     def label(self) -> str:
@@ -152,37 +154,49 @@ class ComparedChunk:
 
 @_task("compare-pairs")
 def compare_pairs_chunk(
-    chunk: PairChunk,
-    records: Shared[str],
-    settings: Shared[LinkageSettings],
-    id_column: Shared[str],
-    work: Shared[WorkFolder],
+    chunk: PairChunk, settings: Shared[LinkageSettings], id_column: Shared[str], work: Shared[WorkFolder]
 ) -> ComparedChunk:
     """Compare one chunk's pairs; the compared pairs' URL and the chunk's summary for EM."""
     install_masking()
     start = time.perf_counter()
     fail_point(f"compare-{chunk.number:05d}")
     folder = work.value
-    frame = folder.read(records.value)
-    compared = compare_chunk(folder.read(chunk.pairs), frame, settings.value, id_column.value)
+    compared = compare_chunk(
+        folder.read(chunk.pairs), folder.read(chunk.records), settings.value, id_column.value
+    )
     summary = summarise(compared, settings.value)
     written = folder.write(f"compared-{chunk.number:05d}", compared)
     return ComparedChunk(chunk, written, summary, time.perf_counter() - start)
 
 
+@dataclass(frozen=True)
+class UModelSample:
+    """The random record pairs u is measured on, drawn from every record, and the records they name."""
+
+    pairs: str
+    records: str
+
+    @property
+    def label(self) -> str:
+        return "the match model"
+
+
 @_task("fit-model")
 def fit_match_model(
-    records: str,
+    sample: UModelSample,
     summary: Shared[PairSummary],
     settings: Shared[LinkageSettings],
     id_column: Shared[str],
+    population: Shared[int],
     work: Shared[WorkFolder],
 ) -> MatchModel:
-    """u on random record pairs, m and the prior by EM on the chunks' summed summary."""
+    """u on the random record pairs, m and the prior by EM on the chunks' summed summary."""
     install_masking()
-    frame = work.value.read(records)
-    coded = code_columns(frame, settings.value.comparisons)
-    return fit_model(frame, summary.value, settings.value, id_column.value, coded)
+    folder = work.value
+    records = folder.read(sample.records)
+    coded = code_columns(records, settings.value.comparisons)
+    pairs = folder.read(sample.pairs)
+    return fit_model(records, summary.value, settings.value, id_column.value, coded, pairs, population.value)
 
 
 @dataclass

@@ -13,12 +13,13 @@ from polars.testing import assert_frame_equal
 
 from bench.dedupe_data import generate
 from crm_etl.cleaners.customer_matching import cluster_customers, customer_features
-from crm_etl.cleaners.dedupe.comparison import code_columns
-from crm_etl.cleaners.dedupe.model import MatchModel, PairSummary
+from crm_etl.cleaners.dedupe.comparison import code_columns, record_term_frequencies
+from crm_etl.cleaners.dedupe.model import MatchModel, PairSummary, u_sample
 from crm_etl.cleaners.dedupe.scoring import (
     ScoredPairs,
     compare_chunk,
     fit_model,
+    records_of_pairs,
     score_chunk,
     summarise,
 )
@@ -29,7 +30,9 @@ SETTINGS = load_config().dedupe
 
 
 class ChunkedScoring:
-    """Pairs in chunks of `size` rows, each compared and scored on its own, summaries summed."""
+    """Pairs in chunks of `size` rows, each compared with only the records it names (carrying the
+    whole population's term frequencies) and scored on its own; the summaries summed; u fitted on
+    the records of its random pairs only. What the cluster's tasks do, in this process."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -39,11 +42,14 @@ class ChunkedScoring:
     def compare(
         self, pairs: pl.DataFrame, records: pl.DataFrame, settings: LinkageSettings, id_column: str
     ) -> PairSummary:
-        # Each chunk codes the records itself, as a worker does.
-        self.compared = [
-            compare_chunk(pairs.slice(start, self.size), records, settings, id_column)
-            for start in range(0, max(pairs.height, 1), self.size)
-        ]
+        tf = record_term_frequencies(records, settings.comparisons, settings.model.tf_minimum_population)
+        with_tf = records.with_columns(tf.values())
+        self.compared = []
+        for start in range(0, max(pairs.height, 1), self.size):
+            part = pairs.slice(start, self.size)
+            self.compared.append(
+                compare_chunk(part, records_of_pairs(with_tf, part, id_column), settings, id_column)
+            )
         return PairSummary.combined(
             [summarise(c, settings) for c in self.compared], settings.model_comparisons
         )
@@ -51,7 +57,10 @@ class ChunkedScoring:
     def fit(
         self, records: pl.DataFrame, summary: PairSummary, settings: LinkageSettings, id_column: str
     ) -> MatchModel:
-        return fit_model(records, summary, settings, id_column, code_columns(records, settings.comparisons))
+        sample = u_sample(records, settings.model, id_column)
+        named = records_of_pairs(records, sample, id_column)
+        coded = code_columns(named, settings.comparisons)
+        return fit_model(named, summary, settings, id_column, coded, sample, records.height)
 
     def score(self, model: MatchModel, decided: pl.DataFrame, settings: LinkageSettings) -> ScoredPairs:
         scored = [score_chunk(c, model, settings, decided) for c in self.compared]

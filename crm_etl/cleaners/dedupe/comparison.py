@@ -100,6 +100,27 @@ def term_frequencies(codes: np.ndarray, minimum_population: int = 0) -> np.ndarr
     return counts / max(known.size, minimum_population, 1)
 
 
+def record_term_frequencies(
+    records: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    minimum_population: int = 0,
+    coded: CodedColumns | None = None,
+) -> dict[str, pl.Series]:
+    """Per term-frequency comparison, `<name>_tf` of every record: its value's share of the whole
+    population (null when it has none), which `compare_pairs` then reads off a subset of records."""
+    wanted = [c for c in comparisons if c.term_frequency]
+    coded = code_columns(records, wanted) if coded is None else coded
+    columns = {}
+    for comparison in wanted:
+        codes, _ = coded[comparison.column]
+        tf = term_frequencies(codes, minimum_population)
+        values = np.full(codes.size, np.nan)
+        known = codes != _MISSING
+        values[known] = tf[codes[known]]
+        columns[comparison.name] = pl.Series(f"{comparison.name}_tf", values).fill_nan(None)
+    return columns
+
+
 def _rule_column(records: pl.DataFrame, column: str) -> pl.Series:
     """A column the rules read, as it is gathered for both ends of every pair: text as categories.
 
@@ -123,6 +144,9 @@ def compare_pairs(
     `l_<col>`/`r_<col>` of the columns the rules and `only_when` conditions read.
 
     `coded`: `code_columns(records, comparisons)` when the caller compares several sets of pairs.
+    Where `records` carry a `<name>_tf` column (`record_term_frequencies` of the whole population),
+    it is read instead of counting `records`' own values: a subset of the records then compares
+    its pairs exactly as the whole would.
     """
     conditions = [m for c in comparisons if c.only_when for m in SIDE_COLUMN.findall(c.only_when)]
     read = list(dict.fromkeys([*extra_columns, *conditions]))
@@ -153,10 +177,14 @@ def compare_pairs(
             level = level.zip_with(comparable, pl.Series([-1] * len(level), dtype=pl.Int8))
         results += [level, similarity]
         if comparison.term_frequency:
-            tf = term_frequencies(codes, tf_minimum_population)
-            left_codes = codes[left_at]
-            known = left_codes != _MISSING
-            values_tf = np.full(left_codes.size, np.nan)
-            values_tf[known] = tf[left_codes[known]]
-            results.append(pl.Series(f"{comparison.name}_tf", values_tf).fill_nan(None))
+            given = f"{comparison.name}_tf"
+            if given in records.columns:
+                results.append(records.get_column(given).gather(left).alias(given))
+            else:
+                tf = term_frequencies(codes, tf_minimum_population)
+                left_codes = codes[left_at]
+                known = left_codes != _MISSING
+                values_tf = np.full(left_codes.size, np.nan)
+                values_tf[known] = tf[left_codes[known]]
+                results.append(pl.Series(given, values_tf).fill_nan(None))
     return frame.with_columns(results)

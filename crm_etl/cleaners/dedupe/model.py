@@ -56,14 +56,8 @@ def _level_matrix(compared: pl.DataFrame, comparisons: Sequence[Comparison]) -> 
     return levels
 
 
-def estimate_u(
-    records: pl.DataFrame,
-    comparisons: Sequence[Comparison],
-    settings: ModelSettings,
-    id_column: str = "record_idx",
-    coded: CodedColumns | None = None,
-) -> tuple[list[np.ndarray], int]:
-    """Level frequencies among random record pairs (all pairs when there are few), smoothed."""
+def u_sample(records: pl.DataFrame, settings: ModelSettings, id_column: str = "record_idx") -> pl.DataFrame:
+    """The random record pairs (l, r ids) u is measured on: all pairs when there are few."""
     n = records.height
     ids = records.get_column(id_column).cast(pl.Int64).to_numpy()
     if n * (n - 1) // 2 <= settings.u_sample_pairs:
@@ -74,7 +68,23 @@ def estimate_u(
         right = rng.integers(0, n, settings.u_sample_pairs)
         keep = left != right
         left, right = left[keep], right[keep]
-    pairs = pl.DataFrame({"l": ids[left], "r": ids[right]}, schema={"l": pl.Int64, "r": pl.Int64})
+    return pl.DataFrame({"l": ids[left], "r": ids[right]}, schema={"l": pl.Int64, "r": pl.Int64})
+
+
+def estimate_u(
+    records: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    settings: ModelSettings,
+    id_column: str = "record_idx",
+    coded: CodedColumns | None = None,
+    pairs: pl.DataFrame | None = None,
+) -> tuple[list[np.ndarray], int]:
+    """Level frequencies among random record pairs (`u_sample`), smoothed.
+
+    `pairs`: the sample drawn already (`u_sample` of every record); `records` then need hold
+    only the records those pairs name.
+    """
+    pairs = u_sample(records, settings, id_column) if pairs is None else pairs
     compared = compare_pairs(pairs, records, comparisons, id_column=id_column, coded=coded)
     levels = (
         _level_matrix(compared, comparisons)
@@ -216,15 +226,22 @@ def fit(
     settings: ModelSettings,
     id_column: str = "record_idx",
     coded: CodedColumns | None = None,
+    sample: pl.DataFrame | None = None,
+    population: int | None = None,
 ) -> MatchModel:
-    """Estimate u on random pairs of `records`, then m and the prior on the candidate pairs' summary."""
-    u, u_pairs = estimate_u(records, comparisons, settings, id_column, coded)
+    """Estimate u on random pairs of `records`, then m and the prior on the candidate pairs' summary.
+
+    `sample` and `population`: the u sample drawn already from all `population` records, which
+    `records` need then hold only the records of (see `estimate_u`).
+    """
+    u, u_pairs = estimate_u(records, comparisons, settings, id_column, coded, sample)
+    everyone = records.height if population is None else population
     if pairs.pairs == 0:
         m = [np.asarray(c.m_start(), dtype=np.float64) for c in comparisons]
         share = settings.match_share_prior
         return MatchModel(list(comparisons), m, u, share, 0, u_pairs, share)
     m, share, iterations = estimate_m(pairs, comparisons, u, settings)
-    prior = random_pair_prior(records.height, pairs, share, settings)
+    prior = random_pair_prior(everyone, pairs, share, settings)
     return MatchModel(list(comparisons), m, u, prior, iterations, u_pairs, share)
 
 

@@ -74,6 +74,13 @@ def compare_chunk(
     )
 
 
+def records_of_pairs(records: pl.DataFrame, pairs: pl.DataFrame, id_column: str) -> pl.DataFrame:
+    """The records either end of `pairs` names, in `records`' order: all a chunk's comparison reads
+    once `records` carry their term frequencies (comparison.record_term_frequencies)."""
+    ids = pl.concat([pairs.get_column("l"), pairs.get_column("r")]).unique().to_frame(id_column)
+    return records.join(ids, on=id_column, how="semi", maintain_order="left")
+
+
 def summarise(compared: pl.DataFrame, settings: LinkageSettings) -> PairSummary:
     return PairSummary.of(compared, settings.model_comparisons, settings.model)
 
@@ -84,8 +91,12 @@ def fit_model(
     settings: LinkageSettings,
     id_column: str,
     coded: CodedColumns | None = None,
+    sample: pl.DataFrame | None = None,
+    population: int | None = None,
 ) -> MatchModel:
-    return fit(records, summary, settings.model_comparisons, settings.model, id_column, coded)
+    """The model from the candidate pairs' summary; `sample`/`population`: see model.fit."""
+    model = settings.model
+    return fit(records, summary, settings.model_comparisons, model, id_column, coded, sample, population)
 
 
 def _any_rule(rules: list[PairRule]) -> tuple[pl.Expr, pl.Expr]:
