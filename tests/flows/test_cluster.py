@@ -221,3 +221,28 @@ def test_a_task_failing_every_attempt_names_its_input(prefect_harness, tmp_path)
         ClusterTaskFailed, match=r"always-fails for 台账/a.csv failed 2 time\(s\): OSError: disk full"
     ):
         fan_out()
+
+
+@pytest.mark.slow
+def test_an_existing_cluster_by_its_address(prefect_harness, sample_db, tmp_path):
+    """`--dask ADDRESS`: a scheduler started outside the run, with its own worker."""
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL
+
+    _, single = sample_db
+    environment = {"PREFECT_API_URL": PREFECT_API_URL.value(), "DO_NOT_TRACK": "1"}
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, env=environment
+    ) as cluster:
+        from crm_etl.flows.migrate import migrate
+
+        summary = migrate(
+            inbox=SAMPLES,
+            db=tmp_path / "crm.duckdb",
+            reports=tmp_path / "reports",
+            as_of=AS_OF,
+            dask_address=cluster.scheduler_address,
+        )
+        assert cluster.scheduler_info["workers"]  # the run left the cluster running
+    assert summary.cluster is not None and cluster.scheduler_address in summary.cluster["where"]
+    assert contents(tmp_path / "crm.duckdb") == contents(single)
