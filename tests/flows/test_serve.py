@@ -17,7 +17,8 @@ runner = CliRunner()
 
 
 @pytest.mark.slow
-def test_served_flow_runs_once_on_a_short_schedule(prefect_harness, tmp_path, inbox):
+@pytest.mark.parametrize("workers", [None, 1], ids=["one-process", "one-dask-worker"])
+def test_served_flow_runs_once_on_a_short_schedule(prefect_harness, tmp_path, inbox, workers):
     write_ledger(inbox / "a.xlsx", [["上海甲公司", "张三", "13800138000", dt.date(2024, 5, 1), "张伟"]])
     db = tmp_path / "crm.duckdb"
     parameters = {
@@ -25,9 +26,10 @@ def test_served_flow_runs_once_on_a_short_schedule(prefect_harness, tmp_path, in
         "db": str(db),
         "reports": str(tmp_path / "reports"),
         "move_processed_files": True,
+        "workers": workers,
     }
     outcome = serve_migration(
-        parameters, schedule_for(None, 5, "UTC"), name="serve-test", max_runs=1, poll_seconds=2
+        parameters, schedule_for(None, 5, "UTC"), name=f"serve-test-{workers}", max_runs=1, poll_seconds=2
     )
 
     assert outcome.finished == ["Completed"]
@@ -38,8 +40,21 @@ def test_served_flow_runs_once_on_a_short_schedule(prefect_harness, tmp_path, in
     assert [p.name for p in (inbox / "processed").rglob("*.xlsx")] == ["a.xlsx"]
     assert outcome.deployment_id is not None
     deployment = asyncio.run(_read_deployment(outcome.deployment_id))
-    assert deployment.name == "serve-test"
+    assert deployment.name == f"serve-test-{workers}"
     assert [s.schedule.interval for s in deployment.schedules] == [dt.timedelta(seconds=5)]
+    # With a worker, the scheduled run read its file in a task on the Dask cluster.
+    names = asyncio.run(_task_run_names(outcome.deployment_id))
+    assert ("read-file" in names) == (workers is not None)
+
+
+async def _task_run_names(deployment_id) -> set[str]:
+    """The task names of the deployment's flow runs (a task run is named `<task>-<3 hex>`)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+
+    served = FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
+    async with get_client() as client:
+        return {run.name.rsplit("-", 1)[0] for run in await client.read_task_runs(flow_run_filter=served)}
 
 
 async def _read_deployment(deployment_id):
