@@ -136,6 +136,7 @@ def _configuration_error(exc: Exception, folder: Path | None) -> NoReturn:
 @contextmanager
 def _exit_codes() -> Iterator[None]:
     """Turn the errors of a run or a restore into a message on stderr and the documented exit code."""
+    from crm_etl.flows.cluster import ClusterError
     from crm_etl.flows.load import PublishError
     from crm_etl.flows.lock import DatabaseLocked
     from crm_etl.flows.prefect_api import PrefectApiError
@@ -159,6 +160,9 @@ def _exit_codes() -> Iterator[None]:
     except PrefectApiError as exc:
         err.print(f"[red]cannot start Prefect, nothing was done[/]: {shown(exc)}")
         raise typer.Exit(EXIT_CHECK_FAILED) from None
+    except ClusterError as exc:
+        err.print(f"[red]cluster error, nothing was published[/]: {shown(exc)}")
+        raise typer.Exit(EXIT_INPUT) from None
     except (ConfigError, RestoreError) as exc:
         label = "configuration error" if isinstance(exc, ConfigError) else "error"
         err.print(f"[red]{label}[/]: {shown(exc)}")

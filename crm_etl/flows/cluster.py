@@ -224,7 +224,13 @@ class FanOut:
 
     def __enter__(self) -> FanOut:
         if self._runner is not None:
-            self._runner.__enter__()
+            try:
+                self._runner.__enter__()
+                # Prefect's Dask runner connects on its first task: connect now, before any work.
+                getattr(self._runner, "client", None)
+            except Exception as exc:  # an address nobody answers at, a cluster that cannot start
+                where = self.plan.describe() if self.plan else "the cluster"
+                raise ClusterError(f"cannot start or reach {where}: {type(exc).__name__}: {exc}") from exc
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -76,13 +76,13 @@ def migrate(
     work = plan.work.child(run.run_id) if plan else None
     if plan is not None and work is not None:
         work.check_writable()  # before any task runs
-    with FanOut(plan, work) as fan:
-        try:
+    try:
+        with FanOut(plan, work) as fan:
             return _migrate(run, fan, move_processed_files, keep_snapshots)
-        finally:
-            if plan is not None and work is not None:
-                work.remove()
-                plan.work.remove_if_empty()
+    finally:
+        if plan is not None and work is not None:
+            work.remove()
+            plan.work.remove_if_empty()
 
 
 def _migrate(run: Run, fan: FanOut, move_processed_files: bool, keep_snapshots: int | None) -> RunSummary:

@@ -126,6 +126,23 @@ def test_the_cli_refuses_an_unwritable_work_folder_before_any_task(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
+def test_a_scheduler_nobody_answers_at(tmp_path):
+    """`--dask` at an address with no scheduler: exit 2 before any work, nothing left behind."""
+    result = subprocess.run(
+        [str(CLI), *run_args(SAMPLES, tmp_path, "--dask", "tcp://127.0.0.1:9")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200", "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cluster error, nothing was published: cannot start or reach the Dask cluster at" in " ".join(
+        result.stderr.split()
+    )
+    assert "tcp://127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no database, no report, no work folder
+
+
 def test_run_help_names_the_cluster_options():
     result = subprocess.run([str(CLI), "run", "--help"], capture_output=True, text=True, timeout=120)
     assert "--workers" in result.stdout and "--dask" in result.stdout
