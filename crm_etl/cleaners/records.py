@@ -113,13 +113,18 @@ def _combine_phones(mobile_cells: pl.DataFrame, phone_cells: pl.DataFrame) -> pl
     )
 
 
+def _value_columns(raw: pl.DataFrame) -> list[str]:
+    """The columns holding the record's fields (its record type's canonical fields), not lineage or
+    what extraction adds: what garbage-row detection weighs."""
+    return [c for c in raw.columns if c not in {*LINEAGE, *READ_SETTINGS, *_EXTRACTION_COLUMNS}]
+
+
+_EXTRACTION_COLUMNS = ("extra", "raw", "extract_reason", "extract_detail")
+
+
 def clean_customers(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     """Clean raw customer records; adds `issues` (doubts kept) and `reject_reason` (row not loadable)."""
-    value_columns = [
-        c
-        for c in raw.columns
-        if c not in {*LINEAGE, *READ_SETTINGS, "extra", "raw", "extract_reason", "extract_detail"}
-    ]
+    value_columns = _value_columns(raw)
     evidence = row_evidence(raw, value_columns, tables.garbage_rows)
     garbage = garbage_reason(raw, value_columns, tables.garbage_rows, evidence)
     person = clean_person_names(raw["contact_name"])
@@ -267,20 +272,7 @@ def _lost_reference_detail(raw: pl.DataFrame) -> pl.Expr:
 
 def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     """Clean raw order records; rows without a usable date or amount get a `reject_reason`."""
-    value_columns = [
-        c
-        for c in [
-            "order_id",
-            "customer_ref",
-            "customer_name",
-            "order_date",
-            "amount_cny",
-            "product",
-            "quantity",
-            "owner",
-        ]
-        if c in raw.columns
-    ]
+    value_columns = _value_columns(raw)
     garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
     dates = parse_dates_by_source(raw, "order_date", tables, None)
     # A unit in the amount header (金额(万元)) scales plain numbers; a cell's own unit wins (cleaners/amounts.py).
@@ -324,22 +316,7 @@ def clean_orders(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
 
 def clean_interactions(raw: pl.DataFrame, tables: CleaningTables) -> pl.DataFrame:
     """Clean raw follow-up records; a missing date is kept as a doubt, not a rejection."""
-    value_columns = [
-        c
-        for c in [
-            "interaction_id",
-            "customer_ref",
-            "customer_name",
-            "date",
-            "channel",
-            "participants",
-            "content",
-            "feedback",
-            "todo",
-            "owner",
-        ]
-        if c in raw.columns
-    ]
+    value_columns = _value_columns(raw)
     garbage = garbage_reason(raw, value_columns, tables.garbage_rows)
     dates = parse_dates_by_source(raw, "date", tables, None)
     references = _reference_columns(raw)

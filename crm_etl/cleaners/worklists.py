@@ -30,6 +30,19 @@ WORKLIST_COLUMNS: dict[str, str] = {
 # Worklist columns that are the rep's notes, not data: schemas/mapping.yaml ignores their headers
 # when a filled-in worklist comes back (`待补录字段` is kept as the record's remark).
 NOTE_COLUMNS = ("missing_fields", "problems")
+# The audit sample: the fields an auditor checks against the source, under the worklist's headers
+# (the customer ID under the label analysts know it by), then the record's completeness.
+AUDIT_COLUMNS: dict[str, str] = {
+    "customer_id": "客户编号",
+    **{
+        field: header
+        for field, header in WORKLIST_COLUMNS.items()
+        if field not in {"customer_id", "contact_title", *NOTE_COLUMNS}
+    },
+    "completeness": "完整度",
+}
+# What the auditor fills in beside each sampled customer.
+AUDIT_ANSWERS = ["核对结果（正确/有误）", "有误的字段", "核对人", "核对日期", "备注"]
 # Flagged values a rep corrects in the worklist (IDs and the owner are not theirs to change there).
 CORRECTABLE_FIELDS: tuple[str, ...] = (
     "customer_name",

@@ -198,9 +198,6 @@ class Shared(Generic[T]):
     def __init__(self, value: T) -> None:
         self.value = value
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Shared, (self.value,))
-
 
 class FanOut:
     """Runs a task over many inputs: on Dask workers when there is a plan, else here.
@@ -266,13 +263,20 @@ class FanOut:
                     done(index, results[-1])
             return results
         from prefect import unmapped
+        from prefect.context import TaskRunContext
         from prefect.futures import as_completed
 
         if self._runner is None:
             raise RuntimeError("FanOut.map() on a cluster outside `with FanOut(...)`")
         first = next(iter(inspect.signature(task.fn).parameters))
         parameters = {first: list(items), **{key: unmapped(value) for key, value in constant.items()}}
-        futures = self._runner.map(task, parameters)
+        # Submitted as the flow submits them, whoever calls: a task submitted inside a task run
+        # carries that run's serialised context, its parameters (every record of a stage) included.
+        outer = TaskRunContext.__var__.set(None)  # type: ignore[arg-type]  # get() reads None as "no task run"
+        try:
+            futures = self._runner.map(task, parameters)
+        finally:
+            TaskRunContext.__var__.reset(outer)
         position = {future.task_run_id: index for index, future in enumerate(futures)}
         for future in as_completed(futures):
             with contextlib.suppress(Exception):  # raised in order below

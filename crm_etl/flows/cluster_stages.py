@@ -18,6 +18,7 @@ from crm_etl.cleaners.dedupe.settings import LinkageSettings
 from crm_etl.cleaners.records import CleaningTables
 from crm_etl.flows.cluster import FanOut, WorkFolder
 from crm_etl.flows.cluster_tasks import (
+    CLEANERS,
     CleanJob,
     ComparedChunk,
     PairChunk,
@@ -59,15 +60,9 @@ def clean_on_cluster(extracted: ExtractResult, tables: CleaningTables, fan: FanO
         cleaned[kind] = (
             pl.concat(parts, how="vertical_relaxed")
             if parts
-            else _clean_empty(extracted.records[kind], kind, tables)
+            else CLEANERS[kind](extracted.records[kind], tables)
         )
     return Cleaned(cleaned["customers"], cleaned["orders"], cleaned["interactions"])
-
-
-def _clean_empty(frame: pl.DataFrame, kind: RecordType, tables: CleaningTables) -> pl.DataFrame:
-    from crm_etl.flows.cluster_tasks import CLEANERS
-
-    return CLEANERS[kind](frame, tables)
 
 
 def _work(fan: FanOut) -> WorkFolder:
@@ -90,7 +85,6 @@ class ClusterScoring:
         self._u_sample: UModelSample | None = None
         self._population = 0
         self._compared: list[ComparedChunk] = []
-        self.chunks = 0
 
     def compare(
         self, pairs: pl.DataFrame, records: pl.DataFrame, settings: LinkageSettings, id_column: str
@@ -121,7 +115,6 @@ class ClusterScoring:
             self.work.write("u-pairs", sample),
             self.work.write("u-records", records_of_pairs(features, sample, id_column)),
         )
-        self.chunks = len(chunks)
         self._compared = self.fan.map(
             compare_pairs_chunk, chunks, settings=settings, id_column=id_column, work=self.work
         )

@@ -22,6 +22,8 @@ from crm_etl.cleaners.file_names import safe_file_name
 from crm_etl.cleaners.kpis import stratified_sample
 from crm_etl.cleaners.spreadsheet import truncate_cell, truncate_cells
 from crm_etl.cleaners.worklists import (
+    AUDIT_ANSWERS,
+    AUDIT_COLUMNS,
     FLAGGED_CELLS_SCHEMA,
     FORMULA_PREFIXES,
     NOTE_COLUMNS,
@@ -47,21 +49,6 @@ WORKLISTS = "worklists"
 _ROWS_AT_ONCE = 20_000
 TO_FILL = "#FFF2CC"
 HEADER = "#D9E2EC"
-AUDIT_COLUMNS = {
-    "customer_id": "客户编号",
-    "customer_name": "客户名称",
-    "contact_name": "联系人",
-    "mobile": "手机",
-    "phone": "联系电话",
-    "email": "邮箱",
-    "industry": "所属行业",
-    "customer_type": "客户类型",
-    "first_contact_date": "首次接触时间",
-    "source_channel": "客户来源",
-    "owner": "负责人",
-    "completeness": "完整度",
-}
-AUDIT_ANSWERS = ["核对结果（正确/有误）", "有误的字段", "核对人", "核对日期", "备注"]
 
 
 def worklist_file_name(owner: str | None) -> str:

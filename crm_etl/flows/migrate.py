@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger
 
 from crm_etl.flows.after_publish import AfterPublish
 from crm_etl.flows.cluster import ClusterPlan, FanOut
+from crm_etl.flows.cluster_tasks import compare_pairs_chunk
 from crm_etl.flows.extract import ExtractResult
 from crm_etl.flows.inputs import combine_inputs, input_entries, move_processed
 from crm_etl.flows.load import StagedDatabase, previous_assignments, remove_leftovers
@@ -104,14 +105,11 @@ def _migrate(run: Run, fan: FanOut, move_processed_files: bool, keep_snapshots: 
                 )
             extracted, versions = combine_inputs(staged, read.take_extracts(), run.config, run.run_id)
             extracted.cached = read.cached
-            # On a cluster, clean and link are not task runs themselves but submit tasks: a task run's
-            # parameters (here every record) are serialised into each task it submits.
-            clean_stage, link_stage = (clean.fn, link.fn) if fan.distributed else (clean, link)
-            cleaned = clean_stage(extracted, cleaning_tables(run.config, run.as_of), fan)
+            cleaned = clean(extracted, cleaning_tables(run.config, run.as_of), fan)
             # Each stage's frames are handed on, not kept: what a later stage needs is in its input.
             decisions = steward_decisions(staged, reviews)
             resolved = dedupe(
-                link_stage(cleaned.take_customers(), run.config, decisions, fan),
+                link(cleaned.take_customers(), run.config, decisions, fan),
                 previous_assignments(staged),
                 run.config,
                 run.as_of,
@@ -157,7 +155,7 @@ def _cluster_figures(fan: FanOut, candidate_pairs: int) -> dict[str, Any] | None
     return {
         "where": fan.plan.describe(),
         "work_folder_bytes": fan.work.size(),
-        "pair_chunks": max(1, -(-candidate_pairs // fan.plan.pair_chunk_size)),
+        "pair_chunks": len(fan.task_seconds.get(compare_pairs_chunk.name, [])),
         "candidate_pairs": candidate_pairs,
         # per task: runs, total and slowest seconds by the task's own clock
         "tasks": {
